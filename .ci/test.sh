@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# .ci/test.sh: every test. Installs what is missing, then runs `bazel test
+# //...` under each configuration (default, asan, tsan; choose with
+# POLLWAKE_CONFIGS="default"), and ends with one line `N passed, N failed`
+# counted from Bazel's own per-target results and each test's XML report.
+# Exit status: 0 only when nothing failed and every test target was built.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash .ci/deps.sh || exit 1
+
+configs=${POLLWAKE_CONFIGS:-default asan tsan}
+logdir=$(mktemp -d)
+overall=0
+start=$(date +%s)
+for config in $configs; do
+  flags=()
+  [ "$config" = default ] || flags=("--config=$config")
+  echo "=== bazel test ${flags[*]:-(default)} //..."
+  bazel test "${flags[@]}" --test_summary=short --keep_going //... 2>&1 | tee "$logdir/$config.log"
+  status=${PIPESTATUS[0]}
+  testlogs=$(bazel info "${flags[@]}" bazel-testlogs 2>/dev/null)
+  python3 .ci/count_results.py --config "$config" --log "$logdir/$config.log" \
+    --testlogs "$testlogs" >> "$logdir/counts.txt" || overall=1
+  # Bazel: 0 all passed, 3 some test failed, 4 no tests, others a build error.
+  [ "$status" -eq 0 ] || overall=1
+done
+echo "=== elapsed: $(( $(date +%s) - start )) s"
+python3 .ci/count_results.py --sum "$logdir/counts.txt" || overall=1
+exit $overall

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# .ci/tour.sh: the examples tour. Installs what is missing, builds every
+# example, and runs them in order (01_..., 02_..., ...), each after a header.
+#   bash .ci/tour.sh          # the whole tour
+#   bash .ci/tour.sh 03       # only examples whose name starts with 03
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash .ci/deps.sh
+
+bazel build //examples:all
+bin=$(bazel info bazel-bin 2>/dev/null)
+filter=${1:-}
+for src in examples/[0-9][0-9]_*.cc; do
+  name=$(basename "$src" .cc)
+  case "$name" in "$filter"*) ;; *) continue ;; esac
+  printf '\n===== %s  (source: %s, expected: examples/%s.expected)\n' "$name" "$src" "$name"
+  "$bin/examples/$name"
+done

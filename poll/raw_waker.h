@@ -1,0 +1,54 @@
+// poll/raw_waker.h
+//
+// Models Rust's `std::task::RawWaker` and `std::task::RawWakerVTable`: a data
+// pointer plus a table of four functions that together say what waking means.
+//
+//   Rust                                    pollwake
+//   RawWaker::new(*const (), &'static VT)   RawWaker{data, &vtable}
+//   RawWakerVTable::new(clone, wake,        RawWakerVTable{clone, wake,
+//                       wake_by_ref, drop)                 wake_by_ref, drop}
+//
+// The four entries are plain function pointers over `const void*`, so a
+// captureless lambda converts to each, and a waker can be built exactly as in
+// Rust: one static table of four lambdas (examples/01_trivial.cc does).
+//
+// The contract each function must keep (Rust's documentation says the same;
+// breaking it is undefined behaviour in Rust, and a bug here too):
+//   clone(data)       returns a new RawWaker that wakes the same task. It
+//                     usually increments a reference count. The returned
+//                     waker is owned by the caller and will be dropped once.
+//   wake(data)        wakes the task and releases the resources of this
+//                     RawWaker, as drop would: it consumes it. drop is NOT
+//                     called afterwards.
+//   wake_by_ref(data) wakes the task without consuming the RawWaker.
+//   drop(data)        releases the resources of this RawWaker.
+// All four may be called from any thread, including threads that did not
+// create the waker, and concurrently with each other on clones of one waker.
+// The table itself must outlive every waker that points at it (usually a
+// `static` or `inline constexpr` object). `drop` must not throw: it runs in
+// Waker's destructor. `clone`, `wake` and `wake_by_ref` may throw; the
+// exception reaches whoever called the Waker method.
+#ifndef POLLWAKE_POLL_RAW_WAKER_H_
+#define POLLWAKE_POLL_RAW_WAKER_H_
+
+namespace pollwake {
+
+struct RawWakerVTable;
+
+struct RawWaker {
+  // Rust: RawWaker::data()
+  const void* data;
+  // Rust: RawWaker::vtable()
+  const RawWakerVTable* vtable;
+};
+
+struct RawWakerVTable {
+  RawWaker (*clone)(const void* data);
+  void (*wake)(const void* data);
+  void (*wake_by_ref)(const void* data);
+  void (*drop)(const void* data);
+};
+
+}  // namespace pollwake
+
+#endif  // POLLWAKE_POLL_RAW_WAKER_H_

@@ -1,0 +1,126 @@
+// poll/waker.h
+//
+// Models Rust's `std::task::Waker`: an owned handle that wakes one task.
+//
+//   Rust                          pollwake
+//   unsafe Waker::from_raw(raw)   Waker::from_raw(raw)
+//   waker.clone()                 copy construction  (calls vtable->clone)
+//   drop(waker)                   destructor         (calls vtable->drop)
+//   waker.wake()                  std::move(waker).wake()  (consumes)
+//   waker.wake_by_ref()           waker.wake_by_ref()
+//   waker.will_wake(&other)       same
+//   waker.clone_from(&other)      same, and copy assignment
+//   Waker::noop()                 Waker::noop()  (a `const Waker&`)
+//   waker.data() / vtable()       same
+//
+// How pollwake differs, and why: C++ moves leave the source alive, so a
+// moved-from Waker must still be safe to destroy. pollwake makes it the noop
+// waker: moving transfers ownership, the source then drops nothing and its
+// wake does nothing. Likewise `std::move(w).wake()` leaves `w` as the noop
+// waker, and its destructor does not call vtable->drop (wake consumed it).
+//
+// Thread safety: a Waker may be sent to and used from any thread (all vtable
+// functions must allow that). One Waker object is not synchronized: two
+// threads that share one Waker object may both call wake_by_ref() and
+// will_wake(), but not mutate it (assign, move, wake()) concurrently; give
+// each thread its own clone, as Rust's ownership rules force you to.
+#ifndef POLLWAKE_POLL_WAKER_H_
+#define POLLWAKE_POLL_WAKER_H_
+
+#include <utility>
+
+#include "poll/raw_waker.h"
+
+namespace pollwake {
+
+namespace detail {
+// The noop waker's table: every entry does nothing; clone returns the same
+// static RawWaker, so it needs no allocation and no reference count.
+extern const RawWakerVTable kNoopVTable;
+}  // namespace detail
+
+class Waker {
+ public:
+  // Waker::from_raw: takes ownership of `raw`. `raw.vtable` must keep the
+  // contract written in raw_waker.h; a null vtable is refused
+  // (std::invalid_argument) instead of crashing later.
+  static Waker from_raw(RawWaker raw);
+
+  // Waker::noop: a waker that does nothing when woken. Useful for polling a
+  // future whose wake-ups you do not care about (tests, benchmarks).
+  static const Waker& noop() noexcept;
+
+  // Copy = Rust's `clone`: calls vtable->clone.
+  Waker(const Waker& other) : raw_(other.raw_.vtable->clone(other.raw_.data)) {}
+
+  // Move transfers ownership without calling clone or drop; `other` becomes
+  // the noop waker.
+  Waker(Waker&& other) noexcept : raw_(std::exchange(other.raw_, noop_raw())) {}
+
+  // Copy assignment = Rust's `clone_from`: skips the clone (and the drop)
+  // when both wakers already wake the same task.
+  Waker& operator=(const Waker& other) {
+    clone_from(other);
+    return *this;
+  }
+
+  Waker& operator=(Waker&& other) noexcept {
+    if (this != &other) {
+      Waker old(std::move(*this));  // dropped at the end of this scope
+      raw_ = std::exchange(other.raw_, noop_raw());
+    }
+    return *this;
+  }
+
+  // Destructor = Rust's `Drop`: calls vtable->drop exactly once per owned
+  // RawWaker.
+  ~Waker() { raw_.vtable->drop(raw_.data); }
+
+  // Waker::wake: wakes the task and consumes this waker (vtable->wake, then
+  // no vtable->drop). Afterwards *this is the noop waker. If vtable->wake
+  // throws, the waker is still consumed.
+  void wake() && {
+    RawWaker raw = std::exchange(raw_, noop_raw());
+    raw.vtable->wake(raw.data);
+  }
+
+  // Waker::wake_by_ref: wakes the task; the waker stays usable.
+  void wake_by_ref() const { raw_.vtable->wake_by_ref(raw_.data); }
+
+  // Waker::will_wake: true when both wakers would wake the same task, judged
+  // as Rust does: same data pointer and same vtable. A false answer does not
+  // prove they wake different tasks.
+  bool will_wake(const Waker& other) const noexcept {
+    return raw_.data == other.raw_.data && raw_.vtable == other.raw_.vtable;
+  }
+
+  // Waker::clone_from: makes *this wake what `other` wakes. When will_wake
+  // already holds it does nothing (no clone, no drop): executors call this on
+  // every poll to refresh a stored waker, and it is usually the same one.
+  void clone_from(const Waker& other) {
+    if (will_wake(other)) return;
+    RawWaker fresh = other.raw_.vtable->clone(other.raw_.data);
+    RawWaker old = std::exchange(raw_, fresh);
+    old.vtable->drop(old.data);
+  }
+
+  const void* data() const noexcept { return raw_.data; }
+  const RawWakerVTable* vtable() const noexcept { return raw_.vtable; }
+
+  // Rust: there is no `into_raw` on stable; pollwake offers it for adapters
+  // (C ABI bridges) that must hand ownership across a boundary. The caller
+  // now owns the RawWaker and must eventually wake or drop it once.
+  RawWaker into_raw() && { return std::exchange(raw_, noop_raw()); }
+
+ private:
+  explicit Waker(RawWaker raw) noexcept : raw_(raw) {}
+  static constexpr RawWaker noop_raw() noexcept {
+    return RawWaker{nullptr, &detail::kNoopVTable};
+  }
+
+  RawWaker raw_;
+};
+
+}  // namespace pollwake
+
+#endif  // POLLWAKE_POLL_WAKER_H_

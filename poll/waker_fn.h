@@ -1,0 +1,45 @@
+// poll/waker_fn.h
+//
+// Models the `waker-fn` crate: `waker_fn(f) -> Waker`, a waker that calls a
+// closure each time it is woken.
+//
+//   Rust                                    pollwake
+//   waker_fn(move || { ... })               waker_fn([...] { ... })
+//   (F: Fn() + Send + Sync + 'static)       (F: invocable, copyable or
+//                                            movable, callable from any thread)
+//
+// Like the crate, this is the Arc-based waker with the closure as the shared
+// value: one allocation when the waker is made, none when it is cloned. The
+// closure may be called from any thread and concurrently; it must do its own
+// synchronization.
+#ifndef POLLWAKE_POLL_WAKER_FN_H_
+#define POLLWAKE_POLL_WAKER_FN_H_
+
+#include <concepts>
+#include <type_traits>
+#include <utility>
+
+#include "poll/arc.h"
+#include "poll/wake.h"
+#include "poll/waker.h"
+
+namespace pollwake {
+
+namespace detail {
+template <class F>
+struct FnWake {
+  F f;
+  void wake_by_ref() { f(); }
+};
+}  // namespace detail
+
+template <class F>
+  requires std::invocable<std::decay_t<F>&>
+Waker waker_fn(F&& f) {
+  using Helper = detail::FnWake<std::decay_t<F>>;
+  return waker_from(Arc<Helper>::make(Helper{std::forward<F>(f)}));
+}
+
+}  // namespace pollwake
+
+#endif  // POLLWAKE_POLL_WAKER_FN_H_
