@@ -18,6 +18,10 @@ def pollwake_example(name, deps, expected = True, args = []):
             name = name + "_trace_test",
             srcs = ["trace_check.cc"],
             deps = ["@googletest//:gtest"],
-            data = [":" + name, name + ".expected"],
-            args = ["$(rootpath :%s)" % name, "$(rootpath %s.expected)" % name] + args,
+            data = [":" + name, name + ".expected", name + ".cc"],
+            args = [
+                "$(rootpath :%s)" % name,
+                "$(rootpath %s.expected)" % name,
+                "$(rootpath %s.cc)" % name,
+            ] + args,
         )
