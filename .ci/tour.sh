@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash .ci/deps.sh
 
-bazel build //examples:all
+bazel build --noshow_progress --ui_event_filters=-info,-debug //examples:all
 bin=$(bazel info bazel-bin 2>/dev/null)
 filter=${1:-}
 for src in examples/[0-9][0-9]_*.cc; do

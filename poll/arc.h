@@ -19,6 +19,12 @@
 // by the value, at a fixed offset, and from_raw steps back from the value to
 // the count. There are no weak references (pollwake does not need them).
 //
+// A moved-from Arc is empty (Rust has no such state): it owns nothing,
+// `bool(arc)` is false, get() and into_raw() return nullptr, strong_count()
+// is 0, copying it gives another empty Arc, and from_raw(nullptr) gives an
+// empty Arc. Dereferencing an empty Arc is the caller's bug, as for an empty
+// std::unique_ptr.
+//
 // Memory ordering: increments are relaxed (a new reference can only be made
 // from an existing one, which already keeps the object alive); decrements are
 // acq_rel, so every use of the value on any thread happens before its
@@ -31,6 +37,7 @@
 #include <atomic>
 #include <cstddef>
 #include <new>
+#include <type_traits>
 #include <utility>
 
 namespace pollwake {
@@ -53,7 +60,9 @@ class Arc {
     return Arc(count);
   }
 
-  Arc(const Arc& other) noexcept : count_(other.count_) { increment(count_); }
+  Arc(const Arc& other) noexcept : count_(other.count_) {
+    if (count_ != nullptr) increment(count_);  // copying an empty Arc: empty
+  }
   Arc(Arc&& other) noexcept : count_(std::exchange(other.count_, nullptr)) {}
   Arc& operator=(Arc other) noexcept {
     std::swap(count_, other.count_);
@@ -63,14 +72,15 @@ class Arc {
     if (count_ != nullptr) decrement(count_);
   }
 
-  T* get() const noexcept { return value_address(count_); }
+  T* get() const noexcept { return count_ == nullptr ? nullptr : value_address(count_); }
   T& operator*() const noexcept { return *get(); }
   T* operator->() const noexcept { return get(); }
   explicit operator bool() const noexcept { return count_ != nullptr; }
 
   // Arc::strong_count: a snapshot; other threads may change it at once.
+  // ORDERING: relaxed; the value is only a hint, nothing is read through it.
   std::size_t strong_count() const noexcept {
-    return count_->load(std::memory_order_relaxed);
+    return count_ == nullptr ? 0 : count_->load(std::memory_order_relaxed);
   }
 
   static bool ptr_eq(const Arc& a, const Arc& b) noexcept {
@@ -79,15 +89,23 @@ class Arc {
 
   // Arc::into_raw: gives up this reference without releasing it. The pointer
   // must come back through from_raw (or decrement_strong_count) exactly once.
-  const T* into_raw() && noexcept { return value_address(std::exchange(count_, nullptr)); }
+  // An empty Arc gives nullptr.
+  const T* into_raw() && noexcept {
+    Count* count = std::exchange(count_, nullptr);
+    return count == nullptr ? nullptr : value_address(count);
+  }
 
   // Arc::from_raw: takes back a reference given up by into_raw.
   // SAFETY: `p` must come from into_raw on an Arc<T> of this same T, and that
-  // reference must not have been taken back already.
-  static Arc from_raw(const T* p) noexcept { return Arc(count_address(p)); }
+  // reference must not have been taken back already. nullptr gives an empty Arc.
+  static Arc from_raw(const T* p) noexcept {
+    return Arc(p == nullptr ? nullptr : count_address(p));
+  }
 
   // Arc::increment_strong_count: adds a reference for a raw pointer (what a
   // waker's clone does) without building an Arc.
+  // SAFETY (both): `p` comes from into_raw on a live, non-empty Arc<T>; for
+  // decrement, it must own the reference it gives back (as for from_raw).
   static void increment_strong_count(const T* p) noexcept { increment(count_address(p)); }
   // Arc::decrement_strong_count: drops a reference held as a raw pointer.
   static void decrement_strong_count(const T* p) noexcept { decrement(count_address(p)); }
@@ -109,7 +127,9 @@ class Arc {
     return std::launder(reinterpret_cast<T*>(reinterpret_cast<std::byte*>(count) + kOffset));
   }
   static Count* count_address(const T* value) noexcept {
-    auto* bytes = reinterpret_cast<std::byte*>(const_cast<T*>(value));
+    // const_cast: the block was allocated non-const by make(); the count is
+    // mutable state even when T is const.
+    auto* bytes = reinterpret_cast<std::byte*>(const_cast<std::remove_const_t<T>*>(value));
     return std::launder(reinterpret_cast<Count*>(bytes - kOffset));
   }
 

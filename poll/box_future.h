@@ -15,7 +15,8 @@
 // How pollwake differs, and why: C++ cannot check `Send`. BoxFuture and
 // LocalBoxFuture are still distinct types so that an API can say which it
 // wants (ThreadPool::spawn takes futures that may move between threads); a
-// BoxFuture converts to a LocalBoxFuture, as in Rust, not the other way.
+// BoxFuture converts to a LocalBoxFuture, as in Rust, not the other way
+// (boxing a LocalBoxFuture into a BoxFuture does not compile either).
 // After the inner future returns Ready, the box destroys it at once; polling
 // the box again (or polling a moved-from box) throws
 // FuturePolledAfterCompletion, whatever the inner future would have done.
@@ -51,6 +52,17 @@ struct ErasedFutureImpl final : ErasedFuture<T> {
 }  // namespace detail
 
 template <class T, bool kSend>
+class BasicBoxFuture;
+
+namespace detail {
+// IsLocalBox<F>: F is a LocalBoxFuture, which must not go into a BoxFuture.
+template <class F>
+inline constexpr bool IsLocalBox = false;
+template <class T>
+inline constexpr bool IsLocalBox<BasicBoxFuture<T, false>> = true;
+}  // namespace detail
+
+template <class T, bool kSend>
 class BasicBoxFuture {
  public:
   using Output = T;
@@ -58,7 +70,8 @@ class BasicBoxFuture {
   template <class F>
     requires Future<std::decay_t<F>> &&
              std::same_as<OutputOf<std::decay_t<F>>, T> &&
-             (!std::same_as<std::decay_t<F>, BasicBoxFuture>)
+             (!std::same_as<std::decay_t<F>, BasicBoxFuture>) &&
+             (!kSend || !detail::IsLocalBox<std::decay_t<F>>)  // local stays local
   explicit BasicBoxFuture(F&& f)
       : impl_(std::make_unique<detail::ErasedFutureImpl<T, std::decay_t<F>>>(
             std::forward<F>(f))) {}
@@ -96,7 +109,7 @@ using LocalBoxFuture = BasicBoxFuture<T, false>;
 // boxed: Rust's FutureExt::boxed. The future must be safe to poll from
 // another thread than the one that made it (Rust: Send).
 template <class F>
-  requires Future<std::decay_t<F>>
+  requires Future<std::decay_t<F>> && (!detail::IsLocalBox<std::decay_t<F>>)
 BoxFuture<OutputOf<std::decay_t<F>>> boxed(F&& f) {
   return BoxFuture<OutputOf<std::decay_t<F>>>(std::forward<F>(f));
 }

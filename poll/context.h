@@ -22,6 +22,9 @@ class Context {
  public:
   // Context::from_waker: borrows `waker`, which must outlive the Context.
   static Context from_waker(const Waker& waker) noexcept { return Context(waker); }
+  // A temporary Waker would die at the end of the full expression and leave
+  // the Context dangling (Rust's lifetime `'a` refuses the same code).
+  static Context from_waker(const Waker&& waker) = delete;
 
   Context(const Context&) = delete;
   Context& operator=(const Context&) = delete;

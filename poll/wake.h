@@ -25,6 +25,7 @@
 #ifndef POLLWAKE_POLL_WAKE_H_
 #define POLLWAKE_POLL_WAKE_H_
 
+#include <stdexcept>
 #include <utility>
 
 #include "poll/arc.h"
@@ -69,9 +70,11 @@ struct ArcWakerVTable {
 }  // namespace detail
 
 // waker_from: turns a strong reference into a Waker (Rust: `Waker::from(arc)`).
-// No allocation: the Waker owns the reference the Arc held.
+// No allocation: the Waker owns the reference the Arc held. An empty
+// (moved-from) Arc is refused with std::invalid_argument.
 template <Wake W>
 Waker waker_from(Arc<W> arc) {
+  if (!arc) throw std::invalid_argument("waker_from: empty Arc");
   const W* data = std::move(arc).into_raw();
   return Waker::from_raw(RawWaker{data, &detail::ArcWakerVTable<W>::kTable});
 }
@@ -98,9 +101,11 @@ class WakerRef {
   };
 };
 
-// waker_ref: borrows `arc` as a Waker without touching its count.
+// waker_ref: borrows `arc` as a Waker without touching its count. An empty
+// Arc is refused with std::invalid_argument.
 template <Wake W>
 WakerRef waker_ref(const Arc<W>& arc) {
+  if (!arc) throw std::invalid_argument("waker_ref: empty Arc");
   return WakerRef(RawWaker{arc.get(), &detail::ArcWakerVTable<W>::kTable});
 }
 

@@ -50,8 +50,10 @@ class Waker {
   // future whose wake-ups you do not care about (tests, benchmarks).
   static const Waker& noop() noexcept;
 
-  // Copy = Rust's `clone`: calls vtable->clone.
-  Waker(const Waker& other) : raw_(other.raw_.vtable->clone(other.raw_.data)) {}
+  // Copy = Rust's `clone`: calls vtable->clone. A clone that returns a
+  // RawWaker with a null vtable is refused (std::logic_error) as from_raw
+  // refuses one; an exception from clone propagates and nothing is built.
+  Waker(const Waker& other) : raw_(checked_clone(other.raw_)) {}
 
   // Move transfers ownership without calling clone or drop; `other` becomes
   // the noop waker.
@@ -99,7 +101,7 @@ class Waker {
   // every poll to refresh a stored waker, and it is usually the same one.
   void clone_from(const Waker& other) {
     if (will_wake(other)) return;
-    RawWaker fresh = other.raw_.vtable->clone(other.raw_.data);
+    RawWaker fresh = checked_clone(other.raw_);  // if it throws, *this is unchanged
     RawWaker old = std::exchange(raw_, fresh);
     old.vtable->drop(old.data);
   }
@@ -117,6 +119,15 @@ class Waker {
   static constexpr RawWaker noop_raw() noexcept {
     return RawWaker{nullptr, &detail::kNoopVTable};
   }
+  // Calls raw.vtable->clone; throws std::logic_error if it returns a null
+  // vtable (Rust's type system rules that out: the vtable is a `&'static`).
+  // The check stays inline so a clone costs no extra call.
+  static RawWaker checked_clone(const RawWaker& raw) {
+    RawWaker fresh = raw.vtable->clone(raw.data);
+    if (fresh.vtable == nullptr) [[unlikely]] clone_returned_null_vtable();
+    return fresh;
+  }
+  [[noreturn]] static void clone_returned_null_vtable();
 
   RawWaker raw_;
 };

@@ -5,13 +5,15 @@
 //
 //   Rust                                    pollwake
 //   waker_fn(move || { ... })               waker_fn([...] { ... })
-//   (F: Fn() + Send + Sync + 'static)       (F: invocable, copyable or
-//                                            movable, callable from any thread)
+//   (F: Fn() + Send + Sync + 'static)       (F: invocable through a const
+//                                            reference, callable from any thread)
 //
 // Like the crate, this is the Arc-based waker with the closure as the shared
 // value: one allocation when the waker is made, none when it is cloned. The
 // closure may be called from any thread and concurrently; it must do its own
-// synchronization.
+// synchronization. As Rust asks for `Fn` (not `FnMut`), F is called through a
+// const reference, so a `mutable` lambda, which would race with itself when
+// two clones wake at once, does not compile.
 #ifndef POLLWAKE_POLL_WAKER_FN_H_
 #define POLLWAKE_POLL_WAKER_FN_H_
 
@@ -29,12 +31,12 @@ namespace detail {
 template <class F>
 struct FnWake {
   F f;
-  void wake_by_ref() { f(); }
+  void wake_by_ref() const { f(); }
 };
 }  // namespace detail
 
 template <class F>
-  requires std::invocable<std::decay_t<F>&>
+  requires std::invocable<const std::decay_t<F>&>
 Waker waker_fn(F&& f) {
   using Helper = detail::FnWake<std::decay_t<F>>;
   return waker_from(Arc<Helper>::make(Helper{std::forward<F>(f)}));
