@@ -11,6 +11,8 @@ In a Markdown file, a snippet is the fenced block right after a marker line:
     ...the region's lines, with their common indentation removed...
     ```
 Marker lines of other regions nested inside a region are left out.
+A marker without `#name` quotes the whole file (for example an example's
+checked-in trace: `<!-- snippet: examples/01_trivial.expected -->`).
 
   snippets.py --check [--root DIR]   exit 1 and say where, if any block differs
   snippets.py --write [--root DIR]   rewrite the blocks from the sources
@@ -21,7 +23,7 @@ import os
 import re
 import sys
 
-MARK = re.compile(r"^<!--\s*snippet:\s*(\S+?)#(\S+)\s*-->\s*$")
+MARK = re.compile(r"^<!--\s*snippet:\s*([^\s#]+)(?:#(\S+))?\s*-->\s*$")
 START = re.compile(r"^\s*(//|#)\s*\[START (\S+)\]\s*$")
 END = re.compile(r"^\s*(//|#)\s*\[END (\S+)\]\s*$")
 
@@ -33,6 +35,8 @@ def region(root, path, name):
             lines = f.read().split("\n")
     except OSError as e:
         raise LookupError(f"cannot read {path}: {e}")
+    if name is None:  # the whole file
+        return lines[:-1] if lines and lines[-1] == "" else lines
     out, inside, found = [], False, False
     for line in lines:
         s, e = START.match(line), END.match(line)
@@ -79,9 +83,10 @@ def process(root, md, write):
             have = lines[i + 1:j]
             i = j + 1
         else:
-            fence = "```cpp"
+            fence = "```cpp" if name else "```text"
         if have != want:
-            problems.append(f"{rel}:{i}: snippet {path}#{name} differs from the source")
+            where = f"{path}#{name}" if name else path
+            problems.append(f"{rel}:{i}: snippet {where} differs from the source")
         out.append(fence)
         out.extend(want)
         out.append("```")
