@@ -85,12 +85,14 @@ class BasicBoxFuture {
   BasicBoxFuture(BasicBoxFuture&&) noexcept = default;
   BasicBoxFuture& operator=(BasicBoxFuture&&) noexcept = default;
 
+  // [START box_poll]
   Poll<T> poll(Context& cx) {
     if (!impl_) polled_after_completion(kSend ? "BoxFuture" : "LocalBoxFuture");
     Poll<T> p = impl_->poll(cx);
     if (p.is_ready()) impl_.reset();  // finished: release it now
     return p;
   }
+  // [END box_poll]
 
   // True once the inner future has returned Ready (or the box was moved from).
   bool is_terminated() const noexcept { return impl_ == nullptr; }

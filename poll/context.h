@@ -18,6 +18,7 @@
 
 namespace pollwake {
 
+// [START context]
 class Context {
  public:
   // Context::from_waker: borrows `waker`, which must outlive the Context.
@@ -37,6 +38,7 @@ class Context {
   explicit Context(const Waker& waker) noexcept : waker_(&waker) {}
   const Waker* waker_;
 };
+// [END context]
 
 }  // namespace pollwake
 

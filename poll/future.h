@@ -37,11 +37,13 @@
 
 namespace pollwake {
 
+// [START future_concept]
 template <class F>
 concept Future = requires(F& f, Context& cx) {
   typename F::Output;
   { f.poll(cx) } -> std::same_as<Poll<typename F::Output>>;
 };
+// [END future_concept]
 
 // OutputOf<F>: Rust's `<F as Future>::Output`.
 template <Future F>

@@ -35,6 +35,7 @@ namespace pollwake {
 
 struct RawWakerVTable;
 
+// [START raw_waker]
 struct RawWaker {
   // Rust: RawWaker::data()
   const void* data;
@@ -48,6 +49,7 @@ struct RawWakerVTable {
   void (*wake_by_ref)(const void* data);
   void (*drop)(const void* data);
 };
+// [END raw_waker]
 
 }  // namespace pollwake
 

@@ -25,6 +25,7 @@
 
 namespace pollwake {
 
+// [START ready_future]
 template <class T>
 class ReadyFuture {
  public:
@@ -41,6 +42,7 @@ class ReadyFuture {
  private:
   std::optional<T> value_;
 };
+// [END ready_future]
 
 template <class T>
 ReadyFuture<std::decay_t<T>> ready(T&& value) {

@@ -42,6 +42,7 @@ namespace detail {
 template <class W>
 concept HasStaticWake = requires(Arc<W> a) { W::wake(std::move(a)); };
 
+// [START arc_waker_vtable]
 template <Wake W>
 struct ArcWakerVTable {
   // SAFETY (all four): `data` is a pointer produced by Arc<W>::into_raw and
@@ -66,6 +67,7 @@ struct ArcWakerVTable {
   }
   static constexpr RawWakerVTable kTable{&clone, &wake, &wake_by_ref, &drop};
 };
+// [END arc_waker_vtable]
 
 }  // namespace detail
 
@@ -92,7 +94,10 @@ class WakerRef {
   // vtable->drop must not run (Rust wraps it in ManuallyDrop).
   ~WakerRef() {}
 
-  operator const Waker&() const noexcept { return waker_; }  // NOLINT
+  operator const Waker&() const& noexcept { return waker_; }  // NOLINT
+  // Not from a temporary WakerRef: the Waker would die with it at the end of
+  // the statement (`Context::from_waker(waker_ref(arc))` would dangle).
+  operator const Waker&() const&& = delete;
   const Waker& get() const noexcept { return waker_; }
 
  private:

@@ -55,9 +55,11 @@ class Waker {
   // refuses one; an exception from clone propagates and nothing is built.
   Waker(const Waker& other) : raw_(checked_clone(other.raw_)) {}
 
+  // [START waker_move]
   // Move transfers ownership without calling clone or drop; `other` becomes
   // the noop waker.
   Waker(Waker&& other) noexcept : raw_(std::exchange(other.raw_, noop_raw())) {}
+  // [END waker_move]
 
   // Copy assignment = Rust's `clone_from`: skips the clone (and the drop)
   // when both wakers already wake the same task.
@@ -78,6 +80,7 @@ class Waker {
   // RawWaker.
   ~Waker() { raw_.vtable->drop(raw_.data); }
 
+  // [START waker_wake]
   // Waker::wake: wakes the task and consumes this waker (vtable->wake, then
   // no vtable->drop). Afterwards *this is the noop waker. If vtable->wake
   // throws, the waker is still consumed.
@@ -88,14 +91,19 @@ class Waker {
 
   // Waker::wake_by_ref: wakes the task; the waker stays usable.
   void wake_by_ref() const { raw_.vtable->wake_by_ref(raw_.data); }
+  // [END waker_wake]
 
   // Waker::will_wake: true when both wakers would wake the same task, judged
   // as Rust does: same data pointer and same vtable. A false answer does not
-  // prove they wake different tasks.
+  // prove they wake different tasks. Rust warns that comparing its vtables
+  // is unreliable (function pointers may be duplicated or merged); a C++
+  // table is one object with one address, so the comparison is exact as long
+  // as each table is defined once (a `static` or `inline constexpr` object).
   bool will_wake(const Waker& other) const noexcept {
     return raw_.data == other.raw_.data && raw_.vtable == other.raw_.vtable;
   }
 
+  // [START waker_clone_from]
   // Waker::clone_from: makes *this wake what `other` wakes. When will_wake
   // already holds it does nothing (no clone, no drop): executors call this on
   // every poll to refresh a stored waker, and it is usually the same one.
@@ -105,6 +113,7 @@ class Waker {
     RawWaker old = std::exchange(raw_, fresh);
     old.vtable->drop(old.data);
   }
+  // [END waker_clone_from]
 
   const void* data() const noexcept { return raw_.data; }
   const RawWakerVTable* vtable() const noexcept { return raw_.vtable; }

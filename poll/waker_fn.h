@@ -28,19 +28,23 @@
 namespace pollwake {
 
 namespace detail {
+// [START fn_wake]
 template <class F>
 struct FnWake {
   F f;
   void wake_by_ref() const { f(); }
 };
+// [END fn_wake]
 }  // namespace detail
 
+// [START waker_fn]
 template <class F>
   requires std::invocable<const std::decay_t<F>&>
 Waker waker_fn(F&& f) {
   using Helper = detail::FnWake<std::decay_t<F>>;
   return waker_from(Arc<Helper>::make(Helper{std::forward<F>(f)}));
 }
+// [END waker_fn]
 
 }  // namespace pollwake
 
