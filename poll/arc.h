@@ -19,7 +19,7 @@
 // by the value, at a fixed offset, and from_raw steps back from the value to
 // the count. There are no weak references (pollwake does not need them).
 //
-// A moved-from Arc is empty (Rust has no such state): it owns nothing,
+// A default-built or moved-from Arc is empty (Rust has no such state): it owns nothing,
 // `bool(arc)` is false, get() and into_raw() return nullptr, strong_count()
 // is 0, copying it gives another empty Arc, and from_raw(nullptr) gives an
 // empty Arc. Dereferencing an empty Arc is the caller's bug, as for an empty
@@ -59,6 +59,9 @@ class Arc {
     }
     return Arc(count);
   }
+
+  // An empty Arc (owns nothing), for members filled in later.
+  constexpr Arc() noexcept : count_(nullptr) {}
 
   Arc(const Arc& other) noexcept : count_(other.count_) {
     if (count_ != nullptr) increment(count_);  // copying an empty Arc: empty

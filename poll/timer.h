@@ -84,8 +84,7 @@ class TimerFuture {
 
   TimerClock::time_point deadline_;
   // Made by the first poll that needs a thread; empty until then
-  // (Arc::from_raw(nullptr) is the empty Arc).
-  Arc<Shared> shared_ = Arc<Shared>::from_raw(nullptr);
+  Arc<Shared> shared_;
   std::thread thread_;
   bool done_ = false;
 };
@@ -140,7 +139,7 @@ class Sleep {
   Arc<detail::TimerCore> core_;
   TimerClock::time_point deadline_;
   // Made and queued by the first poll; empty until then.
-  Arc<detail::TimerEntry> entry_ = Arc<detail::TimerEntry>::from_raw(nullptr);
+  Arc<detail::TimerEntry> entry_;
   bool done_ = false;
 };
 
