@@ -1,0 +1,27 @@
+// executor/block_on.cc: the thread-local parkers behind block_on (see
+// block_on.h for the lifetime rules).
+#include "executor/block_on.h"
+
+namespace pollwake {
+namespace detail {
+
+// Holds this thread's reference to its ThreadParker<S>; gives it up when the
+// thread exits. Wakers still out there keep the parker alive after that.
+template <class Strategy>
+struct ThreadParkerHolderT {
+  ThreadParker<Strategy>* parker = new ThreadParker<Strategy>();
+  ~ThreadParkerHolderT() { parker->release(); }
+};
+
+template <class Strategy>
+ThreadParker<Strategy>& ThreadParker<Strategy>::current() {
+  thread_local ThreadParkerHolderT<Strategy> holder;
+  return *holder.parker;
+}
+
+template class ThreadParker<CondvarPark>;
+template class ThreadParker<FutexPark>;
+template class ThreadParker<SpinThenPark>;
+
+}  // namespace detail
+}  // namespace pollwake

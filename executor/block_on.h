@@ -1,0 +1,159 @@
+// executor/block_on.h
+//
+// Models futures-rs's `futures::executor::block_on(f)`: runs a future to
+// completion on the calling thread, sleeping (parking) between polls until
+// the future's waker is woken.
+//
+//   Rust (futures-executor)          pollwake
+//   block_on(f) -> F::Output         block_on(f) -> OutputOf<F>
+//   (ThreadNotify, thread::park)     block_on_with<Strategy>(f) picks how to
+//                                    sleep: CondvarPark, FutexPark,
+//                                    SpinThenPark (executor/parker.h)
+//   panics if called inside an       throws EnterError (executor/enter.h)
+//   executor ("cannot execute ...")
+//
+// What the caller may rely on:
+//   * The future is polled only on the calling thread, first at once, then
+//     once after each wake (wakes that come while it is being polled, or
+//     several wakes before the thread wakes up, may cost one extra poll each
+//     round but are never lost).
+//   * The waker handed to the future may be cloned, sent to any thread, and
+//     woken any number of times, also after block_on has returned and after
+//     the thread has exited: it then does nothing harmful (see below).
+//   * Calling block_on inside a running task of any pollwake executor, or
+//     inside another block_on, throws EnterError before polling anything.
+//   * An exception thrown by the future's poll propagates to the caller; the
+//     enter flag is restored first (the future is left as the exception left
+//     it; an rvalue future is destroyed with block_on's frame).
+//   * A call whose first poll is Ready allocates nothing.
+//
+// How pollwake differs, and why: futures-rs keeps an `Arc<ThreadNotify>` per
+// thread and hands out `waker_ref` to it. pollwake does the same with its own
+// intrusive count: the thread-local ThreadParker is allocated once, the first
+// time a thread calls block_on, and reference-counted. The thread holds one
+// reference until it exits; every cloned waker holds one more. So a stray
+// waker that wakes after the thread has gone finds a live (orphaned) parker,
+// sets its flag and returns; the last waker frees it. The waker passed to the
+// future is borrowed (no count change), as `waker_ref` is in Rust.
+//
+// An lvalue future is polled in place (Rust: `block_on(&mut fut)`, allowed
+// there for Unpin futures); an rvalue is moved into block_on's frame first.
+#ifndef POLLWAKE_EXECUTOR_BLOCK_ON_H_
+#define POLLWAKE_EXECUTOR_BLOCK_ON_H_
+
+#include <atomic>
+#include <cstddef>
+#include <type_traits>
+#include <utility>
+
+#include "executor/enter.h"
+#include "executor/parker.h"
+#include "poll/context.h"
+#include "poll/future.h"
+#include "poll/raw_waker.h"
+#include "poll/wake.h"
+#include "poll/waker.h"
+
+namespace pollwake {
+namespace detail {
+
+// ThreadParker<S>: the per-thread, reference-counted parker behind
+// block_on's waker. Its waker vtable is static: clone is one increment, wake
+// is an unpark.
+template <class Strategy>
+class ThreadParker {
+ public:
+  // The calling thread's parker, created on first use (one allocation per
+  // thread and strategy, never per call). Defined in block_on.cc.
+  static ThreadParker& current();
+
+  // A borrowed waker (no reference taken): valid while this thread's
+  // reference lives, i.e. for the whole block_on call.
+  RawWaker raw() const noexcept { return RawWaker{this, &kVTable}; }
+  Parker<Strategy>& parker() noexcept { return parker_; }
+
+  // Drops one reference; the last one frees the parker.
+  void release() noexcept {
+    // ORDERING: acq_rel, as Arc's decrement: every thread's use of the
+    // parker happens before the thread that frees it deletes it.
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+
+ private:
+  template <class>
+  friend struct ThreadParkerHolderT;
+  ThreadParker() = default;
+
+  // SAFETY (all four): `data` is a ThreadParker<Strategy>* on which the
+  // caller owns (wake, drop) or borrows (clone, wake_by_ref) one reference,
+  // so the object is alive for the duration of the call.
+  static const ThreadParker* self(const void* data) noexcept {
+    return static_cast<const ThreadParker*>(data);
+  }
+  static RawWaker clone(const void* data) noexcept {
+    // ORDERING: relaxed; the caller's reference keeps the parker alive.
+    self(data)->refs_.fetch_add(1, std::memory_order_relaxed);
+    return RawWaker{data, &kVTable};
+  }
+  static void wake_by_ref(const void* data) {
+    const_cast<ThreadParker*>(self(data))->parker_.unpark();
+  }
+  static void wake(const void* data) {
+    auto* p = const_cast<ThreadParker*>(self(data));
+    p->parker_.unpark();
+    p->release();
+  }
+  static void drop(const void* data) noexcept {
+    const_cast<ThreadParker*>(self(data))->release();
+  }
+  static constexpr RawWakerVTable kVTable{&clone, &wake, &wake_by_ref, &drop};
+
+  mutable std::atomic<std::size_t> refs_{1};  // the thread's own reference
+  Parker<Strategy> parker_;
+};
+
+}  // namespace detail
+
+// block_on_with<Strategy>(future): block_on, sleeping with the given
+// strategy (CondvarPark, FutexPark or SpinThenPark).
+template <class Strategy, class F>
+  requires Future<std::remove_cvref_t<F>>
+OutputOf<std::remove_cvref_t<F>> block_on_with(F&& future) {
+  using Fut = std::remove_cvref_t<F>;
+  Enter guard = enter();  // throws EnterError: no nesting, nothing polled
+  auto& thread = detail::ThreadParker<Strategy>::current();
+  thread.parker().reset();  // stale wakes from an earlier call: forgotten
+  WakerRef waker(thread.raw());
+  Context cx = Context::from_waker(waker);
+  // The future to poll: the caller's own lvalue, or a local moved from the
+  // caller's rvalue (never moved again once polled).
+  // [START block_on_loop]
+  auto run = [&](Fut& f) -> OutputOf<Fut> {
+    for (;;) {
+      Poll<OutputOf<Fut>> p = f.poll(cx);
+      if (p.is_ready()) return std::move(p).value();
+      // Invariant: a wake that arrived during the poll (or any time since the
+      // last park) left the parker notified, so this park returns at once.
+      thread.parker().park();
+    }
+  };
+  // [END block_on_loop]
+  if constexpr (std::is_lvalue_reference_v<F>) {
+    return run(future);
+  } else {
+    Fut local(std::move(future));
+    return run(local);
+  }
+}
+
+// block_on(future): runs `future` to completion on this thread with the
+// fastest park strategy (DefaultPark, measured in bench/).
+template <class F>
+  requires Future<std::remove_cvref_t<F>>
+OutputOf<std::remove_cvref_t<F>> block_on(F&& future) {
+  return block_on_with<DefaultPark>(std::forward<F>(future));
+}
+
+}  // namespace pollwake
+
+#endif  // POLLWAKE_EXECUTOR_BLOCK_ON_H_

@@ -1,0 +1,461 @@
+// executor/local_pool.cc: LocalPool's run loop, the wake path and the drop
+// (see local_pool.h for what callers may rely on).
+//
+// The run loop, one pass at a time:
+//   1. drain the remote stack (wakes from other threads, or from this thread
+//      outside a run) onto the back of the local ready queue;
+//   2. poll exactly the tasks that are ready now (`ready_` at the start of the
+//      pass), each popped from the front: clear kScheduled, poll with a
+//      borrowed waker, and on Ready destroy the future and forget the task;
+//      a wake during the poll (kScheduled was cleared) queues it again at the
+//      back, for the next pass;
+//   3. run_until polls its main future between passes when its waker fired;
+//      run and run_until sleep on the pool's parker when nothing is ready,
+//      run_until_stalled and try_run_one return instead.
+#include "executor/local_pool.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "executor/enter.h"
+#include "poll/wake.h"
+
+namespace pollwake {
+namespace detail {
+
+// What outlives the pool: the remote stack, the parker the pool sleeps on,
+// and the run_until waker's flag. Tasks, spawners and the run_until waker
+// each hold a reference, so a wake after the pool is gone finds live memory.
+class LocalPoolShared {
+ public:
+  explicit LocalPoolShared(LocalPool* p) : pool(p), owner(std::this_thread::get_id()) {}
+
+  void acquire(std::size_t n = 1) noexcept {
+    // ORDERING: relaxed; the caller already holds a reference.
+    refs_.fetch_add(n, std::memory_order_relaxed);
+  }
+  void release(std::size_t n = 1) noexcept {
+    // ORDERING: acq_rel, as Arc's decrement.
+    if (refs_.fetch_sub(n, std::memory_order_acq_rel) == n) delete this;
+  }
+
+  // Pushes a task whose kScheduled bit this thread just set, with one
+  // reference for the queue. Any thread. After close(), the reference is
+  // dropped instead (the pool is gone; the wake does nothing).
+  void push_remote(LocalTaskHeader* task) noexcept {
+    // ORDERING: relaxed; only a first guess for the CAS below.
+    LocalTaskHeader* head = remote_.load(std::memory_order_relaxed);
+    do {
+      if (head == closed_marker()) {
+        local_task_release(task);
+        return;
+      }
+      task->next = head;
+      // ORDERING: release publishes task->next (and whatever the waker
+      // wrote) to the pool's acquire exchange in take_remote().
+    } while (!remote_.compare_exchange_weak(head, task, std::memory_order_release,
+                                            std::memory_order_relaxed));
+    parker.unpark();
+  }
+
+  // Takes the whole remote stack, oldest first. Pool thread only.
+  LocalTaskHeader* take_remote() noexcept {
+    // Cheap check first: most passes find nothing. ORDERING: relaxed; a
+    // push it misses is taken by the next pass (and it unparked us).
+    if (remote_.load(std::memory_order_relaxed) == nullptr) return nullptr;
+    // ORDERING: acquire, pairs with push_remote's release CAS.
+    LocalTaskHeader* lifo = remote_.exchange(nullptr, std::memory_order_acquire);
+    LocalTaskHeader* fifo = nullptr;
+    while (lifo != nullptr) {
+      LocalTaskHeader* next = lifo->next;
+      lifo->next = fifo;
+      fifo = lifo;
+      lifo = next;
+    }
+    return fifo;
+  }
+
+  // Closes the remote stack for good; returns what was on it. Pool's
+  // destructor only.
+  LocalTaskHeader* close() noexcept {
+    // ORDERING: acquire, as take_remote.
+    return remote_.exchange(closed_marker(), std::memory_order_acquire);
+  }
+
+  // run_until's waker: sets the flag, then unparks the pool.
+  RawWaker main_waker() noexcept {
+    acquire();
+    return RawWaker{this, &kMainVTable};
+  }
+
+  Parker<FutexPark> parker;
+  std::atomic<bool> main_woken{false};
+  LocalPool* pool;             // nullptr once the pool is dropped (pool thread only)
+  const std::thread::id owner; // the thread the pool belongs to
+
+ private:
+  ~LocalPoolShared() = default;
+
+  static LocalTaskHeader* closed_marker() noexcept {
+    static LocalTaskHeader marker;  // never a real task: only its address is used
+    return &marker;
+  }
+
+  // SAFETY (all four): `data` is a LocalPoolShared* on which the caller owns
+  // (wake, drop) or borrows (clone, wake_by_ref) one reference.
+  static LocalPoolShared* self(const void* data) noexcept {
+    return const_cast<LocalPoolShared*>(static_cast<const LocalPoolShared*>(data));
+  }
+  static RawWaker main_clone(const void* data) noexcept { return self(data)->main_waker(); }
+  static void main_wake_by_ref(const void* data) {
+    // ORDERING: release; the pool's acquire exchange sees what the waker did.
+    self(data)->main_woken.store(true, std::memory_order_release);
+    self(data)->parker.unpark();
+  }
+  static void main_wake(const void* data) {
+    main_wake_by_ref(data);
+    self(data)->release();
+  }
+  static void main_drop(const void* data) noexcept { self(data)->release(); }
+  static constexpr RawWakerVTable kMainVTable{&main_clone, &main_wake, &main_wake_by_ref,
+                                              &main_drop};
+
+  std::atomic<std::size_t> refs_{1};  // the pool's own reference
+  std::atomic<LocalTaskHeader*> remote_{nullptr};
+};
+
+namespace {
+
+// The pool running on this thread (inside run*), so that a wake here can go
+// straight onto its local queue. Written only by this thread.
+thread_local LocalPool* tls_running = nullptr;
+
+// SAFETY (all four): `data` is a LocalTaskHeader* on which the caller owns
+// (wake, drop) or borrows (clone, wake_by_ref) one reference.
+LocalTaskHeader* task_of(const void* data) noexcept {
+  return const_cast<LocalTaskHeader*>(static_cast<const LocalTaskHeader*>(data));
+}
+RawWaker task_clone(const void* data) noexcept;
+void task_wake(const void* data) {
+  LocalTaskHeader* task = task_of(data);
+  local_task_wake(task);
+  local_task_release(task);
+}
+void task_wake_by_ref(const void* data) { local_task_wake(task_of(data)); }
+void task_drop(const void* data) noexcept { local_task_release(task_of(data)); }
+constexpr RawWakerVTable kTaskVTable{&task_clone, &task_wake, &task_wake_by_ref, &task_drop};
+RawWaker task_clone(const void* data) noexcept {
+  // ORDERING: relaxed; the caller's reference keeps the task alive.
+  task_of(data)->refs.fetch_add(1, std::memory_order_relaxed);
+  return RawWaker{data, &kTaskVTable};
+}
+
+}  // namespace
+
+// [START wake_path]
+void local_task_wake(LocalTaskHeader* task) {
+  // ORDERING: relaxed; a first guess: the CAS below re-reads the state.
+  std::uint32_t state = task->state.load(std::memory_order_relaxed);
+  do {
+    // Already queued: coalesce (the queued entry will poll it). Done: ignore.
+    if (state & (LocalTaskHeader::kScheduled | LocalTaskHeader::kDone)) return;
+    // ORDERING: acq_rel. Release: what the waker wrote before waking is seen
+    // by the pool's acq_rel fetch_and before the poll. Acquire: this thread
+    // now owns task->next (the pool is done reading it).
+  } while (!task->state.compare_exchange_weak(state, state | LocalTaskHeader::kScheduled,
+                                              std::memory_order_acq_rel,
+                                              std::memory_order_relaxed));
+  LocalPool* pool = tls_running;
+  if (pool != nullptr && pool->shared_ == task->shared) {
+    // Same thread, inside a run of this task's pool: no lock, no push CAS.
+    if (task == pool->current_) {
+      // A self-wake during its own poll: the queue's reference the poll
+      // holds moves to the new entry (poll_task then does not release it).
+      pool->self_requeued_ = true;
+    } else {
+      // The queue's reference. SAFETY: our caller holds one: task is alive.
+      task->refs.fetch_add(1, std::memory_order_relaxed);
+      pool->progress_ = true;  // not a self-wake
+    }
+    pool->push_local(task);
+  } else {
+    // The queue's reference. SAFETY: as above.
+    task->refs.fetch_add(1, std::memory_order_relaxed);
+    task->shared->push_remote(task);
+  }
+}
+// [END wake_path]
+
+void local_task_release(LocalTaskHeader* task, std::uint32_t n) noexcept {
+  // ORDERING: acq_rel, as Arc's decrement: all uses of the task on any
+  // thread happen before the thread that frees it does so.
+  if (task->refs.fetch_sub(n, std::memory_order_acq_rel) != n) return;
+  LocalPoolShared* shared = task->shared;
+  task->vtable->dealloc(task);
+  LocalPool* pool = tls_running;
+  if (pool != nullptr && pool->shared_ == shared) {
+    ++pool->spare_refs_;  // back to the running pool's stock: no atomic
+  } else {
+    shared->release();
+  }
+}
+
+}  // namespace detail
+
+using detail::LocalTaskHeader;
+
+// ---------------------------------------------------------------- LocalSpawner
+
+LocalSpawner::LocalSpawner(detail::LocalPoolShared* shared) noexcept : shared_(shared) {
+  shared_->acquire();
+}
+LocalSpawner::LocalSpawner(const LocalSpawner& other) noexcept : LocalSpawner(other.shared_) {}
+LocalSpawner& LocalSpawner::operator=(const LocalSpawner& other) noexcept {
+  other.shared_->acquire();
+  shared_->release();
+  shared_ = other.shared_;
+  return *this;
+}
+LocalSpawner::~LocalSpawner() { shared_->release(); }
+
+LocalPool& LocalSpawner::checked_pool() const {
+  if (std::this_thread::get_id() != shared_->owner) {
+    throw SpawnError::misuse(
+        "LocalSpawner::spawn_local: called from a thread other than the LocalPool's "
+        "(a LocalPool runs its tasks on the thread that created it; use a ThreadPool "
+        "to spawn from anywhere)");
+  }
+  if (shared_->pool == nullptr) {
+    throw SpawnError::shutdown("LocalSpawner::spawn_local: the LocalPool has been dropped");
+  }
+  return *shared_->pool;
+}
+
+void LocalSpawner::adopt(LocalPool& pool, LocalTaskHeader* task) noexcept {
+  task->shared = pool.shared_;
+  // The task's reference on the shared part, from the pool's stock (taken
+  // from the count in batches, so a spawn costs no atomic operation here).
+  if (pool.spare_refs_ == 0) {
+    pool.shared_->acquire(LocalPool::kRefBatch);
+    pool.spare_refs_ = LocalPool::kRefBatch;
+  }
+  --pool.spare_refs_;
+  task->all_next = pool.all_;
+  if (pool.all_ != nullptr) pool.all_->all_prev = task;
+  pool.all_ = task;
+  ++pool.live_;
+  pool.push_local(task);  // spawned = woken once: kScheduled is already set
+  pool.progress_ = true;
+}
+
+// ------------------------------------------------------------------- LocalPool
+
+LocalPool::LocalPool() : shared_(new detail::LocalPoolShared(this)) {}
+
+LocalPool::~LocalPool() {
+  if (running_) {
+    std::fprintf(stderr,
+                 "pollwake: a LocalPool was destroyed while it was running (from inside "
+                 "one of its own tasks?); aborting\n");
+    std::abort();
+  }
+  shared_->pool = nullptr;  // from now on spawns throw SpawnError
+  // Close the remote stack: later remote wakes drop their own reference.
+  for (LocalTaskHeader* t = shared_->close(); t != nullptr;) {
+    LocalTaskHeader* next = t->next;
+    detail::local_task_release(t);  // the queue's reference
+    t = next;
+  }
+  // Mark every live task done before dropping any future: a future's
+  // destructor may wake (or drop the handle of) another task of this pool,
+  // and those wakes must then do nothing.
+  for (LocalTaskHeader* t = all_; t != nullptr; t = t->all_next) {
+    // ORDERING: acq_rel, as in complete().
+    t->state.fetch_or(LocalTaskHeader::kDone, std::memory_order_acq_rel);
+  }
+  for (LocalTaskHeader* t = all_; t != nullptr; t = t->all_next) t->vtable->drop_future(t);
+  while (LocalTaskHeader* t = pop_local()) detail::local_task_release(t);  // queue refs
+  while (all_ != nullptr) {
+    LocalTaskHeader* t = all_;
+    all_ = t->all_next;
+    detail::local_task_release(t);  // the pool's reference
+  }
+  shared_->release(spare_refs_ + 1);  // the stock and the pool's own
+}
+
+LocalSpawner LocalPool::spawner() const noexcept { return LocalSpawner(shared_); }
+
+void LocalPool::check_thread(const char* method) const {
+  if (std::this_thread::get_id() != shared_->owner) {
+    throw std::logic_error(std::string("LocalPool::") + method +
+                           ": called from a thread other than the one that created the pool");
+  }
+}
+
+void LocalPool::push_local(LocalTaskHeader* task) noexcept {
+  task->next = nullptr;
+  if (tail_ == nullptr) {
+    head_ = task;
+  } else {
+    tail_->next = task;
+  }
+  tail_ = task;
+  ++ready_;
+}
+
+LocalTaskHeader* LocalPool::pop_local() noexcept {
+  LocalTaskHeader* task = head_;
+  if (task == nullptr) return nullptr;
+  head_ = task->next;  // read before kScheduled is cleared (then a waker owns it)
+  if (head_ == nullptr) tail_ = nullptr;
+  --ready_;
+  return task;
+}
+
+void LocalPool::drain_remote() noexcept {
+  LocalTaskHeader* task = shared_->take_remote();
+  if (task != nullptr) progress_ = true;  // woken by someone else
+  while (task != nullptr) {
+    LocalTaskHeader* next = task->next;
+    push_local(task);
+    task = next;
+  }
+}
+
+void LocalPool::complete(LocalTaskHeader* task) noexcept {
+  // ORDERING: acq_rel; wakers that load kDone (relaxed, then CAS acquire)
+  // stop queueing the task.
+  task->state.fetch_or(LocalTaskHeader::kDone, std::memory_order_acq_rel);
+  task->vtable->drop_future(task);
+  if (task->all_prev != nullptr) {
+    task->all_prev->all_next = task->all_next;
+  } else {
+    all_ = task->all_next;
+  }
+  if (task->all_next != nullptr) task->all_next->all_prev = task->all_prev;
+  --live_;
+  progress_ = true;
+  // The pool's reference is released by the caller (with the queue's).
+}
+
+// Polls one popped task; true when it completed. Consumes the queue's
+// reference. An exception from the future drops the task and propagates.
+// [START poll_task]
+bool LocalPool::poll_task(LocalTaskHeader* task) {
+  // ORDERING: acq_rel. Acquire: the poll sees what every earlier waker wrote.
+  // Release: from here on a waker may set kScheduled and take task->next.
+  std::uint32_t state =
+      task->state.fetch_and(~LocalTaskHeader::kScheduled, std::memory_order_acq_rel);
+  if (state & LocalTaskHeader::kDone) {  // a wake that raced completion
+    detail::local_task_release(task);
+    return false;
+  }
+  // Borrowed: the queue's reference keeps the task alive during the poll.
+  WakerRef waker(RawWaker{task, &detail::kTaskVTable});
+  Context cx = Context::from_waker(waker);
+  current_ = task;
+  self_requeued_ = false;
+  bool finished;
+  try {
+    finished = task->vtable->poll(task, cx);
+  } catch (...) {
+    current_ = nullptr;
+    complete(task);
+    // The pool's reference, and the queue's unless a self-wake took it.
+    detail::local_task_release(task, self_requeued_ ? 1 : 2);
+    throw;  // like a Rust panic out of LocalPool::run; the pool stays usable
+  }
+  current_ = nullptr;
+  // SAFETY: the queue's reference (unless a self-wake moved it to the new
+  // entry), plus the pool's when the task is finished, released at once.
+  std::uint32_t refs = self_requeued_ ? 0 : 1;
+  if (finished) {
+    complete(task);
+    ++refs;
+  }
+  if (refs != 0) detail::local_task_release(task, refs);
+  return finished;
+}
+// [END poll_task]
+
+namespace {
+// Marks this thread as running `pool` for the duration of a run* call.
+class RunningScope {
+ public:
+  RunningScope(LocalPool* pool, bool& running) : running_(running) {
+    detail::tls_running = pool;
+    running_ = true;
+  }
+  ~RunningScope() {
+    detail::tls_running = nullptr;
+    running_ = false;
+  }
+
+ private:
+  bool& running_;
+};
+}  // namespace
+
+// Runs passes until the mode's stop condition: kOne stops at the first
+// completion (returns true); kStalled and kOne stop after a pass with no
+// progress or when nothing is ready; kRun runs one pass.
+// [START run_passes]
+bool LocalPool::run_passes(Mode mode) {
+  for (;;) {
+    progress_ = false;
+    drain_remote();
+    if (ready_ == 0) return false;
+    for (std::size_t n = ready_; n > 0; --n) {
+      bool done = poll_task(pop_local());
+      if (done && mode == Mode::kOne) return true;
+    }
+    if (mode == Mode::kRun || !progress_) return false;
+  }
+}
+// [END run_passes]
+
+void LocalPool::run_loop(MainRef main) {
+  check_thread(main.f != nullptr ? "run_until" : "run");
+  Enter guard = enter();  // throws EnterError inside another executor
+  RunningScope scope(this, running_);
+  Waker main_waker = Waker::from_raw(shared_->main_waker());
+  Context main_cx = Context::from_waker(main_waker);
+  // ORDERING: relaxed; only this thread resets the flag; the main future is
+  // polled first anyway.
+  // [START run_loop]
+  shared_->main_woken.store(true, std::memory_order_relaxed);
+  for (;;) {
+    // ORDERING: acquire, pairs with the main waker's release store.
+    if (main.f != nullptr && shared_->main_woken.exchange(false, std::memory_order_acquire)) {
+      if (main.poll(main.f, main_cx)) return;
+    }
+    run_passes(Mode::kRun);
+    if (ready_ > 0) continue;
+    if (main.f == nullptr && live_ == 0) return;  // run(): nothing left
+    // ORDERING: relaxed; a hint only: the acquire exchange above reads it.
+    if (main.f != nullptr && shared_->main_woken.load(std::memory_order_relaxed)) continue;
+    // Invariant: every wake after the checks above unparks the parker
+    // (push_remote and the main waker call unpark after publishing), so this
+    // park returns at once if one came in between: no lost wakeup.
+    shared_->parker.park();
+  }
+  // [END run_loop]
+}
+
+void LocalPool::run() { run_loop(MainRef{nullptr, nullptr}); }
+
+bool LocalPool::try_run_one() {
+  check_thread("try_run_one");
+  Enter guard = enter();
+  RunningScope scope(this, running_);
+  return run_passes(Mode::kOne);
+}
+
+void LocalPool::run_until_stalled() {
+  check_thread("run_until_stalled");
+  Enter guard = enter();
+  RunningScope scope(this, running_);
+  run_passes(Mode::kStalled);
+}
+
+}  // namespace pollwake

@@ -1,0 +1,455 @@
+// executor/local_pool.h
+//
+// Models futures-rs's `futures::executor::LocalPool` and `LocalSpawner`: a
+// single-threaded executor that runs many tasks on the thread that owns it,
+// polling a task only after it has been woken.
+//
+//   Rust (futures-executor)                 pollwake
+//   LocalPool::new()                        LocalPool pool;
+//   pool.spawner() -> LocalSpawner          pool.spawner()
+//   pool.run()                              pool.run()
+//   pool.run_until(f) -> F::Output          pool.run_until(f)
+//   pool.try_run_one() -> bool              pool.try_run_one()
+//   pool.run_until_stalled()                pool.run_until_stalled()
+//   spawner.spawn_local(f)                  spawner.spawn_local(f)   (throws
+//     -> Result<(), SpawnError>               SpawnError when the pool is gone)
+//   spawner.spawn_local_with_handle(f)      spawner.spawn_local_with_handle(f)
+//     -> Result<RemoteHandle<T>, _>           -> RemoteHandle<T>
+//   RemoteHandle::forget()                  handle.forget()
+//
+// What the caller may rely on:
+//   * Only woken tasks are polled. A task is queued once however often it is
+//     woken before it runs, and every wake is followed by at least one poll
+//     while the pool runs and the task is unfinished. Wakes may come from any
+//     thread.
+//   * Tasks run in the order they were woken (FIFO), in passes: a pass polls
+//     the tasks that were ready when it began; tasks woken or spawned during
+//     a pass wait for the next one. So a task that keeps waking itself gets
+//     one poll per pass and cannot starve the others.
+//   * run() returns when the pool has no tasks left (it sleeps while none is
+//     ready). run_until(f) returns f's output as soon as f is ready, leaving
+//     the other tasks in the pool. try_run_one() never sleeps: it returns true
+//     once a task has completed, false when none could.
+//   * run_until_stalled() never sleeps and returns when no task is woken,
+//     counting wakes by other tasks, by other threads and tasks spawned by
+//     tasks. A task that woke only itself does not keep it going: it returns
+//     after a pass in which nothing happened but self-wakes (no completion,
+//     no spawn, no wake of another task), with the self-woken tasks still
+//     queued for the next call. futures-rs gets the same effect from
+//     FuturesUnordered, which yields after every task had one poll or two
+//     tasks woke themselves; pollwake states it as a rule about passes.
+//   * Waking a task whose pool is gone does nothing. Spawning on a spawner
+//     whose pool is gone throws SpawnError (is_shutdown()). Dropping the pool
+//     destroys its unfinished tasks (their futures), on the dropping thread.
+//   * An exception thrown by a task's poll propagates out of the run*/
+//     try_run_one call that polled it (C++'s panic); that task is dropped and
+//     the pool stays usable. A task spawned with a handle instead keeps its
+//     exception for the handle, which rethrows it when polled (futures-rs's
+//     Remote catches the panic and resumes it in the RemoteHandle).
+//   * Each run* call holds the enter guard: calling block_on or any run*
+//     from inside a task throws EnterError.
+//
+// How pollwake differs, and why:
+//   * Rust's LocalPool and LocalSpawner are !Send, so the compiler keeps them
+//     on one thread. pollwake binds a pool to the thread that constructs it;
+//     spawning or running it from another thread throws (SpawnError for
+//     spawns, std::logic_error for run*). Wakers, like Rust's, are for any
+//     thread.
+//   * A LocalPool cannot be moved (its tasks point back at it); hold it in a
+//     std::unique_ptr to move it. Destroying it from inside one of its own
+//     tasks, or while it is running, aborts the program with a message
+//     (Rust's borrow checker forbids it at compile time).
+//   * A future's destructor must not spawn on its own dropped pool (the
+//     SpawnError would leave a destructor: std::terminate).
+//   * spawn_local accepts a future of any output and discards the output
+//     (Rust requires Output = ()); use spawn_local_with_handle to keep it.
+//   * A RemoteHandle whose task was dropped unfinished (the pool went first)
+//     throws TaskCanceled when polled (futures-rs panics with "Canceled").
+//
+// The layout (async-task style, DESIGN.md "Where the speed comes from"): one
+// allocation per task holds a LocalTaskHeader (state bits, reference count,
+// vtable, queue link) followed by the future; the ready queue is intrusive;
+// wakes on the pool's own thread during a run push straight onto it (no
+// lock), other wakes go through a lock-free multi-producer stack that the
+// pool drains (reversed, so FIFO) at the start of every pass. The run loop
+// is documented in local_pool.cc and docs/02_executors.md.
+#ifndef POLLWAKE_EXECUTOR_LOCAL_POOL_H_
+#define POLLWAKE_EXECUTOR_LOCAL_POOL_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+#include <type_traits>
+#include <utility>
+
+#include "executor/parker.h"
+#include "executor/spawn_error.h"
+#include "poll/context.h"
+#include "poll/future.h"
+#include "poll/poll.h"
+#include "poll/waker.h"
+
+namespace pollwake {
+
+class LocalPool;
+class LocalSpawner;
+
+// TaskCanceled: thrown by polling a RemoteHandle whose task was dropped
+// before it finished (its pool was dropped). Rust: `oneshot::Canceled`.
+class TaskCanceled : public std::runtime_error {
+ public:
+  TaskCanceled()
+      : std::runtime_error(
+            "RemoteHandle: the task was dropped before it finished (its LocalPool "
+            "was dropped)") {}
+};
+
+namespace detail {
+
+class LocalPoolShared;
+struct LocalTaskHeader;
+
+struct LocalTaskVTable {
+  // Polls the future once; true when the task is finished (Ready, or, for a
+  // handle task, threw or was cancelled). May throw (plain tasks only).
+  bool (*poll)(LocalTaskHeader* task, Context& cx);
+  // Destroys the future (exactly once, on the pool's thread).
+  void (*drop_future)(LocalTaskHeader* task) noexcept;
+  // Frees the allocation (after the last reference, on any thread).
+  void (*dealloc)(LocalTaskHeader* task) noexcept;
+};
+
+// The part of every task the pool and the wakers see. State bits:
+//   kScheduled  the task is in a ready queue (local or remote). Set by the
+//               wake that queues it (only if clear), cleared by the pool
+//               just before it polls the task. Legal with kDone: a wake that
+//               raced completion; the pool then discards the entry.
+//   kDone       the future is gone (finished, threw, cancelled, or the pool
+//               was dropped). Set once, by the pool's thread; never cleared.
+//               Wakes of a done task do nothing.
+// References (refs): one held by the pool while the future is alive, one by
+// each queue entry, one by each waker clone, one by a RemoteHandle. The last
+// one frees the allocation.
+struct LocalTaskHeader {
+  static constexpr std::uint32_t kScheduled = 1;
+  static constexpr std::uint32_t kDone = 2;
+
+  std::atomic<std::uint32_t> state{kScheduled};  // spawned = queued
+  std::atomic<std::uint32_t> refs{2};            // the pool + the queue
+  const LocalTaskVTable* vtable = nullptr;
+  LocalPoolShared* shared = nullptr;   // holds one reference on it
+  LocalTaskHeader* next = nullptr;     // queue link; owned by whoever set kScheduled
+  LocalTaskHeader* all_prev = nullptr; // the pool's list of live tasks
+  LocalTaskHeader* all_next = nullptr; //   (pool thread only)
+};
+
+// Queue the task if it is neither queued nor done (a waker's wake_by_ref).
+void local_task_wake(LocalTaskHeader* task);
+// Drop `n` references (a waker's drop: 1); the last one frees the task.
+void local_task_release(LocalTaskHeader* task, std::uint32_t n = 1) noexcept;
+
+// HandleSlot<T>: where a handle task leaves its result for its RemoteHandle.
+template <class T>
+struct HandleSlot {
+  enum class Status { kRunning, kFinished, kFailed, kCanceled, kTaken };
+  std::mutex mu;
+  Status status = Status::kRunning;  // written under mu
+  std::optional<T> value;            // written under mu
+  std::exception_ptr error;          // written under mu
+  Waker waker = Waker::noop();       // the handle's latest waker, under mu
+  std::atomic<bool> handle_dropped{false};  // the handle went without forget()
+
+  // Stores the outcome (pool thread) and wakes whoever awaits the handle.
+  void finish(Status s, std::optional<T> v, std::exception_ptr e) {
+    Waker to_wake = Waker::noop();
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (status != Status::kRunning) return;
+      status = s;
+      value = std::move(v);
+      error = std::move(e);
+      to_wake = std::move(waker);
+    }
+    std::move(to_wake).wake();  // outside the lock: waking may run other code
+  }
+};
+
+struct NoSlot {};
+
+template <class F, bool kHandle>
+struct LocalTask final : LocalTaskHeader {
+  using Out = OutputOf<F>;
+  using Slot = std::conditional_t<kHandle, HandleSlot<Out>, NoSlot>;
+
+  template <class G>
+  explicit LocalTask(G&& g) : future(std::forward<G>(g)) {
+    vtable = &kVTable;
+  }
+  ~LocalTask() {}  // the future was destroyed by drop_future
+
+  // SAFETY (the three below): `task` points at a LocalTask<F, kHandle>: the
+  // vtable is chosen by the same type that allocated it, so the static_cast
+  // from the header (its base class) is exact.
+  static bool poll(LocalTaskHeader* task, Context& cx) {
+    auto* self = static_cast<LocalTask*>(task);
+    if constexpr (kHandle) {
+      // A dropped handle cancels the task: finish without polling.
+      // ORDERING: acquire, pairs with the handle's release store.
+      if (self->slot.handle_dropped.load(std::memory_order_acquire)) return true;
+      try {
+        Poll<Out> p = self->future.poll(cx);
+        if (p.is_pending()) return false;
+        self->slot.finish(HandleSlot<Out>::Status::kFinished, std::move(p).value(), nullptr);
+      } catch (...) {
+        self->slot.finish(HandleSlot<Out>::Status::kFailed, std::nullopt,
+                          std::current_exception());
+      }
+      return true;
+    } else {
+      return self->future.poll(cx).is_ready();
+    }
+  }
+  static void drop_future(LocalTaskHeader* task) noexcept {
+    auto* self = static_cast<LocalTask*>(task);
+    self->future.~F();
+    if constexpr (kHandle) {
+      // Unfinished (pool dropped, or a plain cancel): tell the handle.
+      self->slot.finish(HandleSlot<Out>::Status::kCanceled, std::nullopt, nullptr);
+    }
+  }
+  static void dealloc(LocalTaskHeader* task) noexcept { delete static_cast<LocalTask*>(task); }
+  static constexpr LocalTaskVTable kVTable{&poll, &drop_future, &dealloc};
+
+  union {
+    F future;  // alive from construction until drop_future
+  };
+  [[no_unique_address]] Slot slot;
+};
+
+}  // namespace detail
+
+// RemoteHandle<T>: a future for the output of a task spawned with
+// spawn_local_with_handle. Polling it (from any thread, e.g. with block_on)
+// gives the output, rethrows the task's exception, or throws TaskCanceled.
+// Dropping it cancels the task (the task is woken and dropped unpolled),
+// unless forget() was called first. Rust: `futures::future::RemoteHandle`.
+template <class T>
+class RemoteHandle {
+ public:
+  using Output = T;
+
+  RemoteHandle(RemoteHandle&& other) noexcept
+      : task_(std::exchange(other.task_, nullptr)), slot_(other.slot_) {}
+  RemoteHandle& operator=(RemoteHandle&& other) noexcept {
+    if (this != &other) {
+      cancel_and_release();
+      task_ = std::exchange(other.task_, nullptr);
+      slot_ = other.slot_;
+    }
+    return *this;
+  }
+  RemoteHandle(const RemoteHandle&) = delete;
+  RemoteHandle& operator=(const RemoteHandle&) = delete;
+  ~RemoteHandle() { cancel_and_release(); }
+
+  // RemoteHandle::forget: lets the task run to completion without the
+  // handle; its output is then discarded.
+  void forget() && {
+    if (task_ != nullptr) detail::local_task_release(std::exchange(task_, nullptr));
+  }
+
+  Poll<T> poll(Context& cx) {
+    if (task_ == nullptr) polled_after_completion("RemoteHandle");
+    using Status = typename detail::HandleSlot<T>::Status;
+    std::unique_lock<std::mutex> lock(slot_->mu);
+    switch (slot_->status) {
+      case Status::kRunning:
+        slot_->waker.clone_from(cx.waker());  // the latest waker is the one to wake
+        return Pending;
+      case Status::kFinished: {
+        T value = std::move(*slot_->value);
+        slot_->value.reset();
+        slot_->status = Status::kTaken;
+        lock.unlock();
+        detail::local_task_release(std::exchange(task_, nullptr));
+        return Ready(std::move(value));
+      }
+      case Status::kFailed: {
+        std::exception_ptr error = std::exchange(slot_->error, nullptr);
+        slot_->status = Status::kTaken;
+        lock.unlock();
+        detail::local_task_release(std::exchange(task_, nullptr));
+        std::rethrow_exception(error);
+      }
+      case Status::kCanceled:
+      case Status::kTaken:
+        break;
+    }
+    lock.unlock();
+    detail::local_task_release(std::exchange(task_, nullptr));
+    throw TaskCanceled();
+  }
+
+ private:
+  friend class LocalSpawner;
+  RemoteHandle(detail::LocalTaskHeader* task, detail::HandleSlot<T>* slot) noexcept
+      : task_(task), slot_(slot) {}
+
+  void cancel_and_release() noexcept {
+    if (task_ == nullptr) return;
+    // ORDERING: release, pairs with the task's acquire load before its poll.
+    slot_->handle_dropped.store(true, std::memory_order_release);
+    detail::LocalTaskHeader* task = std::exchange(task_, nullptr);
+    try {
+      detail::local_task_wake(task);  // so the pool drops it promptly
+    } catch (...) {
+      // A wake allocates nothing and cannot throw today; if it ever did, the
+      // task would merely be dropped later, with the pool.
+    }
+    detail::local_task_release(task);
+  }
+
+  detail::LocalTaskHeader* task_;  // one reference; nullptr once done
+  detail::HandleSlot<T>* slot_;    // inside *task_
+};
+
+// LocalSpawner: spawns tasks onto its LocalPool. Copies are handles to one
+// pool and do not keep it alive. Use it on the pool's thread only.
+class LocalSpawner {
+ public:
+  LocalSpawner(const LocalSpawner& other) noexcept;
+  LocalSpawner& operator=(const LocalSpawner& other) noexcept;
+  ~LocalSpawner();
+
+  // LocalSpawner::spawn_local: adds `future` as a task (queued, not yet
+  // polled: futures are inert until polled). Its output is discarded.
+  // Throws SpawnError if the pool is gone or this is not the pool's thread.
+  template <class F>
+    requires Future<std::remove_cvref_t<F>>
+  void spawn_local(F&& future) const {
+    using Task = detail::LocalTask<std::remove_cvref_t<F>, false>;
+    LocalPool& pool = checked_pool();
+    adopt(pool, new Task(std::forward<F>(future)));
+  }
+
+  // LocalSpawner::spawn_local_with_handle: as spawn_local, and returns a
+  // RemoteHandle for the output (see RemoteHandle for cancellation).
+  template <class F>
+    requires Future<std::remove_cvref_t<F>>
+  RemoteHandle<OutputOf<std::remove_cvref_t<F>>> spawn_local_with_handle(F&& future) const {
+    using Task = detail::LocalTask<std::remove_cvref_t<F>, true>;
+    LocalPool& pool = checked_pool();
+    Task* task = new Task(std::forward<F>(future));
+    // SAFETY: a third reference, for the handle (the pool and the queue
+    // hold the first two); set before the task is visible to anyone.
+    task->refs.store(3, std::memory_order_relaxed);
+    adopt(pool, task);
+    return RemoteHandle<OutputOf<std::remove_cvref_t<F>>>(task, &task->slot);
+  }
+
+ private:
+  friend class LocalPool;
+  explicit LocalSpawner(detail::LocalPoolShared* shared) noexcept;
+  LocalPool& checked_pool() const;  // throws SpawnError
+  static void adopt(LocalPool& pool, detail::LocalTaskHeader* task) noexcept;
+
+  detail::LocalPoolShared* shared_;  // one reference
+};
+
+class LocalPool {
+ public:
+  LocalPool();
+  ~LocalPool();
+  LocalPool(const LocalPool&) = delete;
+  LocalPool& operator=(const LocalPool&) = delete;
+  LocalPool(LocalPool&&) = delete;
+  LocalPool& operator=(LocalPool&&) = delete;
+
+  // LocalPool::spawner: a handle for spawning tasks onto this pool.
+  LocalSpawner spawner() const noexcept;
+
+  // LocalPool::run: runs tasks until none is left, sleeping while none is
+  // ready. Never returns if a task never finishes and is never dropped.
+  void run();
+
+  // LocalPool::run_until: runs the pool's tasks and `future` (moved, or
+  // copied, into this call and polled there on this thread; not spawned)
+  // until `future` is ready; returns its output. Other tasks stay in the
+  // pool, finished or not.
+  template <class F>
+    requires Future<std::remove_cvref_t<F>>
+  OutputOf<std::remove_cvref_t<F>> run_until(F&& future) {
+    using Fut = std::remove_cvref_t<F>;
+    Fut local(std::forward<F>(future));
+    std::optional<OutputOf<Fut>> out;
+    auto poll_main = [&](Context& cx) {
+      Poll<OutputOf<Fut>> p = local.poll(cx);
+      if (p.is_pending()) return false;
+      out.emplace(std::move(p).value());
+      return true;
+    };
+    run_loop(MainRef{&poll_main, [](void* f, Context& cx) {
+                       return (*static_cast<decltype(poll_main)*>(f))(cx);
+                     }});
+    return std::move(*out);
+  }
+
+  // LocalPool::try_run_one: polls woken tasks until one completes (true) or
+  // none can (false): the ready queue is empty, or a pass had nothing but
+  // self-wakes. Never sleeps.
+  bool try_run_one();
+
+  // LocalPool::run_until_stalled: polls woken tasks until nothing but
+  // self-wakes is left (see the header comment). Never sleeps.
+  void run_until_stalled();
+
+ private:
+  friend class LocalSpawner;
+  friend void detail::local_task_wake(detail::LocalTaskHeader* task);
+  friend void detail::local_task_release(detail::LocalTaskHeader* task, std::uint32_t n) noexcept;
+  static constexpr std::size_t kRefBatch = 256;
+
+  // The main future of run_until, type-erased without allocating.
+  struct MainRef {
+    void* f;
+    bool (*poll)(void* f, Context& cx);
+  };
+  enum class Mode { kRun, kStalled, kOne };
+
+  void run_loop(MainRef main);
+  bool run_passes(Mode mode);
+  bool poll_task(detail::LocalTaskHeader* task);
+  void complete(detail::LocalTaskHeader* task) noexcept;
+  void drain_remote() noexcept;
+  void push_local(detail::LocalTaskHeader* task) noexcept;
+  detail::LocalTaskHeader* pop_local() noexcept;
+  void check_thread(const char* method) const;
+
+  detail::LocalPoolShared* shared_;  // one reference
+  // The ready queue (pool thread only): FIFO, linked through task->next.
+  detail::LocalTaskHeader* head_ = nullptr;
+  detail::LocalTaskHeader* tail_ = nullptr;
+  std::size_t ready_ = 0;
+  // Every task whose future is alive (pool thread only).
+  detail::LocalTaskHeader* all_ = nullptr;
+  std::size_t live_ = 0;
+  // The task being polled, to tell self-wakes from others (pool thread only).
+  detail::LocalTaskHeader* current_ = nullptr;
+  // Set by anything but a self-wake during a pass (pool thread only).
+  bool progress_ = false;
+  // The task being polled woke itself: its new queue entry took the
+  // reference the poll holds (pool thread only).
+  bool self_requeued_ = false;
+  // References on *shared_ held in stock for new tasks (pool thread only).
+  std::size_t spare_refs_ = 0;
+  bool running_ = false;
+};
+
+}  // namespace pollwake
+
+#endif  // POLLWAKE_EXECUTOR_LOCAL_POOL_H_
