@@ -89,6 +89,7 @@
 
 #include "executor/parker.h"
 #include "executor/spawn_error.h"
+#include "executor/task_canceled.h"
 #include "poll/context.h"
 #include "poll/future.h"
 #include "poll/poll.h"
@@ -99,15 +100,6 @@ namespace pollwake {
 class LocalPool;
 class LocalSpawner;
 
-// TaskCanceled: thrown by polling a RemoteHandle whose task was dropped
-// before it finished (its pool was dropped). Rust: `oneshot::Canceled`.
-class TaskCanceled : public std::runtime_error {
- public:
-  TaskCanceled()
-      : std::runtime_error(
-            "RemoteHandle: the task was dropped before it finished (its LocalPool "
-            "was dropped)") {}
-};
 
 namespace detail {
 
@@ -153,9 +145,9 @@ void local_task_wake(LocalTaskHeader* task);
 // Drop `n` references (a waker's drop: 1); the last one frees the task.
 void local_task_release(LocalTaskHeader* task, std::uint32_t n = 1) noexcept;
 
-// HandleSlot<T>: where a handle task leaves its result for its RemoteHandle.
+// LocalHandleSlot<T>: where a handle task leaves its result for its RemoteHandle.
 template <class T>
-struct HandleSlot {
+struct LocalHandleSlot {
   enum class Status { kRunning, kFinished, kFailed, kCanceled, kTaken };
   std::mutex mu;
   Status status = Status::kRunning;  // written under mu
@@ -179,12 +171,12 @@ struct HandleSlot {
   }
 };
 
-struct NoSlot {};
+struct LocalNoSlot {};
 
 template <class F, bool kHandle>
 struct LocalTask final : LocalTaskHeader {
   using Out = OutputOf<F>;
-  using Slot = std::conditional_t<kHandle, HandleSlot<Out>, NoSlot>;
+  using Slot = std::conditional_t<kHandle, LocalHandleSlot<Out>, LocalNoSlot>;
 
   template <class G>
   explicit LocalTask(G&& g) : future(std::forward<G>(g)) {
@@ -204,9 +196,9 @@ struct LocalTask final : LocalTaskHeader {
       try {
         Poll<Out> p = self->future.poll(cx);
         if (p.is_pending()) return false;
-        self->slot.finish(HandleSlot<Out>::Status::kFinished, std::move(p).value(), nullptr);
+        self->slot.finish(LocalHandleSlot<Out>::Status::kFinished, std::move(p).value(), nullptr);
       } catch (...) {
-        self->slot.finish(HandleSlot<Out>::Status::kFailed, std::nullopt,
+        self->slot.finish(LocalHandleSlot<Out>::Status::kFailed, std::nullopt,
                           std::current_exception());
       }
       return true;
@@ -219,7 +211,7 @@ struct LocalTask final : LocalTaskHeader {
     self->future.~F();
     if constexpr (kHandle) {
       // Unfinished (pool dropped, or a plain cancel): tell the handle.
-      self->slot.finish(HandleSlot<Out>::Status::kCanceled, std::nullopt, nullptr);
+      self->slot.finish(LocalHandleSlot<Out>::Status::kCanceled, std::nullopt, nullptr);
     }
   }
   static void dealloc(LocalTaskHeader* task) noexcept { delete static_cast<LocalTask*>(task); }
@@ -265,7 +257,7 @@ class RemoteHandle {
 
   Poll<T> poll(Context& cx) {
     if (task_ == nullptr) polled_after_completion("RemoteHandle");
-    using Status = typename detail::HandleSlot<T>::Status;
+    using Status = typename detail::LocalHandleSlot<T>::Status;
     std::unique_lock<std::mutex> lock(slot_->mu);
     switch (slot_->status) {
       case Status::kRunning:
@@ -292,12 +284,13 @@ class RemoteHandle {
     }
     lock.unlock();
     detail::local_task_release(std::exchange(task_, nullptr));
-    throw TaskCanceled();
+    throw TaskCanceled(
+        "RemoteHandle: the task was dropped before it finished (its LocalPool was dropped)");
   }
 
  private:
   friend class LocalSpawner;
-  RemoteHandle(detail::LocalTaskHeader* task, detail::HandleSlot<T>* slot) noexcept
+  RemoteHandle(detail::LocalTaskHeader* task, detail::LocalHandleSlot<T>* slot) noexcept
       : task_(task), slot_(slot) {}
 
   void cancel_and_release() noexcept {
@@ -315,7 +308,7 @@ class RemoteHandle {
   }
 
   detail::LocalTaskHeader* task_;  // one reference; nullptr once done
-  detail::HandleSlot<T>* slot_;    // inside *task_
+  detail::LocalHandleSlot<T>* slot_;    // inside *task_
 };
 
 // LocalSpawner: spawns tasks onto its LocalPool. Copies are handles to one

@@ -92,6 +92,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "executor/task_canceled.h"
 #include "poll/arc.h"
 #include "poll/context.h"
 #include "poll/future.h"
@@ -100,15 +101,6 @@
 
 namespace pollwake {
 
-// TaskCanceled: thrown when a ThreadPoolHandle is awaited whose task the pool
-// destroyed unfinished at shutdown (Rust's RemoteHandle panics instead).
-class TaskCanceled : public std::runtime_error {
- public:
-  TaskCanceled()
-      : std::runtime_error(
-            "ThreadPool task canceled: the pool shut down (its last handle was "
-            "dropped) before the task finished") {}
-};
 
 namespace detail {
 
@@ -161,11 +153,11 @@ void task_drop_ref(TaskHeader* task) noexcept;
 // Hands a new task (state and refs set) to the pool: registers and queues it.
 void pool_spawn(PoolShared* pool, TaskHeader* task);
 
-// HandleSlot<T>: where a task with a handle leaves its result, and where the
+// PoolHandleSlot<T>: where a task with a handle leaves its result, and where the
 // handle leaves its waker. Guarded by `mu` (a plain mutex, not a lock-free
 // slot: it is touched twice per task, and the waker clone needs it anyway).
 template <class T>
-struct HandleSlot {
+struct PoolHandleSlot {
   enum class Status { kEmpty, kValue, kError, kCanceled, kTaken };
   std::mutex mu;
   Status status = Status::kEmpty;   // written under mu
@@ -194,13 +186,13 @@ struct HandleSlot {
   }
 };
 
-struct NoSlot {};
+struct PoolNoSlot {};
 
 // TaskImpl<F, kHandle>: the one allocation per task.
 template <class F, bool kHandle>
 struct TaskImpl final : TaskHeader {
   using T = OutputOf<F>;
-  using Slot = std::conditional_t<kHandle, HandleSlot<T>, NoSlot>;
+  using Slot = std::conditional_t<kHandle, PoolHandleSlot<T>, PoolNoSlot>;
 
   template <class G>
   explicit TaskImpl(G&& g)
@@ -219,7 +211,7 @@ struct TaskImpl final : TaskHeader {
     if constexpr (kHandle) {
       t->slot.finish([&] {
         t->slot.value.emplace(std::move(p).value());
-        t->slot.status = HandleSlot<T>::Status::kValue;
+        t->slot.status = PoolHandleSlot<T>::Status::kValue;
       });
     }
     return true;
@@ -230,7 +222,7 @@ struct TaskImpl final : TaskHeader {
     if constexpr (kHandle) {
       t->slot.finish([&] {
         t->slot.error = std::move(error);
-        t->slot.status = HandleSlot<T>::Status::kError;
+        t->slot.status = PoolHandleSlot<T>::Status::kError;
       });
       return true;
     } else {
@@ -241,7 +233,7 @@ struct TaskImpl final : TaskHeader {
     TaskImpl* t = self(h);
     t->future.reset();
     if constexpr (kHandle) {
-      t->slot.finish([&] { t->slot.status = HandleSlot<T>::Status::kCanceled; });
+      t->slot.finish([&] { t->slot.status = PoolHandleSlot<T>::Status::kCanceled; });
     }
   }
   static void destroy(TaskHeader* h) noexcept { delete self(h); }
@@ -281,7 +273,7 @@ class ThreadPoolHandle {
   ~ThreadPoolHandle() { release(); }
 
   Poll<T> poll(Context& cx) {
-    using Status = typename detail::HandleSlot<T>::Status;
+    using Status = typename detail::PoolHandleSlot<T>::Status;
     if (task_ == nullptr) polled_after_completion("ThreadPoolHandle");
     std::unique_lock lock(slot_->mu);
     switch (slot_->status) {
@@ -313,7 +305,9 @@ class ThreadPoolHandle {
         slot_->status = Status::kTaken;
         lock.unlock();
         release();
-        throw TaskCanceled();
+        throw TaskCanceled(
+            "ThreadPool task canceled: the pool shut down (its last handle was dropped) "
+            "before the task finished");
       case Status::kTaken:
         break;
     }
@@ -322,7 +316,7 @@ class ThreadPoolHandle {
 
  private:
   friend class ThreadPool;
-  ThreadPoolHandle(detail::TaskHeader* task, detail::HandleSlot<T>* slot) noexcept
+  ThreadPoolHandle(detail::TaskHeader* task, detail::PoolHandleSlot<T>* slot) noexcept
       : task_(task), slot_(slot) {}
 
   // Gives back the handle's reference; a stored waker is dropped now, so a
@@ -338,7 +332,7 @@ class ThreadPoolHandle {
   }
 
   detail::TaskHeader* task_;  // owns one reference; nullptr once done
-  detail::HandleSlot<T>* slot_;
+  detail::PoolHandleSlot<T>* slot_;
 };
 
 class ThreadPoolBuilder;

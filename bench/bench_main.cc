@@ -1,0 +1,60 @@
+// bench/bench_main.cc: main() of pollwake's benchmark binaries.
+//
+// What it measures: nothing itself; it decides in what kind of process the
+// benchmarks run. WORKLOADS.md ("Fairness notes") asks for single-thread
+// workloads to be measured in a process that has started no other thread:
+// until a process first calls pthread_create, glibc's malloc and mutexes
+// skip their locked instructions (glibc exports the state as
+// __libc_single_threaded), which can halve an executor's cost.
+//
+// How: by default main starts no thread, runs the benchmarks, and then
+// checks /proc/self/status: a single-thread binary (POLLWAKE_BENCH_SINGLE)
+// that finds more than one thread fails, so a benchmark that starts one by
+// mistake cannot pass for a single-thread figure. With --pollwake_threaded,
+// main first starts and joins one thread (so glibc leaves single-thread
+// mode for good) and renames every POLLWAKE_WORKLOAD benchmark
+// `<name>/threaded`: the threaded variant of the same workload.
+// Both facts are written into the JSON context.
+#include <benchmark/benchmark.h>
+#include <sys/single_threaded.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <thread>
+
+#include "bench/bench_util.h"
+
+int main(int argc, char** argv) {
+  bool threaded = false;
+  int out = 1;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--pollwake_threaded") == 0) {
+      threaded = true;
+    } else {
+      argv[out++] = argv[i];
+    }
+  }
+  argc = out;
+  if (threaded) {
+    std::thread([] {}).join();
+    for (auto& [bench, name] : pollwake::bench::Workloads()) bench->Name(name + "/threaded");
+  }
+  benchmark::AddCustomContext("pollwake_process", threaded ? "started_a_thread" : "no_thread_started");
+  benchmark::AddCustomContext("libc_single_threaded", __libc_single_threaded ? "1" : "0");
+
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+
+#ifdef POLLWAKE_BENCH_SINGLE
+  const int threads = pollwake::bench::ThreadsInProcess();
+  if (!threaded && threads != 1) {
+    std::fprintf(stderr, "bench_main: %d threads at exit; a single-thread binary must start none\n",
+                 threads);
+    return 1;
+  }
+#endif
+  return 0;
+}
