@@ -24,6 +24,17 @@ for config in $configs; do
   # Bazel: 0 all passed, 3 some test failed, 4 no tests, others a build error.
   [ "$status" -eq 0 ] || overall=1
 done
+fuzz_seconds=${POLLWAKE_FUZZ_SECONDS:-60}
+if [ "$fuzz_seconds" != 0 ]; then
+  echo "=== libFuzzer schedule fuzzer, ${fuzz_seconds} s (tests/fuzz/run_fuzzer.sh)"
+  if bash tests/fuzz/run_fuzzer.sh "$fuzz_seconds" 2>&1 | tee "$logdir/fuzz.log" | tail -n 5 &&
+     tail -n 1 "$logdir/fuzz.log" | grep -q "^run_fuzzer: PASS"; then
+    echo "fuzz 1 0" >> "$logdir/counts.txt"
+  else
+    echo "fuzz 0 1" >> "$logdir/counts.txt"
+    overall=1
+  fi
+fi
 echo "=== elapsed: $(( $(date +%s) - start )) s"
 python3 .ci/count_results.py --sum "$logdir/counts.txt" || overall=1
 exit $overall

@@ -33,34 +33,24 @@
 // machine is silent, so the Rust oracle drops those lines before comparing.
 
 #include <cstdint>
-#include <cstdio>
 #include <variant>
 
+#include "examples/trace.h"
 #include "poll/context.h"
 #include "poll/future.h"
 #include "poll/poll.h"
-#include "poll/raw_waker.h"
 #include "poll/waker.h"
 
 using pollwake::Context;
+using pollwake::examples::PrintingTask;
+using pollwake::examples::trace;
 using pollwake::FuturePolledAfterCompletion;
 using pollwake::Pending;
 using pollwake::Poll;
-using pollwake::RawWaker;
-using pollwake::RawWakerVTable;
 using pollwake::Ready;
 using pollwake::Waker;
 
 namespace {
-
-int g_step = 0;
-// trace: prints one numbered line, "[n] ...", printf-style.
-template <class... Args>
-void trace(const char* format, Args... args) {
-  std::printf("[%d] ", ++g_step);
-  std::printf(format, args...);
-  std::printf("\n");
-}
 
 // ---------------------------------------------------------------------------
 // The leaf future. Rust: `fn tick(n: u32) -> Tick`, a hand-written future
@@ -150,43 +140,13 @@ LoopAwaitFuture loop_await() { return LoopAwaitFuture{}; }
 static_assert(pollwake::Future<LoopAwaitFuture>);
 
 // ---------------------------------------------------------------------------
-// A printing waker, as in 01, that also raises the task's `woken` flag, which
-// main's executor loop reads.
-
-struct Task {
-  const char* name;
-  bool woken = false;  // set by wake / wake_by_ref; read and cleared by main
-};
-Task g_task{"loop_await"};
-
-Task& task_of(const void* data) {
-  // SAFETY: every RawWaker in this file carries &g_task, a non-const static,
-  // so casting the const away restores the pointer's original type.
-  return *static_cast<Task*>(const_cast<void*>(data));
-}
-
-const RawWakerVTable kPrintingVTable = {
-    /*clone=*/[](const void* data) -> RawWaker {
-      std::printf("    waker: clone (task %s)\n", task_of(data).name);
-      return RawWaker{data, &kPrintingVTable};
-    },
-    /*wake=*/[](const void* data) {
-      std::printf("    waker: wake, consumes the waker (task %s)\n", task_of(data).name);
-      task_of(data).woken = true;
-    },
-    /*wake_by_ref=*/[](const void* data) {
-      std::printf("    waker: wake_by_ref (task %s)\n", task_of(data).name);
-      task_of(data).woken = true;
-    },
-    /*drop=*/[](const void* data) {
-      std::printf("    waker: drop (task %s)\n", task_of(data).name);
-    },
-};
+// The task main polls; its waker prints each vtable call (trace.h).
+PrintingTask g_task{"loop_await"};
 
 }  // namespace
 
 int main() {
-  Waker waker = Waker::from_raw(RawWaker{&g_task, &kPrintingVTable});
+  Waker waker = g_task.waker();
 
   // [START drive_loop]
   LoopAwaitFuture fut = loop_await();
@@ -201,11 +161,10 @@ int main() {
       trace("main: Ready(%u)", p.value());  // (26)
       break;
     }
-    if (!g_task.woken) {  // nobody will wake us: a real executor would sleep
+    if (!g_task.take_woken()) {  // nobody will wake us: a real executor would sleep
       trace("main: Pending and not woken; giving up");
       return 1;
     }
-    g_task.woken = false;
     trace("main: Pending, but woken, so main polls again");  // (7), (14), (21)
   }
   // [END drive_loop]

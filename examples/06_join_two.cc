@@ -32,38 +32,28 @@
 // machine is silent, so the Rust oracle drops those lines before comparing.
 
 #include <cstdint>
-#include <cstdio>
 #include <optional>
 #include <tuple>
 #include <utility>
 #include <variant>
 
+#include "examples/trace.h"
 #include "poll/context.h"
 #include "poll/future.h"
 #include "poll/join.h"
 #include "poll/poll.h"
-#include "poll/raw_waker.h"
 #include "poll/waker.h"
 
 using pollwake::Context;
+using pollwake::examples::PrintingTask;
+using pollwake::examples::trace;
 using pollwake::Join;
 using pollwake::Pending;
 using pollwake::Poll;
-using pollwake::RawWaker;
-using pollwake::RawWakerVTable;
 using pollwake::Ready;
 using pollwake::Waker;
 
 namespace {
-
-int g_step = 0;
-// trace: prints one numbered line, "[n] ...", printf-style.
-template <class... Args>
-void trace(const char* format, Args... args) {
-  std::printf("[%d] ", ++g_step);
-  std::printf(format, args...);
-  std::printf("\n");
-}
 
 // ---------------------------------------------------------------------------
 // The events: as in 01, but two of them, named 'a' and 'b'. main() fires
@@ -171,42 +161,13 @@ JoinTwoFuture join_two() { return JoinTwoFuture{}; }
 static_assert(pollwake::Future<JoinTwoFuture>);
 
 // ---------------------------------------------------------------------------
-// The printing waker of 05: prints each vtable call, raises `woken`.
-
-struct Task {
-  const char* name;
-  bool woken = false;  // set by wake / wake_by_ref; read and cleared by main
-};
-Task g_task{"join_two"};
-
-Task& task_of(const void* data) {
-  // SAFETY: every RawWaker in this file carries &g_task, a non-const static,
-  // so casting the const away restores the pointer's original type.
-  return *static_cast<Task*>(const_cast<void*>(data));
-}
-
-const RawWakerVTable kPrintingVTable = {
-    /*clone=*/[](const void* data) -> RawWaker {
-      std::printf("    waker: clone (task %s)\n", task_of(data).name);
-      return RawWaker{data, &kPrintingVTable};
-    },
-    /*wake=*/[](const void* data) {
-      std::printf("    waker: wake, consumes the waker (task %s)\n", task_of(data).name);
-      task_of(data).woken = true;
-    },
-    /*wake_by_ref=*/[](const void* data) {
-      std::printf("    waker: wake_by_ref (task %s)\n", task_of(data).name);
-      task_of(data).woken = true;
-    },
-    /*drop=*/[](const void* data) {
-      std::printf("    waker: drop (task %s)\n", task_of(data).name);
-    },
-};
+// The task main polls; its waker prints each vtable call (trace.h).
+PrintingTask g_task{"join_two"};
 
 }  // namespace
 
 int main() {
-  Waker waker = Waker::from_raw(RawWaker{&g_task, &kPrintingVTable});
+  Waker waker = g_task.waker();
   Context cx = Context::from_waker(waker);
   trace("main: sizeof(JoinTwoFuture) = %zu bytes", sizeof(JoinTwoFuture));  // (1)
 
@@ -227,9 +188,9 @@ int main() {
     }
     char name = fire_order[n - 1];
     trace("main: Pending; the outside world fires event %c", name);  // (8), (15)
-    g_task.woken = false;
+    g_task.take_woken();  // clears the flag: only fire() may raise it
     fire(name, name == 'a' ? 1 : 2);
-    trace("main: woken: %s", g_task.woken ? "yes" : "no");  // (9), (16)
+    trace("main: woken: %s", g_task.take_woken() ? "yes" : "no");  // (9), (16)
   }
   // [END drive_join]
 

@@ -38,40 +38,30 @@
 // machine is silent, so the Rust oracle drops those lines before comparing.
 
 #include <cstdint>
-#include <cstdio>
 #include <optional>
 #include <string>
 #include <utility>
 #include <variant>
 
+#include "examples/trace.h"
 #include "poll/context.h"
 #include "poll/future.h"
 #include "poll/poll.h"
-#include "poll/raw_waker.h"
 #include "poll/result.h"
 #include "poll/waker.h"
 
 using pollwake::Context;
 using pollwake::Err;
+using pollwake::examples::PrintingTask;
+using pollwake::examples::trace;
 using pollwake::Ok;
 using pollwake::Pending;
 using pollwake::Poll;
-using pollwake::RawWaker;
-using pollwake::RawWakerVTable;
 using pollwake::Ready;
 using pollwake::Result;
 using pollwake::Waker;
 
 namespace {
-
-int g_step = 0;
-// trace: prints one numbered line, "[n] ...", printf-style.
-template <class... Args>
-void trace(const char* format, Args... args) {
-  std::printf("[%d] ", ++g_step);
-  std::printf(format, args...);
-  std::printf("\n");
-}
 
 // Rust: `#[derive(Debug)] enum FetchError { NotFound(u32) }`.
 struct FetchError {
@@ -225,37 +215,8 @@ EarlyReturnFuture early_return(std::uint32_t first, std::uint32_t second) {
 static_assert(pollwake::Future<EarlyReturnFuture>);
 
 // ---------------------------------------------------------------------------
-// The printing waker of 05: prints each vtable call, raises `woken`.
-
-struct Task {
-  const char* name;
-  bool woken = false;  // set by wake / wake_by_ref; read and cleared by drive()
-};
-Task g_task{"early_return"};
-
-Task& task_of(const void* data) {
-  // SAFETY: every RawWaker in this file carries &g_task, a non-const static,
-  // so casting the const away restores the pointer's original type.
-  return *static_cast<Task*>(const_cast<void*>(data));
-}
-
-const RawWakerVTable kPrintingVTable = {
-    /*clone=*/[](const void* data) -> RawWaker {
-      std::printf("    waker: clone (task %s)\n", task_of(data).name);
-      return RawWaker{data, &kPrintingVTable};
-    },
-    /*wake=*/[](const void* data) {
-      std::printf("    waker: wake, consumes the waker (task %s)\n", task_of(data).name);
-      task_of(data).woken = true;
-    },
-    /*wake_by_ref=*/[](const void* data) {
-      std::printf("    waker: wake_by_ref (task %s)\n", task_of(data).name);
-      task_of(data).woken = true;
-    },
-    /*drop=*/[](const void* data) {
-      std::printf("    waker: drop (task %s)\n", task_of(data).name);
-    },
-};
+// The task main polls; its waker prints each vtable call (trace.h).
+PrintingTask g_task{"early_return"};
 
 // drive: polls `fut` until it is Ready, or until `max_polls` polls answered
 // Pending; polls again only when the waker was woken.
@@ -264,8 +225,7 @@ std::optional<FetchResult> drive(EarlyReturnFuture& fut, Context& cx, int max_po
     trace("main: poll #%d", n);  // (3), (8), (15), (22), (27), (34), (40)
     Poll<FetchResult> p = fut.poll(cx);
     if (p.is_ready()) return std::move(p).value();
-    if (!g_task.woken) return std::nullopt;  // nobody would wake it again
-    g_task.woken = false;
+    if (!g_task.take_woken()) return std::nullopt;  // nobody would wake it again
     trace("main: Pending, but woken");  // (7), (14), (26), (33), (44)
   }
   return std::nullopt;
@@ -274,7 +234,7 @@ std::optional<FetchResult> drive(EarlyReturnFuture& fut, Context& cx, int max_po
 }  // namespace
 
 int main() {
-  Waker waker = Waker::from_raw(RawWaker{&g_task, &kPrintingVTable});
+  Waker waker = g_task.waker();
   Context cx = Context::from_waker(waker);
   trace("main: sizeof(EarlyReturnFuture) = %zu bytes", sizeof(EarlyReturnFuture));  // (1)
 

@@ -44,19 +44,17 @@
 // rustc's machine is silent, so the Rust oracle drops them before comparing.
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
-#include <mutex>
 #include <optional>
 #include <utility>
 #include <variant>
 
+#include "examples/trace.h"
 #include "poll/context.h"
 #include "poll/either.h"
 #include "poll/future.h"
 #include "poll/poll.h"
-#include "poll/raw_waker.h"
 #include "poll/result.h"
 #include "poll/select.h"
 #include "poll/timer.h"
@@ -64,11 +62,11 @@
 
 using pollwake::Context;
 using pollwake::Err;
+using pollwake::examples::PrintingTask;
+using pollwake::examples::trace;
 using pollwake::Ok;
 using pollwake::Pending;
 using pollwake::Poll;
-using pollwake::RawWaker;
-using pollwake::RawWakerVTable;
 using pollwake::Ready;
 using pollwake::Result;
 using pollwake::Select;
@@ -77,15 +75,6 @@ using pollwake::Waker;
 using namespace std::chrono_literals;
 
 namespace {
-
-int g_step = 0;  // only main's thread traces
-// trace: prints one numbered line, "[n] ...", printf-style.
-template <class... Args>
-void trace(const char* format, Args... args) {
-  std::printf("[%d] ", ++g_step);
-  std::printf(format, args...);
-  std::printf("\n");
-}
 
 // ---------------------------------------------------------------------------
 // The work: Pending `pending_polls` times (waking its own waker each time),
@@ -199,58 +188,9 @@ SelectTimeoutFuture select_timeout(Work work, std::chrono::milliseconds limit) {
 static_assert(pollwake::Future<SelectTimeoutFuture>);
 
 // ---------------------------------------------------------------------------
-// The printing waker, now callable from the timer's thread: `woken` is
-// guarded by a mutex, and main can wait for it.
-
-struct Task {
-  explicit Task(const char* task_name) : name(task_name) {}
-  const char* name;
-  std::mutex mu;
-  std::condition_variable cv;
-  bool woken = false;  // written under mu
-
-  void set_woken() {
-    {
-      std::lock_guard lock(mu);
-      woken = true;
-    }
-    cv.notify_one();
-  }
-  // Waits until woken (clearing the flag), or `limit` passes; true if woken.
-  bool wait_woken(std::chrono::seconds limit) {
-    std::unique_lock lock(mu);
-    bool ok = cv.wait_for(lock, limit, [&] { return woken; });
-    woken = false;
-    return ok;
-  }
-};
-Task g_task{"select_timeout"};
-
-Task& task_of(const void* data) {
-  // SAFETY: every RawWaker in this file carries &g_task, a non-const static,
-  // so casting the const away restores the pointer's original type.
-  return *static_cast<Task*>(const_cast<void*>(data));
-}
-
-const RawWakerVTable kPrintingVTable = {
-    /*clone=*/[](const void* data) -> RawWaker {
-      std::printf("    waker: clone (task %s)\n", task_of(data).name);
-      return RawWaker{data, &kPrintingVTable};
-    },
-    // The printf comes before set_woken, so main (waiting for the flag)
-    // prints only after the waker has finished speaking.
-    /*wake=*/[](const void* data) {
-      std::printf("    waker: wake, consumes the waker (task %s)\n", task_of(data).name);
-      task_of(data).set_woken();
-    },
-    /*wake_by_ref=*/[](const void* data) {
-      std::printf("    waker: wake_by_ref (task %s)\n", task_of(data).name);
-      task_of(data).set_woken();
-    },
-    /*drop=*/[](const void* data) {
-      std::printf("    waker: drop (task %s)\n", task_of(data).name);
-    },
-};
+// The task main polls; its waker prints each vtable call (trace.h), and may
+// be called from the timer's thread: main waits for it with wait_woken.
+PrintingTask g_task{"select_timeout"};
 
 // drive: a hand-written block_on: poll; on Pending wait for the wake (at
 // most 20 s: a lost wakeup fails instead of hanging), then poll again.
@@ -276,7 +216,7 @@ const char* show(const std::optional<Outcome>& r) {
 }  // namespace
 
 int main() {
-  Waker waker = Waker::from_raw(RawWaker{&g_task, &kPrintingVTable});
+  Waker waker = g_task.waker();
   Context cx = Context::from_waker(waker);
   trace("main: sizeof(SelectTimeoutFuture) = %zu bytes", sizeof(SelectTimeoutFuture));  // (1)
 

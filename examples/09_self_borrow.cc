@@ -35,7 +35,6 @@
 
 #include <array>
 #include <cstdint>
-#include <cstdio>
 #include <memory>
 #include <numeric>
 #include <span>
@@ -43,32 +42,23 @@
 #include <utility>
 #include <variant>
 
+#include "examples/trace.h"
 #include "poll/context.h"
 #include "poll/future.h"
 #include "poll/poll.h"
-#include "poll/raw_waker.h"
 #include "poll/waker.h"
 #include "poll/yield_now.h"
 
 using pollwake::Context;
+using pollwake::examples::PrintingTask;
+using pollwake::examples::trace;
 using pollwake::Pending;
 using pollwake::Poll;
-using pollwake::RawWaker;
-using pollwake::RawWakerVTable;
 using pollwake::Ready;
 using pollwake::Waker;
 using pollwake::YieldNow;
 
 namespace {
-
-int g_step = 0;
-// trace: prints one numbered line, "[n] ...", printf-style.
-template <class... Args>
-void trace(const char* format, Args... args) {
-  std::printf("[%d] ", ++g_step);
-  std::printf(format, args...);
-  std::printf("\n");
-}
 
 // ---------------------------------------------------------------------------
 // The rewrite.
@@ -142,49 +132,20 @@ static_assert(!std::is_copy_constructible_v<SelfBorrowFuture>);
 // [END not_movable]
 
 // ---------------------------------------------------------------------------
-// The printing waker of 05: prints each vtable call, raises `woken`.
-
-struct Task {
-  const char* name;
-  bool woken = false;  // set by wake / wake_by_ref; read and cleared by main
-};
-Task g_task{"self_borrow"};
-
-Task& task_of(const void* data) {
-  // SAFETY: every RawWaker in this file carries &g_task, a non-const static,
-  // so casting the const away restores the pointer's original type.
-  return *static_cast<Task*>(const_cast<void*>(data));
-}
-
-const RawWakerVTable kPrintingVTable = {
-    /*clone=*/[](const void* data) -> RawWaker {
-      std::printf("    waker: clone (task %s)\n", task_of(data).name);
-      return RawWaker{data, &kPrintingVTable};
-    },
-    /*wake=*/[](const void* data) {
-      std::printf("    waker: wake, consumes the waker (task %s)\n", task_of(data).name);
-      task_of(data).woken = true;
-    },
-    /*wake_by_ref=*/[](const void* data) {
-      std::printf("    waker: wake_by_ref (task %s)\n", task_of(data).name);
-      task_of(data).woken = true;
-    },
-    /*drop=*/[](const void* data) {
-      std::printf("    waker: drop (task %s)\n", task_of(data).name);
-    },
-};
+// The task main polls; its waker prints each vtable call (trace.h).
+PrintingTask g_task{"self_borrow"};
 
 // poll_once: one poll, traced.
 Poll<std::uint32_t> poll_once(SelfBorrowFuture& fut, Context& cx, int n) {
   trace("main: poll #%d", n);  // (3), (9), (18), (22)
-  g_task.woken = false;
+  g_task.take_woken();  // clears the flag: only this poll may raise it
   return fut.poll(cx);
 }
 
 }  // namespace
 
 int main() {
-  Waker waker = Waker::from_raw(RawWaker{&g_task, &kPrintingVTable});
+  Waker waker = g_task.waker();
   Context cx = Context::from_waker(waker);
   trace("main: sizeof(SelfBorrowFuture) = %zu bytes", sizeof(SelfBorrowFuture));  // (1)
 
@@ -194,7 +155,7 @@ int main() {
   trace("main: self_borrow() built in place; nothing has run");  // (2)
   Poll<std::uint32_t> p = poll_once(fut, cx, 1);
   trace("main: %s, woken: %s", p.is_pending() ? "Pending" : "Ready",  // (6)
-        g_task.woken ? "yes" : "no");
+        g_task.take_woken() ? "yes" : "no");
   // SelfBorrowFuture moved = std::move(fut);  // does not compile: deleted
   trace("main: `auto moved = std::move(fut);` would not compile: moves are deleted");  // (7)
   trace("main: so fut is polled again where it is");  // (8)
