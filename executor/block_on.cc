@@ -10,12 +10,17 @@ namespace detail {
 template <class Strategy>
 struct ThreadParkerHolderT {
   ThreadParker<Strategy>* parker = new ThreadParker<Strategy>();
-  ~ThreadParkerHolderT() { parker->release(); }
+  ~ThreadParkerHolderT() {
+    ThreadParker<Strategy>::tls_current_ = nullptr;
+    parker->release();
+  }
 };
 
+// The slow path of current(): the first call on this thread.
 template <class Strategy>
-ThreadParker<Strategy>& ThreadParker<Strategy>::current() {
+ThreadParker<Strategy>& ThreadParker<Strategy>::create_current() {
   thread_local ThreadParkerHolderT<Strategy> holder;
+  tls_current_ = holder.parker;
   return *holder.parker;
 }
 

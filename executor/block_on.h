@@ -43,6 +43,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <new>
 #include <type_traits>
 #include <utility>
 
@@ -64,12 +65,21 @@ template <class Strategy>
 class ThreadParker {
  public:
   // The calling thread's parker, created on first use (one allocation per
-  // thread and strategy, never per call). Defined in block_on.cc.
-  static ThreadParker& current();
+  // thread and strategy, never per call). The fast path is inline (a
+  // constinit thread_local pointer: no TLS wrapper call); the first call on a
+  // thread goes to create_current() in block_on.cc.
+  static ThreadParker& current() {
+    if (ThreadParker* p = tls_current_) [[likely]] return *p;
+    return create_current();
+  }
 
   // A borrowed waker (no reference taken): valid while this thread's
   // reference lives, i.e. for the whole block_on call.
   RawWaker raw() const noexcept { return RawWaker{this, &kVTable}; }
+  // The same borrowed waker as a Waker, built once with the parker (so
+  // block_on makes no Waker::from_raw call per call). Never destroyed: it
+  // holds no reference of its own, as WakerRef's does not.
+  const Waker& waker() const noexcept { return waker_; }
   Parker<Strategy>& parker() noexcept { return parker_; }
 
   // Drops one reference; the last one frees the parker.
@@ -82,7 +92,12 @@ class ThreadParker {
  private:
   template <class>
   friend struct ThreadParkerHolderT;
-  ThreadParker() = default;
+  ThreadParker() { new (&waker_) Waker(Waker::from_raw(raw())); }
+  ~ThreadParker() {}  // waker_ is deliberately not destroyed (see waker())
+  static ThreadParker& create_current();  // block_on.cc
+
+  // This thread's parker once created; reset when the thread's holder goes.
+  static inline constinit thread_local ThreadParker* tls_current_ = nullptr;
 
   // SAFETY (all four): `data` is a ThreadParker<Strategy>* on which the
   // caller owns (wake, drop) or borrows (clone, wake_by_ref) one reference,
@@ -110,6 +125,9 @@ class ThreadParker {
 
   mutable std::atomic<std::size_t> refs_{1};  // the thread's own reference
   Parker<Strategy> parker_;
+  union {
+    Waker waker_;  // borrowed: raw(), wrapped once
+  };
 };
 
 }  // namespace detail
@@ -123,8 +141,7 @@ OutputOf<std::remove_cvref_t<F>> block_on_with(F&& future) {
   Enter guard = enter();  // throws EnterError: no nesting, nothing polled
   auto& thread = detail::ThreadParker<Strategy>::current();
   thread.parker().reset();  // stale wakes from an earlier call: forgotten
-  WakerRef waker(thread.raw());
-  Context cx = Context::from_waker(waker);
+  Context cx = Context::from_waker(thread.waker());
   // The future to poll: the caller's own lvalue, or a local moved from the
   // caller's rvalue (never moved again once polled).
   // [START block_on_loop]

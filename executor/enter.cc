@@ -1,13 +1,7 @@
-// executor/enter.cc: the thread-local flag behind enter() (see enter.h).
+// executor/enter.cc: EnterError (the flag and enter() are inline in enter.h).
 #include "executor/enter.h"
 
 namespace pollwake {
-namespace {
-// One flag per thread; only the owning thread reads or writes it, so a plain
-// bool suffices (no atomics, no ordering).
-thread_local bool tls_entered = false;
-}  // namespace
-
 EnterError::EnterError()
     : std::logic_error(
           "cannot block_on / run an executor from within another executor: "
@@ -16,14 +10,7 @@ EnterError::EnterError()
           "blocking it here would stop that executor from making progress "
           "(a deadlock); await the future instead, or spawn it") {}
 
-Enter::~Enter() { tls_entered = false; }
-
-Enter enter() {
-  if (tls_entered) throw EnterError();
-  tls_entered = true;
-  return Enter();
-}
-
-bool is_entered() noexcept { return tls_entered; }
+// The flag itself, enter(), ~Enter and is_entered() are inline in enter.h.
+void detail::throw_enter_error() { throw EnterError(); }
 
 }  // namespace pollwake

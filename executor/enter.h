@@ -37,6 +37,18 @@ class EnterError : public std::logic_error {
   EnterError();
 };
 
+namespace detail {
+// One flag per thread; only the owning thread reads or writes it, so a plain
+// bool suffices (no atomics, no ordering). Defined here, inline and constinit
+// (no dynamic initialisation, so no TLS wrapper call), so that enter() and
+// ~Enter compile to a load and a store in the caller: block_on of a ready
+// future is a few dozen instructions and two out-of-line calls were a
+// measurable share of it (docs/05_benchmarks.md).
+inline constinit thread_local bool tls_entered = false;
+// Throws EnterError; out of line, as it is the cold path.
+[[noreturn]] void throw_enter_error();
+}  // namespace detail
+
 // Enter: the RAII guard; while it lives, is_entered() is true on this thread.
 class Enter {
  public:
@@ -45,7 +57,7 @@ class Enter {
   Enter(Enter&&) = delete;
   Enter& operator=(Enter&&) = delete;
   // Enter::~Enter clears the flag (also when unwinding from an exception).
-  ~Enter();
+  ~Enter() { detail::tls_entered = false; }
 
  private:
   friend Enter enter();
@@ -54,10 +66,14 @@ class Enter {
 
 // enter(): marks this thread as running an executor and returns the guard.
 // Throws EnterError, and changes nothing, if the thread is already marked.
-Enter enter();
+inline Enter enter() {
+  if (detail::tls_entered) [[unlikely]] detail::throw_enter_error();
+  detail::tls_entered = true;
+  return Enter();
+}
 
 // is_entered(): true while an Enter guard lives on the calling thread.
-bool is_entered() noexcept;
+inline bool is_entered() noexcept { return detail::tls_entered; }
 
 }  // namespace pollwake
 

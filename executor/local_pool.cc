@@ -191,11 +191,11 @@ void local_task_release(LocalTaskHeader* task, std::uint32_t n) noexcept {
   // thread happen before the thread that frees it does so.
   if (task->refs.fetch_sub(n, std::memory_order_acq_rel) != n) return;
   LocalPoolShared* shared = task->shared;
-  task->vtable->dealloc(task);
   LocalPool* pool = tls_running;
   if (pool != nullptr && pool->shared_ == shared) {
-    ++pool->spare_refs_;  // back to the running pool's stock: no atomic
+    pool->free_task(task);  // on the pool's thread, inside its run: recycle
   } else {
+    task->vtable->dealloc(task, nullptr);  // elsewhere: operator delete
     shared->release();
   }
 }
@@ -322,10 +322,24 @@ void LocalPool::drain_remote() noexcept {
   }
 }
 
-void LocalPool::complete(LocalTaskHeader* task) noexcept {
-  // ORDERING: acq_rel; wakers that load kDone (relaxed, then CAS acquire)
-  // stop queueing the task.
-  task->state.fetch_or(LocalTaskHeader::kDone, std::memory_order_acq_rel);
+// Frees a task whose last reference is gone, on this pool's thread during a
+// run: its block goes to the pool's cache (see TaskBlockCache in the header).
+void LocalPool::free_task(LocalTaskHeader* task) noexcept {
+  task->vtable->dealloc(task, &cache_);
+  ++spare_refs_;  // its reference on *shared_ back to the stock: no atomic
+}
+
+// `sole_owner`: the caller holds every reference to the task (see
+// poll_task), so no waker exists that could read the state concurrently.
+void LocalPool::complete(LocalTaskHeader* task, bool sole_owner) noexcept {
+  if (sole_owner) {
+    // ORDERING: relaxed; nobody else can see the task.
+    task->state.store(LocalTaskHeader::kDone, std::memory_order_relaxed);
+  } else {
+    // ORDERING: acq_rel; wakers that load kDone (relaxed, then CAS acquire)
+    // stop queueing the task.
+    task->state.fetch_or(LocalTaskHeader::kDone, std::memory_order_acq_rel);
+  }
   task->vtable->drop_future(task);
   if (task->all_prev != nullptr) {
     task->all_prev->all_next = task->all_next;
@@ -342,10 +356,24 @@ void LocalPool::complete(LocalTaskHeader* task) noexcept {
 // reference. An exception from the future drops the task and propagates.
 // [START poll_task]
 bool LocalPool::poll_task(LocalTaskHeader* task) {
-  // ORDERING: acq_rel. Acquire: the poll sees what every earlier waker wrote.
-  // Release: from here on a waker may set kScheduled and take task->next.
-  std::uint32_t state =
-      task->state.fetch_and(~LocalTaskHeader::kScheduled, std::memory_order_acq_rel);
+  // The sole-owner fast path (the common case: a task nobody holds a waker
+  // of): an undone task always has the pool's reference and this queue
+  // entry's, both ours; if the count is exactly 2 nobody else holds one and
+  // nobody can get one (a reference is only made from another), so no other
+  // thread can touch the state: plain loads and stores do instead of locked
+  // read-modify-writes. ORDERING: acquire, pairs with the acq_rel decrement
+  // of the last waker dropped elsewhere (and what it wrote before).
+  std::uint32_t state = task->state.load(std::memory_order_relaxed);
+  if (!(state & LocalTaskHeader::kDone) && task->refs.load(std::memory_order_acquire) == 2) {
+    // ORDERING: relaxed; a waker cloned during the poll reaches other
+    // threads only through synchronisation that carries this store.
+    task->state.store(state & ~LocalTaskHeader::kScheduled, std::memory_order_relaxed);
+  } else {
+    // ORDERING: acq_rel. Acquire: the poll sees what every earlier waker
+    // wrote. Release: from here on a waker may set kScheduled and take
+    // task->next.
+    state = task->state.fetch_and(~LocalTaskHeader::kScheduled, std::memory_order_acq_rel);
+  }
   if (state & LocalTaskHeader::kDone) {  // a wake that raced completion
     detail::local_task_release(task);
     return false;
@@ -366,6 +394,14 @@ bool LocalPool::poll_task(LocalTaskHeader* task) {
     throw;  // like a Rust panic out of LocalPool::run; the pool stays usable
   }
   current_ = nullptr;
+  // Finished, not requeued, and still only the pool's and the queue's two
+  // references (checked as above): free it without atomics.
+  // ORDERING: acquire, as above.
+  if (finished && !self_requeued_ && task->refs.load(std::memory_order_acquire) == 2) {
+    complete(task, /*sole_owner=*/true);
+    free_task(task);
+    return true;
+  }
   // SAFETY: the queue's reference (unless a self-wake moved it to the new
   // entry), plus the pool's when the task is finished, released at once.
   std::uint32_t refs = self_requeued_ ? 0 : 1;

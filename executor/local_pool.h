@@ -81,6 +81,7 @@
 #include <cstdint>
 #include <exception>
 #include <mutex>
+#include <new>
 #include <optional>
 #include <stdexcept>
 #include <thread>
@@ -95,6 +96,15 @@
 #include "poll/poll.h"
 #include "poll/waker.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define POLLWAKE_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define POLLWAKE_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define POLLWAKE_POISON(p, n) ((void)(p), (void)(n))
+#define POLLWAKE_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 namespace pollwake {
 
 class LocalPool;
@@ -105,6 +115,7 @@ namespace detail {
 
 class LocalPoolShared;
 struct LocalTaskHeader;
+class TaskBlockCache;
 
 struct LocalTaskVTable {
   // Polls the future once; true when the task is finished (Ready, or, for a
@@ -112,8 +123,96 @@ struct LocalTaskVTable {
   bool (*poll)(LocalTaskHeader* task, Context& cx);
   // Destroys the future (exactly once, on the pool's thread).
   void (*drop_future)(LocalTaskHeader* task) noexcept;
-  // Frees the allocation (after the last reference, on any thread).
-  void (*dealloc)(LocalTaskHeader* task) noexcept;
+  // Frees the allocation (after the last reference, on any thread): into
+  // `cache` when given (the pool's own, on its thread), else operator delete.
+  void (*dealloc)(LocalTaskHeader* task, TaskBlockCache* cache) noexcept;
+};
+
+// TaskBlockCache: a LocalPool's free lists of task blocks, one per size class
+// (16-byte steps up to 512 bytes), as Boost.Asio recycles handler memory.
+// Why: a round of N short tasks otherwise costs N mallocs and N frees, and
+// glibc's tcache holds only 7 blocks per size, so most frees took the slow
+// _int_free path (docs/05_benchmarks.md). With the cache, a task spawned
+// after another finished reuses its block without calling malloc.
+// The thread rule: a block goes onto the list only when the task's last
+// reference is dropped on the pool's own thread while the pool is running
+// (local_task_release finds the pool in its thread-local "running" pointer,
+// which implies the pool is alive); a task freed anywhere else (a waker
+// dropped on another thread, or after the pool is gone) goes back to
+// operator delete. So the lists are only ever touched by the pool's thread
+// and need no lock. Bounded: at most kMaxBytesPerClass per class (the excess
+// is deleted); the pool deletes what is cached when it is destroyed. Under
+// ASan the cached blocks are poisoned, so a use after free still reports
+// until the block is reused.
+class TaskBlockCache {
+ public:
+  static constexpr std::size_t kGranule = 16;
+  static constexpr std::size_t kClasses = 32;  // blocks of 16 .. 512 bytes
+  static constexpr std::size_t kMaxBytesPerClass = 128 * 1024;
+
+  TaskBlockCache() = default;
+  TaskBlockCache(const TaskBlockCache&) = delete;
+  TaskBlockCache& operator=(const TaskBlockCache&) = delete;
+  ~TaskBlockCache() {
+    for (std::size_t c = 0; c < kClasses; ++c) {
+      while (Block* b = heads_[c]) {
+        POLLWAKE_UNPOISON(b, block_bytes(c));
+        heads_[c] = b->next;
+        ::operator delete(b);
+      }
+    }
+  }
+
+  // Blocks that are too big or over-aligned bypass the cache (plain new).
+  template <class T>
+  static constexpr bool kCacheable =
+      sizeof(T) <= kGranule * kClasses && alignof(T) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__;
+
+  // Memory for a T: from the free list of its class, else operator new.
+  template <class T>
+  void* allocate() {
+    if constexpr (kCacheable<T>) {
+      constexpr std::size_t c = class_of(sizeof(T));
+      if (Block* b = heads_[c]) {
+        POLLWAKE_UNPOISON(b, block_bytes(c));
+        heads_[c] = b->next;
+        --counts_[c];
+        return b;
+      }
+      return ::operator new(block_bytes(c));
+    } else {
+      return ::operator new(sizeof(T), std::align_val_t(alignof(T)));
+    }
+  }
+
+  // Frees memory from allocate<T>() (its T already destroyed): onto the
+  // free list when `cache` is given and has room, else operator delete.
+  template <class T>
+  static void deallocate(void* p, TaskBlockCache* cache) noexcept {
+    if constexpr (kCacheable<T>) {
+      constexpr std::size_t c = class_of(sizeof(T));
+      if (cache != nullptr && cache->counts_[c] < kMaxBytesPerClass / block_bytes(c)) {
+        Block* b = ::new (p) Block{cache->heads_[c]};
+        cache->heads_[c] = b;
+        ++cache->counts_[c];
+        POLLWAKE_POISON(b, block_bytes(c));
+        return;
+      }
+      ::operator delete(p);
+    } else {
+      ::operator delete(p, std::align_val_t(alignof(T)));
+    }
+  }
+
+ private:
+  struct Block {
+    Block* next;
+  };
+  static constexpr std::size_t class_of(std::size_t size) { return (size - 1) / kGranule; }
+  static constexpr std::size_t block_bytes(std::size_t c) { return (c + 1) * kGranule; }
+
+  Block* heads_[kClasses] = {};
+  std::size_t counts_[kClasses] = {};
 };
 
 // The part of every task the pool and the wakers see. State bits:
@@ -214,7 +313,22 @@ struct LocalTask final : LocalTaskHeader {
       self->slot.finish(LocalHandleSlot<Out>::Status::kCanceled, std::nullopt, nullptr);
     }
   }
-  static void dealloc(LocalTaskHeader* task) noexcept { delete static_cast<LocalTask*>(task); }
+  static void dealloc(LocalTaskHeader* task, TaskBlockCache* cache) noexcept {
+    auto* self = static_cast<LocalTask*>(task);
+    self->~LocalTask();
+    TaskBlockCache::deallocate<LocalTask>(self, cache);
+  }
+  // Builds a task in a block from the pool's cache (see TaskBlockCache).
+  template <class G>
+  static LocalTask* create(TaskBlockCache& cache, G&& g) {
+    void* mem = cache.allocate<LocalTask>();
+    try {
+      return ::new (mem) LocalTask(std::forward<G>(g));
+    } catch (...) {
+      TaskBlockCache::deallocate<LocalTask>(mem, &cache);
+      throw;
+    }
+  }
   static constexpr LocalTaskVTable kVTable{&poll, &drop_future, &dealloc};
 
   union {
@@ -327,7 +441,7 @@ class LocalSpawner {
   void spawn_local(F&& future) const {
     using Task = detail::LocalTask<std::remove_cvref_t<F>, false>;
     LocalPool& pool = checked_pool();
-    adopt(pool, new Task(std::forward<F>(future)));
+    adopt(pool, Task::create(cache_of(pool), std::forward<F>(future)));
   }
 
   // LocalSpawner::spawn_local_with_handle: as spawn_local, and returns a
@@ -337,7 +451,7 @@ class LocalSpawner {
   RemoteHandle<OutputOf<std::remove_cvref_t<F>>> spawn_local_with_handle(F&& future) const {
     using Task = detail::LocalTask<std::remove_cvref_t<F>, true>;
     LocalPool& pool = checked_pool();
-    Task* task = new Task(std::forward<F>(future));
+    Task* task = Task::create(cache_of(pool), std::forward<F>(future));
     // SAFETY: a third reference, for the handle (the pool and the queue
     // hold the first two); set before the task is visible to anyone.
     task->refs.store(3, std::memory_order_relaxed);
@@ -350,6 +464,7 @@ class LocalSpawner {
   explicit LocalSpawner(detail::LocalPoolShared* shared) noexcept;
   LocalPool& checked_pool() const;  // throws SpawnError
   static void adopt(LocalPool& pool, detail::LocalTaskHeader* task) noexcept;
+  static detail::TaskBlockCache& cache_of(LocalPool& pool) noexcept;  // after LocalPool
 
   detail::LocalPoolShared* shared_;  // one reference
 };
@@ -417,7 +532,8 @@ class LocalPool {
   void run_loop(MainRef main);
   bool run_passes(Mode mode);
   bool poll_task(detail::LocalTaskHeader* task);
-  void complete(detail::LocalTaskHeader* task) noexcept;
+  void complete(detail::LocalTaskHeader* task, bool sole_owner = false) noexcept;
+  void free_task(detail::LocalTaskHeader* task) noexcept;
   void drain_remote() noexcept;
   void push_local(detail::LocalTaskHeader* task) noexcept;
   detail::LocalTaskHeader* pop_local() noexcept;
@@ -441,7 +557,14 @@ class LocalPool {
   // References on *shared_ held in stock for new tasks (pool thread only).
   std::size_t spare_refs_ = 0;
   bool running_ = false;
+  // Free task blocks for spawns (pool thread only). Declared last, so it is
+  // destroyed after ~LocalPool has released every task.
+  detail::TaskBlockCache cache_;
 };
+
+inline detail::TaskBlockCache& LocalSpawner::cache_of(LocalPool& pool) noexcept {
+  return pool.cache_;
+}
 
 }  // namespace pollwake
 
