@@ -13,8 +13,11 @@
 // benchmarks can compare the three strategies Rust's platform code chooses
 // between:
 //   CondvarPark   a mutex + condition variable (Rust's generic fallback)
-//   FutexPark     C++20 std::atomic wait/notify, a futex on Linux (Rust's
-//                 Linux parker)
+//   FutexPark     the futex syscall directly on Linux (Rust's Linux parker);
+//                 C++20 std::atomic wait/notify elsewhere. Not atomic::wait
+//                 on Linux: libstdc++ 12 spins and calls sched_yield before
+//                 each futex sleep, which doubles the syscalls of a handoff
+//                 and costs most when both threads share one CPU.
 //   SpinThenPark  spins briefly checking the flag, then parks as FutexPark;
 //                 wins when the waker is another thread that is about to wake
 //                 us, loses when cores are scarce.
@@ -39,6 +42,12 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+
+#if defined(__linux__)
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 namespace pollwake {
 
@@ -93,11 +102,13 @@ class Parker {
       if (state_.fetch_sub(1, std::memory_order_acquire) == kNotified) return;
       for (;;) {
         // Sleeps while the state is still kParked; an unpark that already
-        // happened changed it, so wait() returns at once (no lost wakeup).
-        // ORDERING: acquire (both): pair with unpark's release swap.
-        state_.wait(kParked, std::memory_order_acquire);
+        // happened changed it, so the kernel's compare fails and the wait
+        // returns at once (no lost wakeup).
+        futex_wait(kParked);
+        // ORDERING: acquire, pairs with unpark's release swap.
         std::uint32_t notified = kNotified;
         if (state_.compare_exchange_strong(notified, kEmpty, std::memory_order_acquire)) return;
+        // Spurious (EINTR, or a stale FUTEX_WAKE): still kParked, sleep again.
       }
       // [END futex_park]
     }
@@ -115,7 +126,7 @@ class Parker {
       cv_.notify_one();
     } else {
   // [END unpark]
-      state_.notify_one();
+      futex_wake_one();
     }
   }
 
@@ -132,6 +143,45 @@ class Parker {
   static constexpr std::uint32_t kParked = UINT32_MAX;  // kEmpty - 1
   static constexpr int kSpins = 200;
 
+  // futex_wait: sleeps while state_ == expected, or returns at once if it
+  // differs. May return spuriously (EINTR, EAGAIN); the caller rechecks.
+  // Invariant (no lost wakeup): the kernel reads the word and queues the
+  // sleeper under the futex's bucket lock, and FUTEX_WAKE takes that lock
+  // too. unpark() stores kNotified before it calls futex_wake_one(), so
+  // either the read here sees kNotified (no sleep) or the sleeper is queued
+  // before the wake looks for it.
+  void futex_wait(std::uint32_t expected) noexcept {
+#if defined(__linux__)
+    // SAFETY: std::atomic<uint32_t> is lock-free with the size and layout of
+    // a uint32_t (static_assert below), so its address is a valid futex word;
+    // the kernel only reads it. FUTEX_WAIT_PRIVATE: the word is never shared
+    // across processes. No timeout (nullptr): sleep until woken.
+    // ORDERING: the kernel's read is a plain load; the caller's acquire CAS
+    // after the return is what synchronizes with unpark.
+    (void)syscall(SYS_futex, futex_word(), FUTEX_WAIT_PRIVATE, expected, nullptr, nullptr, 0);
+#else
+    // ORDERING: acquire, pairs with unpark's release swap.
+    state_.wait(expected, std::memory_order_acquire);
+#endif
+  }
+
+  // futex_wake_one: wakes the thread sleeping in futex_wait, if any.
+  void futex_wake_one() noexcept {
+#if defined(__linux__)
+    // SAFETY: as in futex_wait. The caller of unpark() keeps the Parker
+    // alive (a waker holds a reference to its ThreadParker, or to the pool
+    // that owns it); and FUTEX_WAKE uses the address only as a key, it never
+    // reads or writes the word. val = 1: wake at most one thread (the owner).
+    (void)syscall(SYS_futex, futex_word(), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+#else
+    state_.notify_one();
+#endif
+  }
+
+#if defined(__linux__)
+  std::uint32_t* futex_word() noexcept { return reinterpret_cast<std::uint32_t*>(&state_); }
+#endif
+
   static void cpu_relax() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
@@ -139,6 +189,9 @@ class Parker {
   }
 
   std::atomic<std::uint32_t> state_{kEmpty};
+  static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t) &&
+                    std::atomic<std::uint32_t>::is_always_lock_free,
+                "the futex word must be a plain 32-bit integer");
   // Used only by CondvarPark; the other strategies leave them idle (a few
   // bytes per thread or pool).
   std::mutex mu_;
