@@ -157,8 +157,19 @@ void local_task_wake(LocalTaskHeader* task) {
   // ORDERING: relaxed; a first guess: the CAS below re-reads the state.
   std::uint32_t state = task->state.load(std::memory_order_relaxed);
   do {
-    // Already queued: coalesce (the queued entry will poll it). Done: ignore.
-    if (state & (LocalTaskHeader::kScheduled | LocalTaskHeader::kDone)) return;
+    if (state & LocalTaskHeader::kDone) return;  // finished: ignore
+    if (state & LocalTaskHeader::kScheduled) {
+      // Already queued: coalesce (the queued entry will poll it). But if the
+      // entry was queued by a self-wake and this wake comes from another task
+      // of the running pool, the pass has made progress: without this,
+      // run_until_stalled could stop with a task that someone else woke still
+      // unpolled (found by the schedule fuzzer, tests/fuzz/).
+      LocalPool* running = tls_running;
+      if (running != nullptr && running->shared_ == task->shared && task != running->current_) {
+        running->progress_ = true;
+      }
+      return;
+    }
     // ORDERING: acq_rel. Release: what the waker wrote before waking is seen
     // by the pool's acq_rel fetch_and before the poll. Acquire: this thread
     // now owns task->next (the pool is done reading it).

@@ -98,6 +98,31 @@ TEST(LocalPoolTest, RunUntilStalledRunsTasksWokenByOtherTasks) {
   EXPECT_EQ(gate->drops.load(), 1) << "the woken task ran to completion";
 }
 
+// Regression (found by the schedule fuzzer, tests/fuzz/): task A wakes
+// itself, so it is queued for the next pass; task B, later in the same pass,
+// wakes A again and stays pending. B's wake coalesces with A's queue entry,
+// but it comes from another task, so the pass made progress and
+// run_until_stalled must poll A again before it returns.
+TEST(LocalPoolTest, RunUntilStalledPollsASelfWokenTaskThatAnotherTaskWoke) {
+  LocalPool pool;
+  std::optional<Waker> a_waker;
+  int a_polls = 0;
+  pool.spawner().spawn_local(poll_fn([&](Context& cx) -> Poll<Unit> {
+    if (++a_polls > 1) return Ready();
+    a_waker.emplace(cx.waker());
+    cx.waker().wake_by_ref();  // a self-wake: queued for the next pass
+    return Pending;
+  }));
+  int b_polls = 0;
+  pool.spawner().spawn_local(poll_fn([&](Context&) -> Poll<Unit> {
+    if (++b_polls == 1 && a_waker) a_waker->wake_by_ref();  // coalesces
+    return Pending;
+  }));
+  pool.run_until_stalled();
+  EXPECT_EQ(a_polls, 2) << "A was woken by B, yet run_until_stalled returned without polling it";
+  EXPECT_EQ(b_polls, 1);
+}
+
 // A task that wakes itself on every poll does not keep run_until_stalled
 // going: after a pass with nothing but self-wakes it returns, and the task
 // stays queued for the next call.

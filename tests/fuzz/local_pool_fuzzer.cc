@@ -86,18 +86,11 @@ constexpr std::size_t kMaxTasks = 64;
 constexpr int kCrossWakePolls = 3;  // bounds wake ping-pong between tasks
 constexpr int kMaxDepth = 3;        // children of children of children
 
-// POLLWAKE_FUZZ_STRICT=1 (or set_strict(true)) turns on the check that a
-// KNOWN BUG in executor/local_pool.cc breaks today: a task that woke itself
-// during a pass (and so is queued for the next one) and is then woken by
-// another task in the same pass: local_task_wake sees kScheduled, coalesces
-// the wake and does not set progress_, so run_until_stalled returns after
-// that pass although a task was woken by another task (local_pool.h promises
-// it returns only after a pass with nothing but self-wakes). The input
-// tests/fuzz/known_bugs/coalesced_cross_wake shows it. Fix: in
-// local_task_wake, count a coalesced wake of another task on the running
-// pool's thread as progress. Then make strict the default.
-constexpr char kStrictEnv[] = "POLLWAKE_FUZZ_STRICT";
-bool g_strict = false;
+// A cross-task wake of a task that already queued itself (by a self-wake)
+// coalesces with that queue entry, yet must count as progress:
+// run_until_stalled polls the task again before it returns. The fuzzer found
+// LocalPool breaking this once; the input is now corpus/coalesced_cross_wake
+// and tests/executor/local_pool_test.cc pins it too.
 
 const char* g_input_name = "(libFuzzer input)";
 int g_op_index = 0;
@@ -238,15 +231,8 @@ class Harness {
       int target = static_cast<int>((id + r.polls) % recs_.size());
       if (target != id && recs_[target].waker) {
         Rec& t = recs_[target];
-        if (t.self_woken && !g_strict && alive(t)) {
-          // KNOWN BUG (see kStrictEnv): the target already queued itself, so
-          // the pool coalesces this wake and does not count it as progress;
-          // run_until_stalled may then return with the target still queued.
-          // Relaxed mode treats the wake like the target's own self-wake.
-          ++g_coverage.coalesced_cross_wakes;
-        } else {
-          note_wake(target);
-        }
+        if (t.self_woken && alive(t)) ++g_coverage.coalesced_cross_wakes;
+        note_wake(target);
         t.waker->wake_by_ref();
       }
     }
@@ -602,18 +588,11 @@ Poll<int> FuzzFuture::poll(Context& cx) { return h_->on_poll(id_, cx); }
 }  // namespace
 
 void set_input_name(const char* name) { g_input_name = name; }
-void set_strict(bool strict) { g_strict = strict; }
 const Coverage& coverage() { return g_coverage; }
 
 }  // namespace pollwake::fuzz
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const bool strict_from_env = [] {
-    const char* v = std::getenv(pollwake::fuzz::kStrictEnv);
-    if (v != nullptr && v[0] == '1') pollwake::fuzz::g_strict = true;
-    return true;
-  }();
-  (void)strict_from_env;
   pollwake::fuzz::g_op_index = 0;
   pollwake::fuzz::Harness h(data, size);
   h.run();

@@ -23,9 +23,6 @@ namespace pollwake::fuzz {
 // test sets it; libFuzzer prints its own).
 void set_input_name(const char* name);
 
-// Strict mode also checks a promise that LocalPool breaks today (see
-// kStrictEnv in local_pool_fuzzer.cc); off by default until it is fixed.
-void set_strict(bool strict);
 
 // Counters over all inputs run so far (for the replay test's assertions that
 // the corpus exercises every operation).
@@ -38,7 +35,7 @@ struct Coverage {
   long stale_wakes = 0;       // wakes of tasks whose pool was gone
   long spawn_refusals = 0;    // SpawnError from a dropped pool's spawner
   long cancels = 0;           // tasks dropped with their RemoteHandle
-  long coalesced_cross_wakes = 0;  // relaxed-mode wakes of self-queued tasks
+  long coalesced_cross_wakes = 0;  // cross-task wakes of self-queued tasks
 };
 const Coverage& coverage();
 

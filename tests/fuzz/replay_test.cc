@@ -53,26 +53,4 @@ TEST(ScheduleFuzzerTest, ReplaysEveryCorpusInputWithoutBreakingAPromise) {
   EXPECT_GT(c.cancels, 0) << "no input cancels a task by dropping its handle";
 }
 
-// A pin on a known bug (see kStrictEnv in local_pool_fuzzer.cc): in strict
-// mode, the input in tests/fuzz/known_bugs/ makes LocalPool::run_until_stalled
-// return while a task woken by another task is still unpolled. This test
-// passes while the bug is there and FAILS once it is fixed: then make strict
-// mode the default (g_strict = true), move the input into corpus/ and delete
-// this test.
-TEST(ScheduleFuzzerDeathTest, KnownBugCoalescedCrossWakeStillEndsRunUntilStalledEarly) {
-  GTEST_FLAG_SET(death_test_style, "threadsafe");
-  std::vector<std::filesystem::path> files = CorpusFiles("tests/fuzz/known_bugs");
-  ASSERT_EQ(files.size(), 1u) << "tests/fuzz/known_bugs/ should hold one input";
-  std::vector<unsigned char> bytes = ReadFile(files[0]);
-  EXPECT_DEATH(
-      {
-        pollwake::fuzz::set_strict(true);
-        pollwake::fuzz::set_input_name("known_bugs/coalesced_cross_wake");
-        LLVMFuzzerTestOneInput(bytes.data(), bytes.size());
-      },
-      "lost wakeup")
-      << "the known LocalPool bug seems fixed: make strict mode the default in "
-      << "local_pool_fuzzer.cc, move the input into tests/fuzz/corpus/ and delete this test";
-}
-
 }  // namespace

@@ -6,7 +6,6 @@
 #
 #   bash tests/fuzz/run_fuzzer.sh            # 60 s
 #   bash tests/fuzz/run_fuzzer.sh 300        # 300 s
-#   POLLWAKE_FUZZ_STRICT=1 bash tests/fuzz/run_fuzzer.sh   # see local_pool_fuzzer.cc
 #
 # Last line: "run_fuzzer: PASS ..." (exit 0) or "run_fuzzer: FAIL ..." (exit
 # 1): a broken promise (CHECK failed), a sanitizer report, a leak, a crash, a
