@@ -1,0 +1,168 @@
+// tests/ffi/plugin_test.cc: the plugin (a shared library built on its own)
+// loaded by path and awaited under block_on and LocalPool; the host program
+// and the C executor run as separate processes; missing plugin or symbol.
+//
+// Arguments (from BUILD): PLUGIN HOST C_EXECUTOR.
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "executor/block_on.h"
+#include "executor/local_pool.h"
+#include "interop/ffi/ffi_future.h"
+#include "interop/ffi/plugin_loader.h"
+#include "tests/ffi/ffi_test_util.h"
+
+namespace pollwake::ffi {
+namespace {
+
+using ::testing::HasSubstr;
+using PluginFn = FfiFuture_u32 (*)(uint32_t, uint32_t);
+
+std::string g_plugin, g_host, g_c_executor;
+
+std::string run_command(const std::string& cmd, int* status) {
+  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+  if (p == nullptr) {
+    *status = -1;
+    return "";
+  }
+  std::string out;
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+  *status = pclose(p);
+  return out;
+}
+
+PluginFn load(const char* name) {
+  absl::StatusOr<Plugin> plugin = Plugin::open(g_plugin);
+  if (!plugin.ok()) {
+    ADD_FAILURE() << plugin.status();
+    return nullptr;
+  }
+  absl::StatusOr<PluginFn> fn = plugin->symbol<PluginFn>(name);
+  if (!fn.ok()) {
+    ADD_FAILURE() << fn.status();
+    return nullptr;
+  }
+  return *fn;
+}
+
+TEST(FfiPluginTest, RunUnderBlockOnAddsFromAnotherThreadsWake) {
+  PluginFn run = load("plugin_run");
+  ASSERT_NE(run, nullptr);
+  testing::Watchdog dog("block_on of plugin_run");
+  for (uint32_t i = 0; i < 20; ++i) {
+    EXPECT_EQ(block_on(FfiFuture<uint32_t>::from_raw(run(i, 1000))), i + 1000);
+  }
+}
+
+// Awaits an FfiFuture and stores its output (a LocalPool task).
+struct StoreInto {
+  using Output = Unit;
+  FfiFuture<uint32_t> future;
+  uint32_t* out;
+  Poll<Unit> poll(Context& cx) {
+    Poll<uint32_t> p = future.poll(cx);
+    if (p.is_pending()) return Pending;
+    *out = p.value();
+    return Ready();
+  }
+};
+
+TEST(FfiPluginTest, ManyRunsUnderOneLocalPool) {
+  PluginFn run = load("plugin_run");
+  ASSERT_NE(run, nullptr);
+  testing::Watchdog dog("LocalPool of plugin_run");
+  std::vector<uint32_t> results(16, 0);
+  LocalPool pool;
+  for (uint32_t i = 0; i < results.size(); ++i) {
+    pool.spawner().spawn_local(StoreInto{FfiFuture<uint32_t>::from_raw(run(i, i)), &results[i]});
+  }
+  pool.run();
+  for (uint32_t i = 0; i < results.size(); ++i) EXPECT_EQ(results[i], 2 * i) << i;
+}
+
+TEST(FfiPluginTest, FailingExportThrowsFfiPanicked) {
+  PluginFn fail = load("plugin_fail");
+  ASSERT_NE(fail, nullptr);
+  ::testing::internal::CaptureStderr();
+  EXPECT_THROW(block_on(FfiFuture<uint32_t>::from_raw(fail(1, 2))), FfiPanicked);
+  EXPECT_THAT(::testing::internal::GetCapturedStderr(), HasSubstr("this future always throws"));
+}
+
+TEST(FfiPluginTest, MissingPluginNamesThePath) {
+  absl::StatusOr<Plugin> plugin = Plugin::open("/nonexistent/libnothing.so");
+  ASSERT_FALSE(plugin.ok());
+  EXPECT_EQ(plugin.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(plugin.status().message()), HasSubstr("/nonexistent/libnothing.so"));
+  EXPECT_FALSE(Plugin::open("").ok());
+}
+
+TEST(FfiPluginTest, MissingSymbolNamesTheSymbol) {
+  absl::StatusOr<Plugin> plugin = Plugin::open(g_plugin);
+  ASSERT_TRUE(plugin.ok()) << plugin.status();
+  absl::StatusOr<PluginFn> fn = plugin->symbol<PluginFn>("plugin_missing");
+  ASSERT_FALSE(fn.ok());
+  EXPECT_THAT(std::string(fn.status().message()), HasSubstr("no symbol 'plugin_missing'"));
+  // pollwake's own symbols are not exported by the plugin.
+  EXPECT_FALSE(plugin->symbol<void (*)()>("_ZN8pollwake5Waker26clone_returned_null_vtableEv").ok());
+}
+
+TEST(FfiPluginTest, HostProgramAwaitsUnderBlockOnAndLocalPool) {
+  int status = -1;
+  const std::string out = run_command("'" + g_host + "' '" + g_plugin + "' 40 2", &status);
+  ASSERT_EQ(status, 0) << out;
+  EXPECT_THAT(out, HasSubstr("block_on: plugin_run(40, 2) = 42"));
+  EXPECT_THAT(out, HasSubstr("LocalPool: plugin_run(40, 2) = 42"));
+  EXPECT_THAT(out, HasSubstr("block_on: plugin_fail(40, 2) threw FfiPanicked"));
+}
+
+TEST(FfiPluginTest, HostProgramNamesAMissingPlugin) {
+  int status = -1;
+  const std::string out = run_command("'" + g_host + "' /nonexistent/plugin.so", &status);
+  EXPECT_EQ(WEXITSTATUS(status), 2) << out;
+  EXPECT_THAT(out, HasSubstr("cannot load plugin '/nonexistent/plugin.so'"));
+}
+
+TEST(FfiPluginTest, CExecutorAwaitsThePluginRepeatedly) {
+  int status = -1;
+  const std::string out = run_command("'" + g_c_executor + "' '" + g_plugin + "' plugin_run 3 4 20", &status);
+  ASSERT_EQ(status, 0) << out;
+  int lines = 0;
+  for (size_t at = 0; (at = out.find("plugin_run(3, 4) = 7\n", at)) != std::string::npos; ++at) ++lines;
+  EXPECT_EQ(lines, 20) << out;
+}
+
+TEST(FfiPluginTest, CExecutorSeesPanicked) {
+  int status = -1;
+  const std::string out = run_command("'" + g_c_executor + "' '" + g_plugin + "' plugin_fail 1 1", &status);
+  EXPECT_EQ(WEXITSTATUS(status), 3) << out;
+  EXPECT_THAT(out, HasSubstr("plugin_fail(1, 1) panicked"));
+}
+
+TEST(FfiPluginTest, CExecutorNamesAMissingSymbol) {
+  int status = -1;
+  const std::string out = run_command("'" + g_c_executor + "' '" + g_plugin + "' plugin_nothing", &status);
+  EXPECT_EQ(WEXITSTATUS(status), 2) << out;
+  EXPECT_THAT(out, HasSubstr("has no symbol 'plugin_nothing'"));
+}
+
+}  // namespace
+}  // namespace pollwake::ffi
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  if (argc != 4) {
+    std::fprintf(stderr, "usage: %s PLUGIN HOST C_EXECUTOR\n", argv[0]);
+    return 2;
+  }
+  pollwake::ffi::g_plugin = argv[1];
+  pollwake::ffi::g_host = argv[2];
+  pollwake::ffi::g_c_executor = argv[3];
+  return RUN_ALL_TESTS();
+}
