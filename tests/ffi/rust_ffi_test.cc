@@ -1,0 +1,236 @@
+// tests/ffi/rust_ffi_test.cc: pollwake's C ABI against the real async-ffi
+// crate (0.5.1, unmodified), in both directions, in one process.
+//
+//   * The Rust plugin (rust/src/lib.rs: `async { .. }.into_ffi()`) awaited by
+//     pollwake under block_on and LocalPool, by the C++ host program and by
+//     the C executor; its panic arrives as Panicked and becomes FfiPanicked;
+//     rustc's layout of the crate's types equals async_ffi.h's.
+//   * The Rust host (rust/src/bin/rust_ffi_host.rs: the crate and
+//     futures::executor) awaits pollwake's C++ plugin; the C++ exception
+//     arrives as the crate's Panicked (its poll panics).
+//   * Every plugin_run completes from a wake on another thread (a Rust
+//     thread waking a pollwake waker, a C++ thread waking a Rust or C
+//     waker), repeated; a lost wake fails through a watchdog or deadline.
+//
+// Arguments (from BUILD): RUST_PLUGIN RUST_HOST CPP_PLUGIN CPP_HOST C_EXECUTOR.
+//
+// Sanitizers: the Rust parts are built by cargo without them. Under ASan the
+// Rust plugin still loads into the instrumented test (its allocations go
+// through the intercepted malloc); the Rust host cannot load the
+// instrumented C++ plugin, so that case is skipped. Under TSan everything
+// Rust is skipped: a value handed between threads by Rust's own
+// (uninstrumented) synchronization looks like a race to TSan.
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "executor/block_on.h"
+#include "executor/local_pool.h"
+#include "interop/ffi/ffi_future.h"
+#include "interop/ffi/plugin_loader.h"
+#include "tests/ffi/ffi_test_util.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define POLLWAKE_ASAN 1
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define POLLWAKE_TSAN 1
+#endif
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define POLLWAKE_ASAN 1
+#endif
+#if __has_feature(thread_sanitizer)
+#define POLLWAKE_TSAN 1
+#endif
+#endif
+
+extern "C" size_t pollwake_ffi_c_layout(int which);
+
+namespace pollwake::ffi {
+namespace {
+
+using ::testing::HasSubstr;
+using PluginFn = FfiFuture_u32 (*)(uint32_t, uint32_t);
+
+std::string g_rust_plugin, g_rust_host, g_cpp_plugin, g_cpp_host, g_c_executor;
+
+std::string run_command(const std::string& cmd, int* status) {
+  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+  if (p == nullptr) {
+    *status = -1;
+    return "";
+  }
+  std::string out;
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+  *status = pclose(p);
+  return out;
+}
+
+class RustFfiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+#ifdef POLLWAKE_TSAN
+    GTEST_SKIP() << "Rust code is not instrumented for ThreadSanitizer";
+#endif
+  }
+  template <class Fn>
+  static Fn rust_symbol(const char* name) {
+    absl::StatusOr<Plugin> plugin = Plugin::open(g_rust_plugin);
+    if (!plugin.ok()) {
+      ADD_FAILURE() << plugin.status();
+      return nullptr;
+    }
+    absl::StatusOr<Fn> fn = plugin->symbol<Fn>(name);
+    if (!fn.ok()) ADD_FAILURE() << fn.status();
+    return fn.ok() ? *fn : nullptr;
+  }
+};
+
+TEST_F(RustFfiTest, RustcLaysOutTheCratesTypesAsTheCHeader) {
+  auto layout = rust_symbol<size_t (*)(uint32_t)>("plugin_layout");
+  ASSERT_NE(layout, nullptr);
+  // 0, 1, 11 are private to the crate (see rust/src/lib.rs).
+  for (int i : {2, 3, 4, 5, 6, 7, 8, 9, 10}) {
+    EXPECT_EQ(layout(i), pollwake_ffi_c_layout(i)) << "item " << i << " (numbered in layout_c.c)";
+  }
+  EXPECT_EQ(layout(14), size_t{FFI_POLL_READY});
+  EXPECT_EQ(layout(12), size_t{FFI_POLL_PENDING});
+  EXPECT_EQ(layout(13), size_t{FFI_POLL_PANICKED});
+}
+
+TEST_F(RustFfiTest, RustFutureUnderBlockOnIsWokenFromARustThread) {
+  auto run = rust_symbol<PluginFn>("plugin_run");
+  ASSERT_NE(run, nullptr);
+  testing::Watchdog dog("block_on of the Rust plugin_run");
+  for (uint32_t i = 0; i < 30; ++i) {
+    EXPECT_EQ(block_on(FfiFuture<uint32_t>::from_raw(run(i, 7))), i + 7) << "round " << i;
+  }
+}
+
+struct StoreInto {
+  using Output = Unit;
+  FfiFuture<uint32_t> future;
+  uint32_t* out;
+  Poll<Unit> poll(Context& cx) {
+    Poll<uint32_t> p = future.poll(cx);
+    if (p.is_pending()) return Pending;
+    *out = p.value();
+    return Ready();
+  }
+};
+
+TEST_F(RustFfiTest, ManyRustFuturesUnderOneLocalPool) {
+  auto run = rust_symbol<PluginFn>("plugin_run");
+  ASSERT_NE(run, nullptr);
+  testing::Watchdog dog("LocalPool of the Rust plugin_run");
+  std::vector<uint32_t> results(16, 0);
+  LocalPool pool;
+  for (uint32_t i = 0; i < results.size(); ++i) {
+    pool.spawner().spawn_local(StoreInto{FfiFuture<uint32_t>::from_raw(run(i, 100)), &results[i]});
+  }
+  pool.run();
+  for (uint32_t i = 0; i < results.size(); ++i) EXPECT_EQ(results[i], i + 100) << i;
+}
+
+TEST_F(RustFfiTest, RustPanicBecomesFfiPanicked) {
+  auto fail = rust_symbol<PluginFn>("plugin_fail");
+  ASSERT_NE(fail, nullptr);
+  ::testing::internal::CaptureStderr();
+  EXPECT_THROW(block_on(FfiFuture<uint32_t>::from_raw(fail(3, 4))), FfiPanicked);
+  // Rust's panic hook printed the message; the crate caught the unwind.
+  EXPECT_THAT(::testing::internal::GetCapturedStderr(), HasSubstr("plugin_fail(3, 4): this future always panics"));
+}
+
+TEST_F(RustFfiTest, EveryShippedPayloadCrossesFromRust) {
+  auto u64 = rust_symbol<FfiFuture_u64 (*)(uint64_t)>("plugin_ready_u64");
+  auto unit = rust_symbol<FfiFuture_unit (*)()>("plugin_ready_unit");
+  auto ptr = rust_symbol<FfiFuture_ptr (*)(void*)>("plugin_ready_ptr");
+  ASSERT_TRUE(u64 && unit && ptr);
+  EXPECT_EQ(block_on(FfiFuture<uint64_t>::from_raw(u64(uint64_t{1} << 60))), uint64_t{1} << 60);
+  EXPECT_EQ(block_on(FfiFuture<Unit>::from_raw(unit())), Unit{});
+  int x = 0;
+  EXPECT_EQ(block_on(FfiFuture<void*>::from_raw(ptr(&x))), &x);
+}
+
+TEST_F(RustFfiTest, RustFuturePolledAfterReadyAnswersPanicked) {
+  auto u64 = rust_symbol<FfiFuture_u64 (*)(uint64_t)>("plugin_ready_u64");
+  ASSERT_NE(u64, nullptr);
+  FfiFuture_u64 raw = u64(5);
+  testing::CountingFfiWaker* w = testing::CountingFfiWaker::make();
+  FfiContext cx = w->context();
+  EXPECT_EQ(raw.poll_fn(raw.fut_ptr, &cx).tag, FFI_POLL_READY);
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(raw.poll_fn(raw.fut_ptr, &cx).tag, FFI_POLL_PANICKED);  // as pollwake's into_ffi
+  EXPECT_THAT(::testing::internal::GetCapturedStderr(), HasSubstr("resumed after completion"));
+  raw.drop_fn(raw.fut_ptr);
+  w->release();
+}
+
+TEST_F(RustFfiTest, CppHostProgramAwaitsTheRustPlugin) {
+  int status = -1;
+  const std::string out = run_command("'" + g_cpp_host + "' '" + g_rust_plugin + "' 30 12", &status);
+  ASSERT_EQ(status, 0) << out;
+  EXPECT_THAT(out, HasSubstr("block_on: plugin_run(30, 12) = 42"));
+  EXPECT_THAT(out, HasSubstr("LocalPool: plugin_run(30, 12) = 42"));
+  EXPECT_THAT(out, HasSubstr("block_on: plugin_fail(30, 12) threw FfiPanicked"));
+}
+
+TEST_F(RustFfiTest, CExecutorAwaitsTheRustPluginRepeatedly) {
+  int status = -1;
+  const std::string out =
+      run_command("'" + g_c_executor + "' '" + g_rust_plugin + "' plugin_run 8 9 25", &status);
+  ASSERT_EQ(status, 0) << out;
+  int lines = 0;
+  for (size_t at = 0; (at = out.find("plugin_run(8, 9) = 17\n", at)) != std::string::npos; ++at) ++lines;
+  EXPECT_EQ(lines, 25) << out;
+  const std::string failed =
+      run_command("'" + g_c_executor + "' '" + g_rust_plugin + "' plugin_fail 8 9", &status);
+  EXPECT_EQ(WEXITSTATUS(status), 3) << failed;
+  EXPECT_THAT(failed, HasSubstr("plugin_fail(8, 9) panicked"));
+}
+
+TEST_F(RustFfiTest, RustHostAwaitsTheCppPlugin) {
+#ifdef POLLWAKE_ASAN
+  GTEST_SKIP() << "the uninstrumented Rust host cannot load the ASan-instrumented C++ plugin";
+#endif
+  int status = -1;
+  const std::string out = run_command("'" + g_rust_host + "' '" + g_cpp_plugin + "' 25", &status);
+  ASSERT_EQ(status, 0) << out;
+  EXPECT_THAT(out, HasSubstr("block_on: 25 rounds of plugin_run"));
+  EXPECT_THAT(out, HasSubstr("LocalPool: 25 concurrent plugin_run"));
+  // The C++ exception: caught by pollwake's poll_fn, crossed as Panicked,
+  // and the crate's Future::poll panicked with its own message.
+  EXPECT_THAT(out, HasSubstr("this future always throws"));
+  EXPECT_THAT(out, HasSubstr("panic hook: FFI future panicked"));
+  EXPECT_THAT(out, HasSubstr("plugin_fail: panicked as the crate does"));
+}
+
+TEST_F(RustFfiTest, RustHostNamesAMissingPlugin) {
+  int status = -1;
+  const std::string out = run_command("'" + g_rust_host + "' /nonexistent/plugin.so 1", &status);
+  EXPECT_EQ(WEXITSTATUS(status), 2) << out;
+  EXPECT_THAT(out, HasSubstr("cannot load plugin '/nonexistent/plugin.so'"));
+}
+
+}  // namespace
+}  // namespace pollwake::ffi
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  if (argc != 6) {
+    std::fprintf(stderr, "usage: %s RUST_PLUGIN RUST_HOST CPP_PLUGIN CPP_HOST C_EXECUTOR\n", argv[0]);
+    return 2;
+  }
+  pollwake::ffi::g_rust_plugin = argv[1];
+  pollwake::ffi::g_rust_host = argv[2];
+  pollwake::ffi::g_cpp_plugin = argv[3];
+  pollwake::ffi::g_cpp_host = argv[4];
+  pollwake::ffi::g_c_executor = argv[5];
+  return RUN_ALL_TESTS();
+}
