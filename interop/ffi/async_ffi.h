@@ -67,7 +67,7 @@ extern "C" {
  * raises it (and the crate's major version). */
 #define POLLWAKE_ASYNC_FFI_ABI_VERSION 2
 
-/* [START c_layout] */
+// [START c_layout]
 typedef struct FfiWakerBase FfiWakerBase;
 
 /* The four waker functions, over a pointer to the waker's base. clone
@@ -123,7 +123,7 @@ typedef struct FfiFuture_unit {
   FfiPoll_unit (*poll_fn)(void* fut_ptr, FfiContext* context_ptr);
   void (*drop_fn)(void* fut_ptr);
 } FfiFuture_unit;
-/* [END c_layout] */
+// [END c_layout]
 
 /* The layout rustc gives the crate's types on the platforms pollwake builds
  * for (LP64: 8-byte pointers, uint64_t aligned to 8). The Rust oracle test

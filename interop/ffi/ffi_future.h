@@ -184,6 +184,14 @@ struct OwnedWakerVTable {
   }
   static void drop(const FfiWakerBase* b) noexcept {
     OwnedWaker* w = self(b);
+    // ORDERING: acquire, as in wake below: a count of 1 means ours is the
+    // only reference (no one can clone without holding one), so the object
+    // is deleted without a read-modify-write, the common case of a clone
+    // that is dropped by the one who made it.
+    if (w->refs.load(std::memory_order_acquire) == 1) {
+      abort_on_exception("Waker::drop", [w] { delete w; });
+      return;
+    }
     // ORDERING: release, so this holder's uses of w->waker happen before the
     // delete; the acquire fence makes the last holder see all of them.
     if (w->refs.fetch_sub(1, std::memory_order_release) == 1) {
@@ -288,11 +296,11 @@ struct ExportedFns {
   // [START exported_poll_fn]
   static typename Abi::Poll poll_fn(void* fut_ptr, FfiContext* cx) noexcept {
     try {
-      if (fut_ptr == nullptr) throw FfiError("poll_fn: fut_ptr is null");
-      if (cx == nullptr || cx->waker == nullptr) throw FfiError("poll_fn: the FfiContext has no waker");
-      if (cx->waker->vtable == nullptr) throw FfiError("poll_fn: the FfiContext's waker has a null vtable");
+      if (fut_ptr == nullptr) [[unlikely]] throw FfiError("poll_fn: fut_ptr is null");
+      if (cx == nullptr || cx->waker == nullptr) [[unlikely]] throw FfiError("poll_fn: the FfiContext has no waker");
+      if (cx->waker->vtable == nullptr) [[unlikely]] throw FfiError("poll_fn: the FfiContext's waker has a null vtable");
       auto* e = static_cast<Exported<F>*>(fut_ptr);
-      if (e->finished) polled_after_completion("into_ffi future");
+      if (e->finished) [[unlikely]] polled_after_completion("into_ffi future");
       BorrowedForeignWaker w(cx->waker);
       Context inner = Context::from_waker(w.waker);
       Poll<T> p = e->future.poll(inner);
@@ -361,23 +369,17 @@ class FfiFuture {
   // forwards to cx.waker(). Throws FfiPanicked when it panicked, FfiError on
   // an unknown tag, FuturePolledAfterCompletion after Ready or Panicked.
   Poll<T> poll(Context& cx) {
-    if (state_ != State::kRunning) polled_after_completion("FfiFuture");
+    if (state_ != State::kRunning) [[unlikely]] polled_after_completion("FfiFuture");
     detail::BorrowedWaker waker{{&detail::BorrowedWakerVTable::kTable}, &cx.waker()};
     FfiContext ffi_cx{&waker.base};
     const typename FfiAbi<T>::Poll p = raw_.poll_fn(raw_.fut_ptr, &ffi_cx);
-    switch (p.tag) {
-      case FFI_POLL_READY:
-        state_ = State::kFinished;
-        return Ready(FfiAbi<T>::value(p));
-      case FFI_POLL_PENDING:
-        return Pending;
-      case FFI_POLL_PANICKED:
-        state_ = State::kFinished;
-        throw FfiPanicked();
-      default:
-        state_ = State::kFinished;
-        throw FfiError("FfiFuture::poll: poll_fn returned the unknown tag " + std::to_string(p.tag));
+    if (p.tag == FFI_POLL_READY) [[likely]] {
+      state_ = State::kFinished;
+      return Ready(FfiAbi<T>::value(p));
     }
+    if (p.tag == FFI_POLL_PENDING) return Pending;
+    state_ = State::kFinished;
+    throw_for_tag(p.tag);  // Panicked, or a tag that is not FfiPoll's
   }
   // [END ffi_future_poll]
 
@@ -386,6 +388,12 @@ class FfiFuture {
  private:
   enum class State : uint8_t { kRunning, kFinished };
   explicit FfiFuture(Raw raw) noexcept : raw_(raw) {}
+  // Out of line, so that poll stays small enough to be inlined into its
+  // caller (an inlined poll returns its Poll in registers).
+  [[noreturn]] [[gnu::noinline]] [[gnu::cold]] static void throw_for_tag(uint8_t tag) {
+    if (tag == FFI_POLL_PANICKED) throw FfiPanicked();
+    throw FfiError("FfiFuture::poll: poll_fn returned the unknown tag " + std::to_string(tag));
+  }
   Raw raw_;
   State state_ = State::kRunning;
 };

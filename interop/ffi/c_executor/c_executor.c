@@ -32,7 +32,7 @@
 
 #include "interop/ffi/async_ffi.h"
 
-/* [START c_waker] */
+// [START c_waker]
 typedef struct Notifier {
   FfiWakerBase base; /* first: the foreign side sees only this */
   atomic_size_t refs;
@@ -78,7 +78,7 @@ static void notifier_wake(const FfiWakerBase* b) {
 
 static const FfiWakerVTable kNotifierVTable = {
     notifier_clone, notifier_wake, notifier_wake_by_ref, notifier_drop};
-/* [END c_waker] */
+// [END c_waker]
 
 static Notifier* notifier_new(void) {
   Notifier* n = malloc(sizeof *n);
@@ -112,7 +112,7 @@ static bool notifier_wait(Notifier* n) {
 
 typedef FfiFuture_u32 (*PluginFn)(uint32_t a, uint32_t b);
 
-/* [START c_block_on] */
+// [START c_block_on]
 /* Polls `fut` until it is Ready or Panicked; drops it either way. Returns
  * FFI_POLL_READY (and *out), FFI_POLL_PANICKED, or -1 on a lost wake. */
 static int block_on_u32(FfiFuture_u32 fut, Notifier* n, uint32_t* out) {
@@ -137,7 +137,7 @@ static int block_on_u32(FfiFuture_u32 fut, Notifier* n, uint32_t* out) {
   fut.drop_fn(fut.fut_ptr);
   return result;
 }
-/* [END c_block_on] */
+// [END c_block_on]
 
 int main(int argc, char** argv) {
   if (argc < 2) {

@@ -16,6 +16,7 @@ use std::time::Duration;
 use async_ffi::{FfiContext, FfiFuture, FfiPoll, FutureExt, LocalFfiFuture};
 use futures::channel::oneshot;
 
+// [START rust_plugin_run]
 #[no_mangle]
 pub extern "C" fn plugin_run(a: u32, b: u32) -> FfiFuture<u32> {
     async move {
@@ -32,6 +33,7 @@ pub extern "C" fn plugin_run(a: u32, b: u32) -> FfiFuture<u32> {
     }
     .into_ffi()
 }
+// [END rust_plugin_run]
 
 #[no_mangle]
 pub extern "C" fn plugin_fail(a: u32, b: u32) -> FfiFuture<u32> {
