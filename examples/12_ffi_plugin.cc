@@ -97,13 +97,16 @@ int main(int argc, char** argv) {
   }
   trace("main: loaded %s; it exports plugin_run and plugin_fail", kPluginName);  // (1)
 
+  // The task outlives the future: the plugin may hold its waker until the
+  // future is dropped (which joins the plugin's thread).
+  PrintingTask task("plugin_run");
+  Waker waker = task.waker();
+
   FfiFuture_u32 raw = (*run)(20, 22);  // a C struct; nothing has run yet
   trace("main: plugin_run(20, 22) returned %zu bytes: fut_ptr, poll_fn, drop_fn", sizeof raw);  // (2)
   FfiFuture<uint32_t> future = FfiFuture<uint32_t>::from_raw(raw);  // wrap once, here
   // [END example_load]
 
-  PrintingTask task("plugin_run");
-  Waker waker = task.waker();
   Context cx = Context::from_waker(waker);
   trace("main: poll #1 (the plugin clones our waker through the C vtable)");  // (3)
   Poll<uint32_t> p = future.poll(cx);
