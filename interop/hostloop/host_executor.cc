@@ -40,7 +40,7 @@ void HostTask::wake_by_ref() {
 
 void HostShared::schedule(Arc<HostTask> task) {
   {
-    absl::MutexLock lock(&mu);
+    std::lock_guard<std::mutex> lock(mu);
     if (closed) return;  // the executor is gone: the wake is ignored
     ready.push_back(std::move(task));
   }
@@ -59,7 +59,7 @@ void HostShared::notify_once() {
   // modification order. The hook itself publishes nothing: the host learns
   // of the work through the queue, read under `mu` in run_ready().
   if (notified.exchange(true, std::memory_order_relaxed)) return;
-  absl::MutexLock lock(&notify_mu);
+  std::lock_guard<std::mutex> lock(notify_mu);
   if (!notify) return;  // shut down: the host may already be gone
   // ORDERING: relaxed; a statistics counter, read as a snapshot.
   notify_calls.fetch_add(1, std::memory_order_relaxed);
@@ -79,7 +79,7 @@ void HostShared::spawn(LocalBoxFuture<Unit> future, std::function<void(absl::Sta
   task->queued.store(true, std::memory_order_relaxed);
   bool refused = false;
   {
-    absl::MutexLock lock(&mu);
+    std::lock_guard<std::mutex> lock(mu);
     refused = closed;
     if (!refused) {
       live.emplace(task.get(), task);
@@ -137,7 +137,7 @@ std::size_t HostExecutor::run_ready() {
   shared_->notified.store(false, std::memory_order_relaxed);
   std::deque<Arc<detail::HostTask>> batch;
   {
-    absl::MutexLock lock(&shared_->mu);
+    std::lock_guard<std::mutex> lock(shared_->mu);
     batch.swap(shared_->ready);
   }
   running_ = true;
@@ -177,7 +177,7 @@ void HostExecutor::finish(detail::HostTask& task, absl::Status status) {
   std::function<void(absl::Status)> on_done = std::move(task.on_done);
   Arc<detail::HostTask> keep;  // dropped after the lock is released
   {
-    absl::MutexLock lock(&shared_->mu);
+    std::lock_guard<std::mutex> lock(shared_->mu);
     auto it = shared_->live.find(&task);
     if (it != shared_->live.end()) {
       keep = std::move(it->second);
@@ -199,13 +199,13 @@ void HostExecutor::shutdown() {
   shut_down_ = true;
   {
     // Waits for a notify call in progress; no call starts after this.
-    absl::MutexLock lock(&shared_->notify_mu);
+    std::lock_guard<std::mutex> lock(shared_->notify_mu);
     shared_->notify = nullptr;
   }
   std::deque<Arc<detail::HostTask>> ready;
   absl::flat_hash_map<const detail::HostTask*, Arc<detail::HostTask>> live;
   {
-    absl::MutexLock lock(&shared_->mu);
+    std::lock_guard<std::mutex> lock(shared_->mu);
     shared_->closed = true;  // from here on wakes and spawns are refused
     ready.swap(shared_->ready);
     live.swap(shared_->live);
@@ -227,7 +227,7 @@ std::uint64_t HostExecutor::notify_calls() const noexcept {
 }
 
 std::size_t HostExecutor::live_tasks() const {
-  absl::MutexLock lock(&shared_->mu);
+  std::lock_guard<std::mutex> lock(shared_->mu);
   return shared_->live.size();
 }
 

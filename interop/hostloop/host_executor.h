@@ -60,8 +60,11 @@
 // while spawn() from another thread takes a BoxFuture (Rust: Send).
 //
 // Memory ordering: the ready queue and the set of live tasks are guarded by
-// one absl::Mutex (a plain lock: the critical sections are a push or a swap,
-// and nothing waits while holding it). The `notified_` flag and a task's
+// one std::mutex (a plain lock: the critical sections are a push or a swap,
+// and nothing waits while holding it). std::mutex, not absl::Mutex: Debian's
+// libabsl is not built with ThreadSanitizer, so TSan cannot see absl::Mutex's
+// synchronization and reports false races; std::mutex goes through pthread,
+// which TSan intercepts, so the race tests check the real protocol. The `notified_` flag and a task's
 // `queued` flag carry no data of their own; their orderings are argued where
 // they are used (host_executor.cc).
 #ifndef POLLWAKE_INTEROP_HOSTLOOP_HOST_EXECUTOR_H_
@@ -72,13 +75,12 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <thread>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "executor/spawn_error.h"
 #include "poll/arc.h"
 #include "poll/box_future.h"
@@ -126,11 +128,11 @@ struct HostShared {
   // Calls the host's hook unless a notification is already outstanding.
   void notify_once();
 
-  absl::Mutex mu;
-  bool closed ABSL_GUARDED_BY(mu) = false;
-  std::deque<Arc<HostTask>> ready ABSL_GUARDED_BY(mu);
+  std::mutex mu;
+  bool closed = false;  // guarded by mu
+  std::deque<Arc<HostTask>> ready;  // guarded by mu
   // Every unfinished task, so shutdown() can drop the ones nobody woke.
-  absl::flat_hash_map<const HostTask*, Arc<HostTask>> live ABSL_GUARDED_BY(mu);
+  absl::flat_hash_map<const HostTask*, Arc<HostTask>> live;  // guarded by mu
 
   // Set by the wake that calls notify, cleared at the start of run_ready().
   std::atomic<bool> notified{false};
@@ -139,8 +141,8 @@ struct HostShared {
   // The host's hook, called with notify_mu held so that shutdown() can wait
   // for a call in progress and then switch it off. The hook must not call
   // back into the executor (it only signals the host).
-  absl::Mutex notify_mu;
-  std::function<void()> notify ABSL_GUARDED_BY(notify_mu);
+  std::mutex notify_mu;
+  std::function<void()> notify;  // guarded by notify_mu
 };
 
 }  // namespace detail

@@ -34,21 +34,21 @@
 // do what" a matter of types: only the Resolver settles, only the Promise is
 // awaited, and each end's destructor has one defined meaning (above).
 //
-// Memory ordering: one absl::Mutex per promise guards the result, the stored
+// Memory ordering: one std::mutex per promise (not absl::Mutex, for the
+// ThreadSanitizer reason given in host_executor.h) guards the result, the stored
 // waker and the flags; the wake is called after the lock is released (a
 // waker may run arbitrary code, e.g. the executor's notify hook).
 #ifndef POLLWAKE_INTEROP_HOSTLOOP_PROMISE_H_
 #define POLLWAKE_INTEROP_HOSTLOOP_PROMISE_H_
 
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <utility>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "poll/arc.h"
 #include "poll/context.h"
 #include "poll/poll.h"
@@ -67,19 +67,19 @@ template <class T>
 struct PromiseState {
   explicit PromiseState(std::function<void()> on_cancel) : on_cancel(std::move(on_cancel)) {}
 
-  absl::Mutex mu;
-  std::optional<absl::StatusOr<T>> result ABSL_GUARDED_BY(mu);
-  bool settled ABSL_GUARDED_BY(mu) = false;   // resolve/reject happened
-  bool canceled ABSL_GUARDED_BY(mu) = false;  // the Promise was dropped unsettled
-  bool awaited ABSL_GUARDED_BY(mu) = false;   // a poll returned Pending
-  Waker waker ABSL_GUARDED_BY(mu) = Waker::noop();  // noop until the first poll
-  std::function<void()> on_cancel ABSL_GUARDED_BY(mu);
+  std::mutex mu;
+  std::optional<absl::StatusOr<T>> result;  // guarded by mu
+  bool settled = false;   // resolve/reject happened (guarded by mu)
+  bool canceled = false;  // the Promise was dropped unsettled (guarded by mu)
+  bool awaited = false;   // a poll returned Pending (guarded by mu)
+  Waker waker = Waker::noop();  // noop until the first poll (guarded by mu)
+  std::function<void()> on_cancel;  // guarded by mu
 
   // Settles once; wakes the awaiting task outside the lock.
   bool settle(absl::StatusOr<T> value) {
     Waker to_wake = Waker::noop();
     {
-      absl::MutexLock lock(&mu);
+      std::lock_guard<std::mutex> lock(mu);
       if (settled || canceled) return false;
       settled = true;
       result.emplace(std::move(value));
@@ -105,7 +105,7 @@ class [[nodiscard]] Promise {
 
   Poll<Output> poll(Context& cx) {
     if (done_ || !state_) throw FuturePolledAfterCompletion("hostloop::Promise");
-    absl::MutexLock lock(&state_->mu);
+    std::lock_guard<std::mutex> lock(state_->mu);
     if (state_->result.has_value()) {
       done_ = true;
       Output out = std::move(*state_->result);
@@ -123,7 +123,7 @@ class [[nodiscard]] Promise {
     std::function<void()> cancel;
     Waker stale = Waker::noop();  // dropped outside the lock; breaks the task -> promise -> task cycle
     {
-      absl::MutexLock lock(&state_->mu);
+      std::lock_guard<std::mutex> lock(state_->mu);
       stale = std::move(state_->waker);
       if (!state_->settled) {
         state_->canceled = true;
@@ -162,12 +162,12 @@ class Resolver {
   }
   // Resolver::is_awaited: the Promise returned Pending and is unsettled.
   bool is_awaited() const {
-    absl::MutexLock lock(&live().mu);
+    std::lock_guard<std::mutex> lock(live().mu);
     return live().awaited && !live().settled && !live().canceled;
   }
   // Resolver::is_canceled: the Promise was dropped before it was settled.
   bool is_canceled() const {
-    absl::MutexLock lock(&live().mu);
+    std::lock_guard<std::mutex> lock(live().mu);
     return live().canceled;
   }
 

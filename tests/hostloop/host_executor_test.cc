@@ -107,7 +107,7 @@ TEST(HostExecutorTest, TaskWokenDuringARunWaitsForTheNextNotification) {
   EXPECT_EQ(ex.run_ready(), 1u);
   EXPECT_EQ(polls->load(), 3);
   EXPECT_EQ(ex.live_tasks(), 0u);
-  EXPECT_FALSE(host.wait_for_notification(absl::ZeroDuration()));
+  EXPECT_FALSE(host.wait_for_notification(std::chrono::milliseconds(0)));
 }
 // [END hostloop_next_pass_test]
 

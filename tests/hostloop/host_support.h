@@ -11,12 +11,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <memory>
 #include <optional>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
-#include "absl/time/time.h"
 #include "poll/context.h"
 #include "poll/poll.h"
 #include "poll/waker.h"
@@ -24,7 +24,7 @@
 namespace pollwake::hostloop::testing {
 
 // How long a test waits for a notification before it reports a lost wakeup.
-inline constexpr absl::Duration kLostWakeupDeadline = absl::Seconds(20);
+inline constexpr std::chrono::milliseconds kLostWakeupDeadline{20000};
 
 #if defined(__SANITIZE_THREAD__)
 inline constexpr int kStressScale = 4;
@@ -32,39 +32,43 @@ inline constexpr int kStressScale = 4;
 inline constexpr int kStressScale = 1;
 #endif
 
+// std::mutex rather than absl::Mutex throughout: TSan cannot see the
+// synchronization of Debian's uninstrumented libabsl (host_executor.h).
 class FakeHost {
  public:
   void notify() {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     signaled_ = true;
     ++notifications_;
+    cv_.notify_all();
   }
   // Waits for a notification and consumes it; false on timeout.
-  bool wait_for_notification(absl::Duration deadline = kLostWakeupDeadline) {
-    absl::MutexLock lock(&mu_);
-    if (!mu_.AwaitWithTimeout(absl::Condition(&signaled_), deadline)) return false;
+  bool wait_for_notification(std::chrono::milliseconds deadline = kLostWakeupDeadline) {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!cv_.wait_for(lock, deadline, [&] { return signaled_; })) return false;
     signaled_ = false;
     return true;
   }
   int notifications() {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     return notifications_;
   }
 
  private:
-  absl::Mutex mu_;
-  bool signaled_ ABSL_GUARDED_BY(mu_) = false;
-  int notifications_ ABSL_GUARDED_BY(mu_) = 0;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool signaled_ = false;    // guarded by mu_
+  int notifications_ = 0;    // guarded by mu_
 };
 
 struct ParkedCounters {
   std::atomic<int> polls{0};
   std::atomic<int> drops{0};
   std::atomic<bool> release{false};
-  absl::Mutex mu;
-  std::optional<Waker> waker ABSL_GUARDED_BY(mu);
+  std::mutex mu;
+  std::optional<Waker> waker;  // guarded by mu
   std::optional<Waker> clone_waker() {
-    absl::MutexLock lock(&mu);
+    std::lock_guard<std::mutex> lock(mu);
     return waker;
   }
 };
@@ -80,7 +84,7 @@ class ParkedFuture {
   Poll<Unit> poll(Context& cx) {
     c_->polls.fetch_add(1);
     if (c_->release.load()) return Ready();
-    absl::MutexLock lock(&c_->mu);
+    std::lock_guard<std::mutex> lock(c_->mu);
     c_->waker.emplace(cx.waker());
     return Pending;
   }
