@@ -25,7 +25,12 @@ extern "C" {
 #include <caml/fail.h>
 #include <caml/memory.h>
 #include <caml/mlvalues.h>
-#include <lwt_unix.h>
+
+// From Lwt's lwt_unix.h, declared here because that header is C but not
+// C++ (it declares `struct lwt_unix_job` and a typedef `lwt_unix_job` for a
+// pointer to it, which C++ refuses). The signature is Lwt's, unchanged; the
+// function lives in Lwt's C stubs that ocamlfind links into the program.
+void lwt_unix_send_notification(intnat id);
 }
 
 namespace pollwake::hostloop::ocaml {
