@@ -8,12 +8,16 @@
 namespace pollwake::hostloop {
 
 // [START hostloop_uv_host]
-UvHost::UvHost(uv_loop_t* loop)
+UvHost::UvHost(uv_loop_t* loop, UvHostObservers observers)
     : loop_(loop),
+      observers_(std::move(observers)),
       async_(new uv_async_t),
       // uv_async_send: thread-safe, and coalescing on its own; the executor
       // coalesces before it, so most wakes do not even reach it.
-      executor_([async = async_] { uv_async_send(async); }) {
+      executor_([async = async_, on_notify = observers_.on_notify] {
+        if (on_notify) on_notify();
+        uv_async_send(async);
+      }) {
   if (uv_async_init(loop_, async_, &UvHost::on_async) != 0) {
     delete async_;
     throw std::runtime_error("UvHost: uv_async_init failed");
@@ -25,8 +29,9 @@ UvHost::UvHost(uv_loop_t* loop)
 void UvHost::on_async(uv_async_t* handle) {
   auto* self = static_cast<UvHost*>(handle->data);
   ++self->passes_;
-  self->executor_.run_ready();  // polls what is ready, never blocks the loop
+  const std::size_t polled = self->executor_.run_ready();  // never blocks the loop
   self->refresh_ref();
+  if (self->observers_.on_pass) self->observers_.on_pass(polled);
 }
 // [END hostloop_uv_host]
 

@@ -35,16 +35,26 @@
 
 #include <uv.h>
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 
 #include "interop/hostloop/host_executor.h"
 #include "interop/hostloop/promise.h"
 
 namespace pollwake::hostloop {
 
+// Observers for tracing and tests (both optional): `on_notify` runs in the
+// notify hook, on the waking thread, just before uv_async_send; `on_pass`
+// runs on the loop's thread after each run_ready() with the number polled.
+struct UvHostObservers {
+  std::function<void()> on_notify;
+  std::function<void(std::size_t polled)> on_pass;
+};
+
 class UvHost {
  public:
-  explicit UvHost(uv_loop_t* loop);
+  explicit UvHost(uv_loop_t* loop, UvHostObservers observers = {});
   UvHost(const UvHost&) = delete;
   UvHost& operator=(const UvHost&) = delete;
   ~UvHost() { close(); }
@@ -62,6 +72,7 @@ class UvHost {
   void refresh_ref();
 
   uv_loop_t* loop_;
+  UvHostObservers observers_;
   uv_async_t* async_;  // heap: freed by its close callback
   HostExecutor executor_;
   std::uint64_t passes_ = 0;
