@@ -33,7 +33,7 @@ std::vector<std::string> Lines(const std::string& text) {
 
 TEST(LwtScenarioTest, TraceMatchesExpected) {
   ASSERT_EQ(g_args.size(), 4u) << "usage: lwt_scenario_test PROGRAM EXPECTED LSAN_SUPPRESSIONS";
-  setenv("LSAN_OPTIONS", ("suppressions=" + g_args[3]).c_str(), 1);
+  setenv("LSAN_OPTIONS", ("suppressions=" + g_args[3] + ":print_suppressions=0").c_str(), 1);
   FILE* p = popen(("'" + g_args[1] + "' 2>&1").c_str(), "r");
   ASSERT_NE(p, nullptr);
   std::string out;
