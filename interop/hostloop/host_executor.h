@@ -42,7 +42,8 @@
 //   * Teardown: shutdown() (or the destructor), on the owner thread, closes
 //     the executor. After it returns notify is never called again and no
 //     call is in progress; every unfinished task's future is destroyed there
-//     (destructors may run the cancel hooks of Promise<T>, see promise.h);
+//     (destructors may run the cancel hooks of Promise<T>, see promise.h;
+//     a dropped task's on_done is not called, it is destroyed unrun);
 //     later wakes and Promise resolutions from any thread are ignored;
 //     spawn() throws SpawnError::shutdown(). A host loop that exits first
 //     must call shutdown() before it frees whatever notify signals (libuv:
