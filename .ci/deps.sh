@@ -16,6 +16,9 @@ PACKAGES=(
   spin
   # Benchmark peers and plots.
   librust-tokio-dev libboost-dev python3-matplotlib
+  # Foreign event loops driving pollwake tasks (interop/hostloop/): libuv,
+  # and real OCaml with Lwt (its programs are built with ocamlfind).
+  libuv1-dev ocaml-nox ocaml-findlib liblwt-ocaml-dev
 )
 
 missing=()

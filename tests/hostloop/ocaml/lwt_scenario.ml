@@ -1,0 +1,120 @@
+(* tests/hostloop/ocaml/lwt_scenario.ml: pollwake tasks on Lwt's event loop,
+   the scenario of the ocaml-lwt-interop design plus its error and teardown
+   cases. Every step prints one numbered line (Hostloop.trace, shared with
+   the C++ side); lwt_scenario.expected holds the trace and
+   lwt_scenario_test compares them.
+
+   1. OCaml creates the runtime and an Lwt-enabled closure F, and calls a C++
+      test function with F. Its task calls F in a loop; F returns a pollwake
+      Promise linked to [Lwt.pause ()]; the task awaits it. Lwt's loop and
+      the executor take turns through the Lwt_unix notification.
+   2. G's Lwt promise fails: the C++ task sees an error, fails, and the Lwt
+      promise that stands for the task is rejected.
+   3. A C++ thread resolves a Promise while Lwt sleeps in its loop.
+   4. The host exits first: Lwt_main.run returns with a task still waiting on
+      [Lwt_unix.sleep]; closing the runtime drops the task, and the Promise's
+      cancel hook cancels the sleep. *)
+
+open Lwt.Syntax
+
+external call_f_loop :
+  Hostloop.runtime -> (int -> Hostloop.promise) -> int -> (string option -> unit) -> unit
+  = "hl_test_call_f_loop"
+
+external thread_wake : Hostloop.runtime -> (string option -> unit) -> unit
+  = "hl_test_thread_wake"
+
+let trace = Hostloop.trace
+
+(* An Lwt promise that stands for a C++ task, and the on_done that settles it. *)
+let task_promise () =
+  let p, r = Lwt.wait () in
+  ( p,
+    function
+    | None -> Lwt.wakeup r ()
+    | Some msg -> Lwt.wakeup_exn r (Failure msg) )
+
+let () =
+  (* A watchdog: a lost wakeup fails the test instead of hanging it. *)
+  Lwt.async (fun () ->
+      let* () = Lwt_unix.sleep 20. in
+      prerr_endline "lwt_scenario: watchdog fired (lost wakeup?)";
+      exit 3);
+  trace "lwt_main: creates the runtime (its notify hook sends an Lwt_unix notification)";
+  let rt =
+    Hostloop.create
+      ~on_notification:(fun () -> trace "lwt_loop: the notification fires -> run_ready")
+      ~on_pass:(fun n -> trace (Printf.sprintf "lwt_loop: run_ready returned (%d polled)" n))
+      ()
+  in
+  trace "lwt_main: creates closure F (Lwt-enabled)";
+  (* [START hostloop_ocaml_f] *)
+  let f i =
+    trace "F: creates Lwt.pause () and links it to a pollwake Promise";
+    Hostloop.of_lwt
+      (let+ () = Lwt.pause () in
+       trace "lwt_loop: Lwt.pause is resolved at the next tick -> resolves the Promise";
+       Printf.sprintf "pause %d" i)
+  in
+  (* [END hostloop_ocaml_f] *)
+  let main () =
+    (* 1. The design's scenario. *)
+    trace "lwt_main: calls the test function with F";
+    let done1, on_done1 = task_promise () in
+    call_f_loop rt f 3 on_done1;
+    trace "lwt_main: waits for the task (Lwt_main.run sleeps)";
+    let* () = done1 in
+    trace "lwt_main: the task's Lwt promise is resolved";
+    let* () = Lwt.pause () in
+    (* 2. Errors, both ways. *)
+    let g _ =
+      trace "G: links the Promise to an Lwt promise that fails";
+      Hostloop.of_lwt
+        (let* () = Lwt.pause () in
+         trace "lwt_loop: G's Lwt promise fails -> rejects the Promise";
+         Lwt.fail_with "disk on fire")
+    in
+    let done2, on_done2 = task_promise () in
+    call_f_loop rt g 1 on_done2;
+    let* () =
+      Lwt.catch
+        (fun () ->
+          let+ () = done2 in
+          trace "lwt_main: BUG: the failed task's promise was resolved")
+        (fun e ->
+          trace ("lwt_main: the task's Lwt promise is rejected: " ^ Printexc.to_string e);
+          Lwt.return_unit)
+    in
+    let* () = Lwt.pause () in
+    (* 3. A wake from a C++ thread while Lwt sleeps. *)
+    let done3, on_done3 = task_promise () in
+    thread_wake rt on_done3;
+    let* () = done3 in
+    trace "lwt_main: the thread task's Lwt promise is resolved";
+    let* () = Lwt.pause () in
+    (* 4. The host exits first. *)
+    let awaiting, now_awaiting = Lwt.wait () in
+    let h _ =
+      trace "H: links the Promise to Lwt_unix.sleep 3600.";
+      let p =
+        Hostloop.of_lwt
+          ~on_cancel:(fun () -> trace "H: cancel hook: the task dropped the Promise -> Lwt.cancel")
+          (let+ () = Lwt_unix.sleep 3600. in
+           "never")
+      in
+      Lwt.wakeup now_awaiting ();
+      p
+    in
+    let done4, on_done4 = task_promise () in
+    call_f_loop rt h 1 on_done4;
+    let* () = awaiting in
+    let* () = Lwt.pause () in
+    trace
+      (Printf.sprintf "lwt_main: leaves Lwt_main.run; the task is still waiting (%s)"
+         (match Lwt.state done4 with Lwt.Sleep -> "its Lwt promise sleeps" | _ -> "BUG"));
+    Lwt.return_unit
+  in
+  Lwt_main.run (main ());
+  trace "lwt_main: closes the runtime (the host loop exits first)";
+  Hostloop.close rt;
+  trace "lwt_main: end"
