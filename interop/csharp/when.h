@@ -165,10 +165,29 @@ auto WhenAll(Task<T> first, Ts... rest) {
 template <class T>
 Task<Task<T>> WhenAny(std::vector<Task<T>> tasks) {
   if (tasks.empty()) throw std::invalid_argument("WhenAny: the tasks argument contains no tasks.");
+  // The continuations reach the tasks through `shared`, which the winner
+  // empties: a loser that never completes then holds no reference to itself
+  // (a continuation holding its own task would be a cycle of shared_ptrs).
+  struct Shared {
+    std::mutex mu;
+    std::vector<Task<T>> tasks;  // guarded by mu; emptied by the winner
+  };
+  auto shared = std::make_shared<Shared>();
+  shared->tasks = tasks;
   TaskCompletionSource<Task<T>> tcs;
-  for (const Task<T>& t : tasks) {
-    // TrySetResult: only the first completion wins; the rest return false.
-    t.OnCompleted([tcs, t]() mutable { (void)tcs.TrySetResult(t); }, false);
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    tasks[i].OnCompleted(
+        [shared, tcs, i]() mutable {
+          std::optional<Task<T>> winner;
+          {
+            std::lock_guard<std::mutex> lock(shared->mu);
+            if (shared->tasks.empty()) return;  // another task won
+            winner.emplace(shared->tasks[i]);
+            shared->tasks.clear();
+          }
+          (void)tcs.TrySetResult(*winner);
+        },
+        false);
   }
   return tcs.Task();
 }

@@ -87,7 +87,11 @@ Async<int> Cancellable(AbortSignal signal) {
   {
     Finally cleanup{"op: finally (cleanup)"};
     try {
-      co_await Promise<>([signal](ResolveFn<Unit>, RejectFn<Unit> reject) {
+      // A named promise, not a temporary inside the co_await expression:
+      // with the executor lambda as a temporary there, g++ 12 builds under
+      // ASan reported a use-after-free of the signal the lambda captured
+      // (a temporary's lifetime across a suspension point).
+      Promise<> aborted([signal](ResolveFn<Unit>, RejectFn<Unit> reject) {
         signal.AddEventListener(
             [signal, reject] {
               P("op: abort listener");
@@ -95,6 +99,7 @@ Async<int> Cancellable(AbortSignal signal) {
             },
             /*once=*/true);
       });
+      co_await aborted;
       P("op: after await");
       result = 1;
     } catch (const DOMException& e) {
