@@ -11,12 +11,14 @@ static class Four {
   static void P(string s) { Console.WriteLine(s); }
 
   // 1. Order of effects around a call that is not awaited at once.
+// [START f]
   static async Task<int> F() {
     P("f: start");
     await Task.CompletedTask;
     P("f: after await");
     return 1;
   }
+// [END f]
 
   static void One() {
     P("== 1 unawaited call");
@@ -55,6 +57,7 @@ static class Four {
   }
 
   // 3. Cancel a pending operation with a CancellationToken.
+// [START cancel]
   static async Task<int> Cancellable(CancellationToken token) {
     P("op: start");
     var ev = new TaskCompletionSource<bool>();
@@ -74,6 +77,7 @@ static class Four {
       reg.Dispose();
     }
   }
+// [END cancel]
 
   static void Three() {
     P("== 3 cancel");

@@ -23,12 +23,15 @@ func p(s string) { fmt.Println(s) }
 
 // 1. `go f()` is Go's call that is not waited for. main prints nothing until
 // f has sent: a line printed right after the go statement would race with f.
+// [START f]
 func f(out chan<- int) {
 	p("f: start")
 	runtime.Gosched()
 	p("f: after yield")
 	out <- 1
 }
+
+// [END f]
 
 func one() {
 	p("== 1 unawaited call")
@@ -63,6 +66,7 @@ func two() {
 }
 
 // 3. Cancel a pending operation with a context.Context.
+// [START cancel]
 func cancellable(ctx context.Context, ready chan<- struct{}) int {
 	defer p("op: deferred cleanup")
 	p("op: start")
@@ -71,6 +75,8 @@ func cancellable(ctx context.Context, ready chan<- struct{}) int {
 	p("op: ctx.Done(): " + ctx.Err().Error())
 	return -1
 }
+
+// [END cancel]
 
 func three() {
 	p("== 3 cancel")
@@ -148,6 +154,7 @@ func five() {
 	busyDone := make(chan struct{})
 	tickDone := make(chan struct{})
 	p("main: go busy()")
+	// [START busy]
 	go func() {
 		p("busy: start")
 		started <- struct{}{}
@@ -161,6 +168,7 @@ func five() {
 		p("busy: end (tick stopped it)")
 		close(busyDone)
 	}()
+	// [END busy]
 	<-started
 	p("main: go tick() while busy spins")
 	go func() {

@@ -5,12 +5,14 @@
 const p = (s) => console.log(s);
 
 // 1. Order of effects around a call that is not awaited at once.
+// [START f]
 async function f() {
   p('f: start');
   await null;
   p('f: after await');
   return 1;
 }
+// [END f]
 
 async function one() {
   p('== 1 unawaited call');
@@ -47,6 +49,7 @@ async function two() {
 }
 
 // 3. Cancel a pending operation with an AbortController.
+// [START cancel]
 async function cancellable(signal) {
   p('op: start');
   try {
@@ -65,6 +68,7 @@ async function cancellable(signal) {
     p('op: finally (cleanup)');
   }
 }
+// [END cancel]
 
 async function three() {
   p('== 3 cancel');

@@ -24,12 +24,14 @@ impl Drop for Unfinished {
 }
 
 // 1. Order of effects around a call that is not awaited at once.
+// [START f]
 async fn f() -> i32 {
     p("f: start");
     future::ready(()).await;
     p("f: after await");
     1
 }
+// [END f]
 
 fn one() {
     p("== 1 unawaited call");
@@ -77,6 +79,7 @@ fn two() {
 }
 
 // 3. Cancel a pending operation: Rust cancels by dropping the future.
+// [START cancel]
 async fn cancellable(ev: oneshot::Receiver<()>) -> i32 {
     let mut guard = Unfinished("op", true);
     p("op: start");
@@ -85,6 +88,7 @@ async fn cancellable(ev: oneshot::Receiver<()>) -> i32 {
     guard.1 = false;
     1
 }
+// [END cancel]
 
 fn three() {
     p("== 3 cancel");
