@@ -12,6 +12,8 @@ PACKAGES=(
   # Oracles: real Rust (futures crate, offline) and real C# (Mono).
   rustc cargo librust-futures-dev
   mono-mcs mono-runtime
+  # Oracles: real JavaScript (node) and real Go (standard library only).
+  nodejs golang-go
   # Model checking of the wake protocol.
   spin
   # Benchmark peers and plots.

@@ -1,0 +1,169 @@
+// tests/oracles/four/compare_trace_test.cc: FourAnswersTest.
+//
+// One source, several cc_tests (BUILD): each runs one program of the five
+// (docs/10_four_answers.md) and checks its standard output, line by line,
+// against the checked-in <lang>/four.expected.
+//
+//   args: real|twin LANG PROGRAM EXPECTED
+//   real rust    PROGRAM is the binary built by Debian's cargo (:rust_four)
+//   real csharp  PROGRAM is four.cs: compiled with mcs, run with mono
+//   real js      PROGRAM is four.js: run with Debian's node (/usr/bin/node)
+//   real go      PROGRAM is four.go: `go run`, standard library only, offline
+//                (GOPROXY=off, GOFLAGS=-mod=mod, GOCACHE in the test's tmpdir)
+//   twin LANG    PROGRAM is the C++ twin (twins/LANG_twin.cc)
+//
+// So the expected file is what the real runtime prints (a real test failing
+// means the file is stale or the runtime changed its answer), and the C++
+// twin must print the same.
+//
+// Normalizations, applied to both sides (and why): a trailing '\r' is
+// dropped (a runtime on Windows would print it). Nothing else: each twin
+// prints the very trace of its language. Where a C++ model works
+// differently (Go's goroutines are threads in the twin; C#'s garbage
+// collector is a self-owning frame), the programs print only what both
+// promise, and the chapter says what differs.
+//
+// Needs (Debian packages, installed by .ci/deps.sh): rustc, cargo,
+// librust-futures-dev; mono-mcs, mono-runtime; nodejs; golang-go. They live
+// outside Bazel's sandbox, hence tags = ["local"] on the real tests.
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<std::string> g_args;  // real|twin LANG PROGRAM EXPECTED
+
+std::string RunCommand(const std::string& cmd, int* status) {
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) {
+    *status = -1;
+    return "";
+  }
+  std::string out;
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+  *status = pclose(p);
+  return out;
+}
+
+std::string Quote(const std::string& s) { return "'" + s + "'"; }
+
+std::string TmpDir() {
+  const char* t = std::getenv("TEST_TMPDIR");
+  return t != nullptr ? t : fs::temp_directory_path().string();
+}
+
+// The first of `paths` that exists, or "".
+std::string FirstExisting(std::initializer_list<const char*> paths) {
+  for (const char* p : paths) {
+    if (fs::exists(p)) return p;
+  }
+  return "";
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    out.push_back(line);
+  }
+  return out;
+}
+
+// Runs PROGRAM as LANG's real runtime (or as a twin binary) and returns its
+// standard output; on failure sets *error.
+std::string RunProgram(const std::string& kind, const std::string& lang, const std::string& program,
+                std::string* error) {
+  const std::string tmp = TmpDir();
+  std::string cmd;
+  if (kind == "twin" || lang == "rust") {
+    cmd = Quote(program);
+  } else if (lang == "csharp") {
+    const std::string mcs = FirstExisting({"/usr/bin/mcs", "/usr/local/bin/mcs"});
+    const std::string mono = FirstExisting({"/usr/bin/mono", "/usr/local/bin/mono"});
+    if (mcs.empty() || mono.empty()) {
+      *error = "mcs or mono not found: install mono-mcs and mono-runtime (bash .ci/deps.sh)";
+      return "";
+    }
+    const std::string exe = tmp + "/four.exe";
+    int status = -1;
+    std::string out = RunCommand(Quote(mcs) + " -nologo -out:" + Quote(exe) + " " + Quote(program) + " 2>&1", &status);
+    if (status != 0) {
+      *error = "mcs failed (status " + std::to_string(status) + "):\n" + out;
+      return "";
+    }
+    // HOME: mono reads its per-user config there; Bazel may leave it unset.
+    cmd = "HOME=" + Quote(tmp) + " " + Quote(mono) + " " + Quote(exe);
+  } else if (lang == "js") {
+    // Debian's nodejs package installs /usr/bin/node (and /usr/bin/nodejs).
+    const std::string node = FirstExisting({"/usr/bin/node", "/usr/bin/nodejs"});
+    if (node.empty()) {
+      *error = "node not found: install nodejs (bash .ci/deps.sh)";
+      return "";
+    }
+    cmd = Quote(node) + " " + Quote(program);
+  } else if (lang == "go") {
+    const std::string go = FirstExisting({"/usr/lib/go/bin/go", "/usr/bin/go"});
+    if (go.empty()) {
+      *error = "go not found: install golang-go (bash .ci/deps.sh)";
+      return "";
+    }
+    // Offline and private: no module downloads, no toolchain switch, caches
+    // under the test's own tmpdir.
+    cmd = "HOME=" + Quote(tmp) + " GOCACHE=" + Quote(tmp + "/gocache") + " GOPATH=" + Quote(tmp + "/gopath") +
+          " GOTMPDIR= GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local GO111MODULE=on " + Quote(go) + " run " +
+          Quote(program);
+  } else {
+    *error = "unknown language " + lang;
+    return "";
+  }
+  int status = -1;
+  std::string out = RunCommand(cmd + " 2>&1", &status);
+  if (status != 0) *error = "`" + cmd + "` exited with status " + std::to_string(status) + ":\n" + out;
+  return out;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+TEST(FourAnswersTest, TraceMatchesExpected) {
+  ASSERT_EQ(g_args.size(), 4u) << "usage: compare_trace_test real|twin LANG PROGRAM EXPECTED";
+  const std::string& kind = g_args[0];
+  const std::string& lang = g_args[1];
+  std::string error;
+  const std::string out = RunProgram(kind, lang, g_args[2], &error);
+  ASSERT_TRUE(error.empty()) << error;
+  const std::string want_text = ReadFile(g_args[3]);
+  ASSERT_FALSE(want_text.empty()) << "cannot read " << g_args[3];
+  const std::vector<std::string> got = Lines(out);
+  const std::vector<std::string> want = Lines(want_text);
+  const std::string who = kind == "twin" ? "the C++ twin of " + lang : "real " + lang;
+  for (size_t i = 0; i < got.size() || i < want.size(); ++i) {
+    const std::string a = i < got.size() ? got[i] : "<missing line>";
+    const std::string b = i < want.size() ? want[i] : "<missing line>";
+    ASSERT_EQ(a, b) << "first difference at line " << (i + 1) << " (left: " << who << ", right: "
+                    << g_args[3] << ")\n" << who << " printed:\n" << out;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  testing::InitGoogleTest(&argc, argv);
+  for (int i = 1; i < argc; ++i) g_args.push_back(argv[i]);
+  return RUN_ALL_TESTS();
+}
