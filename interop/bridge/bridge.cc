@@ -49,6 +49,7 @@
 #include "executor/block_on.h"
 #include "executor/enter.h"
 #include "executor/local_pool.h"
+#include "interop/bridge/annotated_lock.h"
 #include "interop/bridge/handle_table.h"
 #include "interop/bridge/pollwake_bridge.h"
 #include "poll/context.h"
@@ -436,13 +437,13 @@ class Bridge {
   // so two concurrent first connects start one runtime: the second waits
   // for the lock and then finds it running.
   absl::Status EnsureRunning() {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (state_ == State::kRunning) return absl::OkStatus();
     if (tls_on_runtime_thread) {
       return absl::FailedPreconditionError(
           "connect from the runtime thread while it is stopping: it cannot wait for itself");
     }
-    mu_.Await(absl::Condition(&Bridge::NotStopping, this));
+    AnnotatedAwait(&mu_, absl::Condition(&Bridge::NotStopping, this));
     if (state_ == State::kRunning) return absl::OkStatus();
     if (is_entered()) {
       return absl::FailedPreconditionError(
@@ -473,7 +474,7 @@ class Bridge {
   pwb_status Submit(Command cmd) {
     std::optional<Command> refused;  // came back from a closed channel
     {
-      absl::ReaderMutexLock lock(&mu_);
+      ReaderMutexLock lock(&mu_);
       if (state_ == State::kRunning) {
         auto sent = tx_->unbounded_send(std::move(cmd));
         if (sent.is_ok()) return PWB_OK;
@@ -492,12 +493,12 @@ class Bridge {
     std::optional<oneshot::Sender<Unit>> stop;
     std::optional<mpsc::UnboundedSender<Command>> tx;
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       if (tls_on_runtime_thread) {
         return absl::FailedPreconditionError(
             "pwb_shutdown from the runtime thread (a callback): it would join itself");
       }
-      mu_.Await(absl::Condition(&Bridge::NotStopping, this));
+      AnnotatedAwait(&mu_, absl::Condition(&Bridge::NotStopping, this));
       if (state_ == State::kStopped) return absl::OkStatus();
       // From here on Submit refuses: nothing new reaches the channel.
       state_ = State::kStopping;
@@ -513,14 +514,14 @@ class Bridge {
     // Every task is gone; the connections can go (their handles turn stale).
     std::vector<std::shared_ptr<Connection>> closed = handles_.Clear();
     closed.clear();
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     state_ = State::kStopped;
     return absl::OkStatus();
   }
   // [END shutdown]
 
   std::uint64_t starts() {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     return starts_;
   }
   std::uint64_t open_connections() const { return handles_.size(); }

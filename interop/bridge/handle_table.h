@@ -38,6 +38,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "interop/bridge/annotated_lock.h"
 
 namespace pollwake::bridge {
 
@@ -53,7 +54,7 @@ class HandleTable {
 
   // Stores `value` in a free slot; its handle, or kResourceExhausted.
   absl::StatusOr<std::uint64_t> Insert(std::shared_ptr<T> value) {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (live_ >= max_live_) {
       return absl::ResourceExhaustedError("too many open connections");
     }
@@ -74,7 +75,7 @@ class HandleTable {
 
   // The value `h` refers to, or kPermissionDenied saying why not.
   absl::StatusOr<std::shared_ptr<T>> Lookup(std::uint64_t h) const {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     absl::StatusOr<const Slot*> slot = Find(h);
     if (!slot.ok()) return slot.status();
     return (*slot)->value;
@@ -82,7 +83,7 @@ class HandleTable {
 
   // Removes and returns the value `h` refers to; the handle is stale from now on.
   absl::StatusOr<std::shared_ptr<T>> Remove(std::uint64_t h) {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     absl::StatusOr<const Slot*> found = Find(h);
     if (!found.ok()) return found.status();
     return Free(IdOf(h));
@@ -92,7 +93,7 @@ class HandleTable {
   // so that the caller destroys them after the lock is released.
   std::vector<std::shared_ptr<T>> Clear() {
     std::vector<std::shared_ptr<T>> out;
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     for (auto& [id, slot] : slots_) {
       if (slot.value) out.push_back(Free(id));
     }
@@ -100,7 +101,7 @@ class HandleTable {
   }
 
   std::size_t size() const {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     return live_;
   }
 
