@@ -118,7 +118,11 @@ class HandleTable {
       return absl::PermissionDeniedError("bad handle: no such connection was ever opened");
     }
     const Slot& slot = it->second;
-    if (!slot.value || slot.generation != GenerationOf(h)) {
+    // Generations only grow: an older one was closed, a newer one never was.
+    if (GenerationOf(h) > slot.generation) {
+      return absl::PermissionDeniedError("bad handle: forged (its slot never had that generation)");
+    }
+    if (GenerationOf(h) < slot.generation || !slot.value) {
       return absl::PermissionDeniedError("bad handle: the connection was closed (stale handle)");
     }
     return &slot;
