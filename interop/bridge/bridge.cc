@@ -528,7 +528,11 @@ class Bridge {
 
  private:
   enum class State { kStopped, kRunning, kStopping };
+  // An Await condition: absl evaluates it with mu_ held, but maybe inside
+  // Await's own relock (or on the unlocking thread), before AnnotatedAwait
+  // can tell TSan about it; so it annotates its own read.
   static bool NotStopping(Bridge* b) ABSL_EXCLUSIVE_LOCKS_REQUIRED(b->mu_) {
+    POLLWAKE_TSAN_ACQUIRE(&b->mu_);
     return b->state_ != State::kStopping;
   }
 

@@ -51,6 +51,10 @@ INPUTS = {
     # two shutdowns in a row, and calls between.
     "hand_double_shutdown": [CONNECT_B, 0, 0, PING, SHUTDOWN, SHUTDOWN, PING, CONNECT, 0, 0,
                              HARVEST, PING, SHUTDOWN],
+    # no latency, so each task finishes in its first poll, in order: a
+    # missing table (NOT_FOUND), then a table created twice (ALREADY_EXISTS).
+    "hand_missing_table": [CONNECT_B, 0, 0, COUNT, 0, 2, SCAN, 0, 1, 0, 9, 0,
+                           CREATE, 0, 1, CREATE, 0, 1, HARVEST],
 }
 
 
