@@ -10,8 +10,9 @@ bash .ci/deps.sh
 bazel build --noshow_progress --ui_event_filters=-info,-debug //examples:all
 bin=$(bazel info bazel-bin 2>/dev/null)
 filter=${1:-}
-for src in examples/[0-9][0-9]_*.cc; do
-  name=$(basename "$src" .cc)
+# Examples are C++ (.cc) or, for a C client, C (.c).
+for src in $(ls examples/[0-9][0-9]_*.cc examples/[0-9][0-9]_*.c 2>/dev/null | sort); do
+  name=$(basename "$(basename "$src" .cc)" .c)
   case "$name" in "$filter"*) ;; *) continue ;; esac
   printf '\n===== %s  (source: %s, expected: examples/%s.expected)\n' "$name" "$src" "$name"
   "$bin/examples/$name"

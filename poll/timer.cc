@@ -84,7 +84,11 @@ void detail::TimerCore::run() {
       continue;
     }
     if (TimerClock::now() < heap.top().deadline) {
-      cv.wait_until(lock, heap.top().deadline);  // a new earlier deadline notifies
+      // A copy, not heap.top().deadline itself: wait_until reads its
+      // argument again after waking, and a sleep registered meanwhile may
+      // have reallocated the heap's storage (a use-after-free under ASan).
+      const TimerClock::time_point deadline = heap.top().deadline;
+      cv.wait_until(lock, deadline);  // a new earlier deadline notifies
       continue;
     }
     while (!heap.empty() && heap.top().deadline <= TimerClock::now()) {
