@@ -15,7 +15,10 @@ PACKAGES=(
   # Model checking of the wake protocol.
   spin
   # Benchmark peers and plots.
-  librust-tokio-dev libboost-dev python3-matplotlib
+  librust-tokio-dev librust-async-task-dev librust-async-executor-dev librust-waker-fn-dev
+  libboost-dev python3-matplotlib
+  # Profiling the benchmarks (docs/05_benchmarks.md).
+  valgrind linux-perf
 )
 
 missing=()
