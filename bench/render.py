@@ -23,7 +23,8 @@ What it writes:
   summary.json      {implementation: {workload: ns_per_op}}
   summary.tsv       the same, one `implementation<TAB>workload<TAB>ns` a line
                     (read by tests/bench/bench_smoke_test.cc)
-  *.png             workloads.png, ratios.png, wakers.png, park.png, pools.png
+  *.png             workloads.png, ratios.png, wakers.png, park.png, pools.png,
+                    variants.png
                     (skipped with --no-plots)
 
   render.py --results DIR --docs DIR [--smoke] [--no-plots]
@@ -572,8 +573,27 @@ def plots(data, docs):
     fig.savefig(os.path.join(docs, "park.png"), dpi=110)
     plt.close(fig)
 
-    # 5. pools.png: spawn_run and its variants, pollwake beside the local
-    # executors (the cache-defeating variants are where allocation shows).
+    # 5. pools.png: LocalPool vs ThreadPool on the same work.
+    pools = [(("local_pool",), "LocalPool"), (("thread_pool", "workers:1"), "ThreadPool 1 worker"),
+             (("thread_pool", "workers:2"), "ThreadPool 2 workers")]
+    works = ["spawn_run", "yield_pingpong"]
+    fig, ax = plt.subplots(figsize=(9, 5))
+    w_ = 0.8 / len(pools)
+    for j, (p, pn) in enumerate(pools):
+        vals = [median_of(data, "pollwake", "pool_compare", (wk,) + p) or 0 for wk in works]
+        ax.bar([i + (j - 1) * w_ for i in range(len(works))], vals, width=w_, label=pn)
+    ax.set_xticks(range(len(works)))
+    ax.set_xticklabels(["spawn + run (per task)", "yield ping-pong (per yield)"])
+    ax.set_ylabel("ns per operation (wall clock)")
+    ax.set_title("LocalPool beside ThreadPool on the same work")
+    ax.legend()
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(os.path.join(docs, "pools.png"), dpi=110)
+    plt.close(fig)
+
+    # 6. variants.png: localpool_spawn_run and the variants that defeat
+    # pollwake's block cache, pollwake beside the local executors.
     local = ["pollwake", "async-task", "tokio", "futures", "async-executor", "asio-unsafe"]
     fig, ax = plt.subplots(figsize=(11, 5.5))
     w_ = 0.8 / len(local)
@@ -588,7 +608,7 @@ def plots(data, docs):
     ax.legend(fontsize=8)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
-    fig.savefig(os.path.join(docs, "pools.png"), dpi=110)
+    fig.savefig(os.path.join(docs, "variants.png"), dpi=110)
     plt.close(fig)
 
 

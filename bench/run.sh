@@ -27,6 +27,7 @@
 #   BAZEL                  the Bazel command (default `bazel`; e.g.
 #                          "bazel --output_base=/root/.cache/bazel-me")
 #   POLLWAKE_BENCH_ROUNDS  rounds of the full run (default 5)
+#   POLLWAKE_BENCH_MIN_TIME  seconds each benchmark runs per round (default 0.2)
 #   POLLWAKE_BENCH_CPU     the CPU single-thread suites are pinned to (default:
 #                          the last one this shell may use)
 #   POLLWAKE_PEERS_CACHE   where cargo builds the Rust peer (default
@@ -163,8 +164,9 @@ if [ "$smoke" = 1 ]; then
   gb=(--benchmark_min_time=0.001 --benchmark_repetitions=1)
   peer=(--smoke)
 else
-  gb=(--benchmark_min_time=0.2 --benchmark_repetitions=1)
-  peer=(--min-time 0.2 --reps 1)
+  min_time=${POLLWAKE_BENCH_MIN_TIME:-0.2}
+  gb=(--benchmark_min_time="$min_time" --benchmark_repetitions=1)
+  peer=(--min-time "$min_time" --reps 1)
 fi
 # The CPU single-thread suites are pinned to (taskset), the same for every
 # implementation: the last CPU this shell may use.

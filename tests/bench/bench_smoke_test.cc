@@ -120,7 +120,8 @@ TEST(BenchSmokeTest, PeersBuildAndReportEveryWorkload) {
   for (const char* section : {"## Paired ratios", "## Targets", "## Floors", "## Allocations per operation"}) {
     EXPECT_NE(md.find(section), std::string::npos) << section;
   }
-  for (const char* png : {"workloads.png", "ratios.png", "wakers.png", "park.png", "pools.png"}) {
+  for (const char* png : {"workloads.png", "ratios.png", "wakers.png", "park.png", "pools.png",
+                          "variants.png"}) {
     std::ifstream f(out + "/" + png, std::ios::binary | std::ios::ate);
     ASSERT_TRUE(f.good()) << png << " was not written";
     EXPECT_GT(static_cast<long>(f.tellg()), 1000) << png;
