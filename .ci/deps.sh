@@ -17,7 +17,10 @@ PACKAGES=(
   # Model checking of the wake protocol.
   spin
   # Benchmark peers and plots.
-  librust-tokio-dev libboost-dev python3-matplotlib
+  librust-tokio-dev librust-async-task-dev librust-async-executor-dev librust-waker-fn-dev
+  libboost-dev python3-matplotlib
+  # Profiling the benchmarks (docs/05_benchmarks.md).
+  valgrind linux-perf
   # Foreign event loops driving pollwake tasks (interop/hostloop/): libuv,
   # and real OCaml with Lwt (its programs are built with ocamlfind).
   libuv1-dev ocaml-nox ocaml-findlib liblwt-ocaml-dev

@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <time.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -33,6 +34,7 @@
 #include <utility>
 #include <vector>
 
+#include "bench/alloc_count.h"
 #include "poll/context.h"
 #include "poll/poll.h"
 
@@ -70,6 +72,35 @@ class OpClock {
   std::chrono::steady_clock::time_point start_;
   double cpu_start_;
 };
+
+// kBatch: operations per Google Benchmark iteration for the workloads whose
+// operation is a few nanoseconds (wakers, block_on). The Rust and Asio peers
+// time a tight loop of n operations; an iteration that held one operation
+// would also pay the harness's per-iteration cost (its loop counter and
+// branch) that the peers do not pay, so every row times batches.
+inline constexpr int kBatch = 1000;
+
+// RunBatches: the loop shape of every benchmark here. `batch()` performs
+// `ops_per_batch` operations; each iteration runs one batch, and ns_per_op
+// and cpu_ns_per_op are set as OpClock does. Then, off the clock and in the
+// same warm state, it runs iterations/8 more batches (at least one) with the
+// allocation counter on and sets `allocs_per_op`, as the Rust peer does with
+// its counting global allocator.
+template <class Batch>
+void RunBatches(benchmark::State& state, double ops_per_batch, Batch&& batch) {
+  OpClock clock;
+  for (auto _ : state) batch();
+  clock.set_ns_per_op(state, ops_per_batch);
+  const std::int64_t extra = std::max<std::int64_t>(1, state.iterations() / 8);
+  std::uint64_t allocs = 0;
+  {
+    CountAllocs counting;
+    for (std::int64_t i = 0; i < extra; ++i) batch();
+    allocs = counting.count();
+  }
+  state.counters["allocs_per_op"] =
+      benchmark::Counter(static_cast<double>(allocs) / (static_cast<double>(extra) * ops_per_batch));
+}
 
 // YieldOnce: the future of the yield workloads, written out as in every peer
 // (bench/peers/): the first poll wakes its own waker and returns Pending, the

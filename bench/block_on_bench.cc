@@ -12,9 +12,9 @@
 // during the poll, so park() always finds the notification and never
 // sleeps: what differs is the cost of unpark + park on the fast path.
 //
-// How: a tight loop of block_on calls in the single-thread binary (the
-// process has started no thread; bench_main.cc checks). The output is summed
-// into a value passed to DoNotOptimize so the calls cannot be dropped.
+// How: batches of kBatch block_on calls per iteration (RunBatches,
+// bench_util.h) in the single-thread binary (the process has started no
+// thread; bench_main.cc checks).
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
@@ -28,47 +28,56 @@
 namespace pollwake::bench {
 namespace {
 
+// The input passes through DoNotOptimize (an inline-asm barrier: the
+// compiler must assume it changed) and the outputs are summed into a value
+// passed to DoNotOptimize, exactly as the Rust peer passes its input through
+// opaque() and its sum through do_not_optimize(): without the first, a
+// compiler that sees through block_on could fold the whole loop.
 template <class Strategy>
 void BlockOnReady(benchmark::State& state) {
-  std::uint64_t sum = 0;
   std::uint64_t i = 0;
-  OpClock clock;
-  for (auto _ : state) {
-    sum += block_on_with<Strategy>(ready(i++));
-  }
-  benchmark::DoNotOptimize(sum);
-  clock.set_ns_per_op(state, 1);
+  RunBatches(state, kBatch, [&] {
+    std::uint64_t sum = 0;
+    for (int k = 0; k < kBatch; ++k) {
+      std::uint64_t x = i++;
+      benchmark::DoNotOptimize(x);
+      sum += block_on_with<Strategy>(ready(x));
+    }
+    benchmark::DoNotOptimize(sum);
+  });
 }
 
 // [START block_on_yield]
 template <class Strategy>
 void BlockOnYield(benchmark::State& state) {
-  OpClock clock;
-  for (auto _ : state) {
-    // First poll: wake_by_ref (unpark) and Pending; park() consumes the
-    // notification at once; second poll: Ready.
-    block_on_with<Strategy>(YieldOnce());
-  }
-  clock.set_ns_per_op(state, 1);
+  RunBatches(state, kBatch, [&] {
+    for (int k = 0; k < kBatch; ++k) {
+      // First poll: wake_by_ref (unpark) and Pending; park() consumes the
+      // notification at once; second poll: Ready.
+      block_on_with<Strategy>(YieldOnce());
+    }
+  });
 }
 // [END block_on_yield]
 
 void BM_block_on_ready(benchmark::State& state) {
-  std::uint64_t sum = 0;
   std::uint64_t i = 0;
-  OpClock clock;
-  for (auto _ : state) {
-    sum += block_on(ready(i++));
-  }
-  benchmark::DoNotOptimize(sum);
-  clock.set_ns_per_op(state, 1);
+  RunBatches(state, kBatch, [&] {
+    std::uint64_t sum = 0;
+    for (int k = 0; k < kBatch; ++k) {
+      std::uint64_t x = i++;
+      benchmark::DoNotOptimize(x);
+      sum += block_on(ready(x));
+    }
+    benchmark::DoNotOptimize(sum);
+  });
 }
 POLLWAKE_WORKLOAD(BM_block_on_ready);
 
 void BM_block_on_yield(benchmark::State& state) {
-  OpClock clock;
-  for (auto _ : state) block_on(YieldOnce());
-  clock.set_ns_per_op(state, 1);
+  RunBatches(state, kBatch, [&] {
+    for (int k = 0; k < kBatch; ++k) block_on(YieldOnce());
+  });
 }
 POLLWAKE_WORKLOAD(BM_block_on_yield);
 

@@ -3,13 +3,15 @@
 # futures 0.3, tokio and std; Boost.Asio; bare C++ atomics) on this machine,
 # in one go, and renders the results.
 #
-#   bash bench/run.sh            full run: median of 5 interleaved rounds (~10 min on 2 cores)
+#   bash bench/run.sh            full run: 5 interleaved rounds (~25 min on 2 cores;
+#                                POLLWAKE_BENCH_ROUNDS=N for another count)
 #   bash bench/run.sh --smoke    tiny iteration counts, 1 repetition (checks that
 #                                everything builds and reports; figures meaningless)
 #
 # Writes Google-Benchmark-shaped JSON into docs/benchmarks/results/ (one file
-# per binary and group), then docs/benchmarks/results.md (tables: pollwake
-# beside each peer, ratios, issue 7's targets met or missed) and
+# per suite and round), then docs/benchmarks/results.md (tables: pollwake
+# beside each peer at its best, per-round paired ratios with their spread,
+# the targets met or missed, the floors, allocations per operation) and
 # docs/benchmarks/*.png (matplotlib).
 #
 # Options:
@@ -17,12 +19,17 @@
 #   --out DIR             where the JSON goes (default docs/benchmarks/results)
 #   --docs DIR            where results.md and the PNGs go (default docs/benchmarks)
 #   --no-deps             do not call .ci/deps.sh first
-#   --prebuilt DIR        take bench/single_thread_bench, bench/threaded_bench and
-#                         bench/peers/asio_peer under DIR instead of building them
-#                         with Bazel (the smoke test passes its runfiles root)
+#   --prebuilt DIR        take the Bazel-built binaries (bench/single_thread_bench,
+#                         bench/threaded_bench, bench/peers/asio_peer, ...) under DIR
+#                         instead of building them (the smoke test passes its
+#                         runfiles root)
 # Environment:
 #   BAZEL                  the Bazel command (default `bazel`; e.g.
 #                          "bazel --output_base=/root/.cache/bazel-me")
+#   POLLWAKE_BENCH_ROUNDS  rounds of the full run (default 5)
+#   POLLWAKE_BENCH_MIN_TIME  seconds each benchmark runs per round (default 0.2)
+#   POLLWAKE_BENCH_CPU     the CPU single-thread suites are pinned to (default:
+#                          the last one this shell may use)
 #   POLLWAKE_PEERS_CACHE   where cargo builds the Rust peer (default
 #                          $HOME/.cache/pollwake-peers): outside the tree, so a
 #                          second run reuses the compiled tokio and takes seconds
@@ -61,20 +68,57 @@ if [ "$deps" = 1 ]; then
   bash "$root/.ci/deps.sh"
 fi
 
-# ---- build pollwake's benchmarks and the Asio peer (Bazel, --config=opt)
+# ---- the suites: one line each. Every round runs each suite once, in a new
+# shuffled order.
+#   gb_suite   NAME KIND LABEL [ARGS...]  a Google Benchmark binary built by Bazel
+#   peer_suite NAME KIND BINARY [ARGS...] a peer binary (prints its JSON on stdout)
+# KIND is `single` (the process must start no thread: it runs under
+# `taskset -c $cpu`, and the run fails if it ends with more than one thread)
+# or `threaded` (starts threads; pins what it pins itself).
+# NAME is the results file's stem: <NAME>.<round>.json.
+gb_targets=()
+suites=()
+quote_args() { [ $# -eq 0 ] || printf '%q ' "$@"; }
+gb_suite() {
+  local name=$1 kind=$2 label=$3; shift 3
+  gb_targets+=("$label")
+  suites+=("$name|$kind|gb|$label|$(quote_args "$@")")
+}
+peer_suite() {
+  local name=$1 kind=$2 binary=$3; shift 3
+  suites+=("$name|$kind|peer|$binary|$(quote_args "$@")")
+}
+
+gb_suite pollwake_single single //bench:single_thread_bench --benchmark_filter=-BM_pool_compare
+# The same single-thread workloads in a process that has started a thread;
+# and the LocalPool side of BM_pool_compare, for the same reason.
+gb_suite pollwake_single_threaded threaded //bench:single_thread_bench --pollwake_threaded \
+  '--benchmark_filter=/threaded|BM_pool_compare'
+gb_suite pollwake_threaded threaded //bench:threaded_bench
+for p in futures std waker-fn noop futures-lite tokio async-task async-executor; do
+  peer_suite "rust_$p" single RUST --group single --peer "$p"
+done
+for p in futures tokio async-executor; do
+  peer_suite "rust_threaded_$p" threaded RUST --group threaded --peer "$p"
+done
+for p in asio asio-hint1 asio-unsafe coro-queue; do
+  peer_suite "cpp_$p" single //bench/peers:asio_peer --group single --peer "$p"
+done
+peer_suite cpp_threaded threaded //bench/peers:asio_peer --group threaded
+
+# ---- build pollwake's benchmarks and the C++ peer (Bazel, --config=opt)
+mapfile -t gb_targets < <(printf '%s\n' "${gb_targets[@]}" //bench/peers:asio_peer | sort -u)
+label_path() {  # //bench/peers:asio_peer -> bench/peers/asio_peer
+  local l=${1#//}
+  echo "${l%%:*}/${l#*:}"
+}
 if [ -n "$prebuilt" ]; then
-  single="$prebuilt/bench/single_thread_bench"
-  threaded="$prebuilt/bench/threaded_bench"
-  asio="$prebuilt/bench/peers/asio_peer"
+  bin=$prebuilt
 else
   read -r -a bazel <<< "${BAZEL:-bazel}"
-  log "building pollwake's benchmarks and the Asio peer (bazel --config=opt)"
-  (cd "$root" && "${bazel[@]}" build --config=opt //bench:single_thread_bench \
-      //bench:threaded_bench //bench/peers:asio_peer)
+  log "building pollwake's benchmarks and the C++ peer (bazel --config=opt)"
+  (cd "$root" && "${bazel[@]}" build --config=opt "${gb_targets[@]}")
   bin=$(cd "$root" && "${bazel[@]}" info --config=opt bazel-bin 2>/dev/null)
-  single="$bin/bench/single_thread_bench"
-  threaded="$bin/bench/threaded_bench"
-  asio="$bin/bench/peers/asio_peer"
 fi
 
 # ---- build the Rust peer (cargo, offline, cached outside the tree)
@@ -93,11 +137,26 @@ log "building the Rust peer (cargo --offline, target dir $cache/rust-target)"
    CARGO_HOME="$cache/cargo-home" /usr/bin/cargo build --release --offline --quiet)
 rust="$cache/rust-target/release/pollwake-peers"
 
+# ---- what was built with what (results.md records it)
+rm -f "$out"/*.json "$out"/versions.txt "$out"/order.txt
+{
+  echo "rustc: $(/usr/bin/rustc --version)"
+  echo "cargo: $(/usr/bin/cargo --version)"
+  echo "rust profile: release, opt-level 3, lto = \"fat\", codegen-units = 1, panic = \"abort\""
+  # The crate versions cargo resolved (Cargo.lock of the build copy).
+  awk '/^name = /{n=$3} /^version = /{gsub(/"/,"",n); gsub(/"/,"",$3); print "crate: " n " " $3}' \
+    "$cache/rust-src/Cargo.lock" | grep -E ' (futures|tokio|async-task|async-executor|futures-lite|waker-fn|libc) ' || true
+  echo "g++: $(g++ --version | head -n 1)"
+  echo "boost: $(dpkg-query -W -f='${Version}' libboost-dev 2>/dev/null || echo unknown)"
+  echo "kernel: $(uname -r); cpus: $(nproc)"
+} > "$out/versions.txt"
+
 # ---- run everything
-# The machine is shared and its load drifts, so the 5 repetitions are
-# interleaved: each round runs every binary once (one repetition each), and
-# render.py takes, per benchmark, the median over the rounds. Every
-# implementation thus samples the same spans of load.
+# The machine may be shared and its load drifts, so the rounds interleave:
+# each round runs every suite once (one repetition each) in a new shuffled
+# order, and render.py pairs pollwake's figure with each peer's figure from
+# the same round (per-round ratios, then their median and min-max).
+rounds=${POLLWAKE_BENCH_ROUNDS:-5}
 if [ "$smoke" = 1 ]; then
   # A few iterations, one round: enough to check that each benchmark runs and
   # reports a positive ns_per_op.
@@ -105,35 +164,49 @@ if [ "$smoke" = 1 ]; then
   gb=(--benchmark_min_time=0.001 --benchmark_repetitions=1)
   peer=(--smoke)
 else
-  rounds=5
-  gb=(--benchmark_min_time=0.2 --benchmark_repetitions=1)
-  peer=(--min-time 0.2 --reps 1)
+  min_time=${POLLWAKE_BENCH_MIN_TIME:-0.2}
+  gb=(--benchmark_min_time="$min_time" --benchmark_repetitions=1)
+  peer=(--min-time "$min_time" --reps 1)
 fi
+# The CPU single-thread suites are pinned to (taskset), the same for every
+# implementation: the last CPU this shell may use.
+cpu=${POLLWAKE_BENCH_CPU:-$(taskset -cp $$ | sed 's/.*: //' | tr ',' '\n' | tail -n 1 | sed 's/.*-//')}
 
-rm -f "$out"/*.json
-run_gb() {  # run_gb NAME BINARY ARGS...
-  local name=$1 binary=$2; shift 2
-  log "round $round/$rounds: $name"
-  "$binary" "${gb[@]}" --benchmark_out="$out/$name.$round.json" --benchmark_out_format=json \
-    "$@" > "$out/$name.$round.log" 2>&1 || { cat "$out/$name.$round.log" >&2; return 1; }
-}
-run_peer() {  # run_peer NAME BINARY GROUP
-  log "round $round/$rounds: $1"
-  "$2" "${peer[@]}" --group "$3" > "$out/$1.$round.json"
+run_suite() {  # run_suite ROUND ENTRY
+  local round=$1 name kind type what args
+  IFS='|' read -r name kind type what args <<< "$2"
+  local -a argv pin=()
+  eval "argv=($args)"
+  [ "$kind" = single ] && pin=(taskset -c "$cpu")
+  local json="$out/$name.$round.json" log="$out/$name.$round.log"
+  log "round $round/$rounds: $name${pin:+ (pinned to CPU $cpu)}"
+  if [ "$type" = gb ]; then
+    "${pin[@]}" "$bin/$(label_path "$what")" "${gb[@]}" --benchmark_out="$json" \
+      --benchmark_out_format=json "${argv[@]}" > "$log" 2>&1 || { cat "$log" >&2; return 1; }
+  else
+    [ "$what" = RUST ] && what=$rust || what="$bin/$(label_path "$what")"
+    "${pin[@]}" "$what" "${peer[@]}" "${argv[@]}" > "$json" 2> "$log" || { cat "$log" >&2; return 1; }
+  fi
+  # Both kinds of binary fail by themselves when a single-thread process ends
+  # with a second thread; check the JSON too, so a binary that forgot to
+  # cannot pass for a single-thread figure.
+  if [ "$kind" = single ]; then
+    /usr/bin/python3 - "$json" "$type" <<'PY' || return 1
+import json, sys
+doc = json.load(open(sys.argv[1]))
+ctx = doc.get("context", {})
+ok = ctx.get("threads_at_end") == 1 if sys.argv[2] == "peer" else ctx.get("libc_single_threaded") == "1"
+if not ok:
+    sys.exit(f"bench/run.sh: {sys.argv[1]}: a single-thread suite started a thread ({ctx})")
+PY
+  fi
 }
 
 for round in $(seq 1 "$rounds"); do
-  # Single-thread processes first: each starts no thread of its own.
-  run_gb pollwake_single "$single" --benchmark_filter=-BM_pool_compare
-  run_peer rust_single "$rust" single
-  run_peer asio_single "$asio" single
-  # The same single-thread workloads, in a process that has started a thread;
-  # and the LocalPool side of BM_pool_compare, for the same reason.
-  run_gb pollwake_single_threaded "$single" --pollwake_threaded \
-    '--benchmark_filter=/threaded|BM_pool_compare'
-  run_gb pollwake_threaded "$threaded"
-  run_peer rust_threaded "$rust" threaded
-  run_peer asio_threaded "$asio" threaded
+  mapfile -t order < <(printf '%s\n' "${suites[@]}" | shuf)
+  printf 'round %s: %s\n' "$round" "$(printf '%s\n' "${order[@]}" | cut -d'|' -f1 | tr '\n' ' ')" \
+    >> "$out/order.txt"
+  for entry in "${order[@]}"; do run_suite "$round" "$entry"; done
 done
 rm -f "$out"/*.log
 

@@ -44,13 +44,11 @@ ThreadPool MakePool(std::size_t workers) {
 void BM_threadpool_spawn(benchmark::State& state) {
   const auto round = static_cast<std::uint64_t>(state.range(0));
   ThreadPool pool = MakePool(2);
-  OpClock clock;
-  for (auto _ : state) {
+  RunBatches(state, static_cast<double>(round), [&] {
     Latch latch(round);
     for (std::uint64_t i = 0; i < round; ++i) pool.spawn_ok(CountDownTask(&latch));
     latch.wait();  // parks until the last task has run
-  }
-  clock.set_ns_per_op(state, static_cast<double>(round));
+  });
 }
 // [END threadpool_spawn]
 BENCHMARK(BM_threadpool_spawn)->Arg(kRound)->UseRealTime();
@@ -59,25 +57,21 @@ BENCHMARK(BM_threadpool_spawn)->Arg(kRound)->UseRealTime();
 
 void BM_pool_compare_spawn_run_threads(benchmark::State& state) {
   ThreadPool pool = MakePool(static_cast<std::size_t>(state.range(0)));
-  OpClock clock;
-  for (auto _ : state) {
+  RunBatches(state, kRound, [&] {
     Latch latch(kRound);
     for (std::uint64_t i = 0; i < kRound; ++i) pool.spawn_ok(CountDownTask(&latch));
     latch.wait();
-  }
-  clock.set_ns_per_op(state, kRound);
+  });
 }
 
 void BM_pool_compare_pingpong_threads(benchmark::State& state) {
   ThreadPool pool = MakePool(static_cast<std::size_t>(state.range(0)));
-  OpClock clock;
-  for (auto _ : state) {
+  RunBatches(state, 2.0 * kYields, [&] {
     Latch latch(2);
     pool.spawn_ok(YieldThenCountDown(kYields, &latch));
     pool.spawn_ok(YieldThenCountDown(kYields, &latch));
     latch.wait();
-  }
-  clock.set_ns_per_op(state, 2.0 * kYields);
+  });
 }
 
 BENCHMARK(BM_pool_compare_spawn_run_threads)

@@ -7,10 +7,11 @@
 // static vtable, waker_fn, the noop waker), and the consuming wake against
 // wake_by_ref followed by drop.
 //
-// How: each benchmark holds one waker and calls the operation in a tight
-// loop; benchmark::DoNotOptimize on the waker's address stops the compiler
-// from proving the call away (the vtable call is indirect, so it cannot be
-// inlined anyway). Linked into the single-thread binary: the process has
+// How: each benchmark holds one waker and calls the operation in batches of
+// kBatch per iteration (RunBatches, bench_util.h, which also reports
+// allocs_per_op); benchmark::DoNotOptimize on the waker's address stops the
+// compiler from proving the call away, as the Rust peer's do_not_optimize
+// does. The waker_fn closure bumps a global counter, as the Rust peer's does. Linked into the single-thread binary: the process has
 // started no other thread, so the Arc's locked increments are the whole cost.
 #include <benchmark/benchmark.h>
 
@@ -56,6 +57,8 @@ Waker StaticWaker() { return Waker::from_raw(RawWaker{nullptr, &kStaticVTable});
 
 Waker ArcWaker(Arc<Counter>& counter) { return waker_from(counter); }
 
+// The waker_fn closure captures nothing and bumps a global, as the Rust
+// peer's closure (waker-fn crate) does.
 std::atomic<std::uint64_t> g_fn_hits{0};
 Waker FnWaker() {
   return waker_fn([] {
@@ -65,32 +68,43 @@ Waker FnWaker() {
 }
 
 // ---- the four workloads
+//
+// Each iteration is a batch of kBatch operations (bench_util.h), and each
+// operation is fenced as the Rust peer fences it: DoNotOptimize on the
+// waker before the call (and on the clone after it), the Rust side's
+// do_not_optimize being the same inline-asm barrier.
 
 // [START clone_drop]
 void BM_waker_clone_drop(benchmark::State& state) {
   auto counter = Arc<Counter>::make();
   Waker waker = waker_from(counter);
-  OpClock clock;
-  for (auto _ : state) {
-    Waker clone = waker;  // vtable->clone: one relaxed increment
-    benchmark::DoNotOptimize(&clone);
-  }  // ~Waker: vtable->drop, one acq_rel decrement
-  clock.set_ns_per_op(state, 1);
+  RunBatches(state, kBatch, [&] {
+    for (int i = 0; i < kBatch; ++i) {
+      benchmark::DoNotOptimize(&waker);
+      Waker clone = waker;  // vtable->clone: one relaxed increment
+      benchmark::DoNotOptimize(&clone);
+    }  // ~Waker: vtable->drop, one acq_rel decrement
+  });
 }
 // [END clone_drop]
 POLLWAKE_WORKLOAD(BM_waker_clone_drop);
 
+// WakeByRefBatches: kBatch wake_by_ref calls per iteration.
+void WakeByRefBatches(benchmark::State& state, Waker& waker) {
+  RunBatches(state, kBatch, [&] {
+    for (int i = 0; i < kBatch; ++i) {
+      benchmark::DoNotOptimize(&waker);
+      waker.wake_by_ref();
+    }
+  });
+}
+
 void BM_waker_wake_by_ref_arc(benchmark::State& state) {
   auto counter = Arc<Counter>::make();
   Waker waker = ArcWaker(counter);
-  OpClock clock;
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(&waker);
-    waker.wake_by_ref();
-  }
-  clock.set_ns_per_op(state, 1);
-  if (counter->wakes.load(std::memory_order_relaxed) !=
-      static_cast<std::uint64_t>(state.iterations())) {
+  WakeByRefBatches(state, waker);
+  if (counter->wakes.load(std::memory_order_relaxed) <
+      static_cast<std::uint64_t>(state.iterations()) * kBatch) {
     state.SkipWithError("wake count does not match");
   }
 }
@@ -98,24 +112,19 @@ POLLWAKE_WORKLOAD(BM_waker_wake_by_ref_arc);
 
 void BM_waker_wake_by_ref_static(benchmark::State& state) {
   Waker waker = StaticWaker();
-  OpClock clock;
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(&waker);
-    waker.wake_by_ref();
-  }
-  clock.set_ns_per_op(state, 1);
+  WakeByRefBatches(state, waker);
   if (!g_woken.load(std::memory_order_relaxed)) state.SkipWithError("never woken");
 }
 POLLWAKE_WORKLOAD(BM_waker_wake_by_ref_static);
 
 void BM_waker_fn_wake(benchmark::State& state) {
   Waker waker = FnWaker();
-  OpClock clock;
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(&waker);
-    waker.wake_by_ref();
+  const std::uint64_t before = g_fn_hits.load(std::memory_order_relaxed);
+  WakeByRefBatches(state, waker);
+  if (g_fn_hits.load(std::memory_order_relaxed) - before <
+      static_cast<std::uint64_t>(state.iterations()) * kBatch) {
+    state.SkipWithError("waker_fn closure not called");
   }
-  clock.set_ns_per_op(state, 1);
 }
 POLLWAKE_WORKLOAD(BM_waker_fn_wake);
 
@@ -142,12 +151,13 @@ void BM_waker_clone_drop_by_kind(benchmark::State& state) {
   auto counter = Arc<Counter>::make();
   Waker waker = MakeWaker(static_cast<int>(state.range(0)), counter);
   state.SetLabel(kKindNames[state.range(0)]);
-  OpClock clock;
-  for (auto _ : state) {
-    Waker clone = waker;
-    benchmark::DoNotOptimize(&clone);
-  }
-  clock.set_ns_per_op(state, 1);
+  RunBatches(state, kBatch, [&] {
+    for (int i = 0; i < kBatch; ++i) {
+      benchmark::DoNotOptimize(&waker);
+      Waker clone = waker;
+      benchmark::DoNotOptimize(&clone);
+    }
+  });
 }
 BENCHMARK(BM_waker_clone_drop_by_kind)->ArgName("kind")->DenseRange(kArc, kNoop);
 
@@ -156,12 +166,7 @@ void BM_waker_wake_by_ref_by_kind(benchmark::State& state) {
   auto counter = Arc<Counter>::make();
   Waker waker = MakeWaker(static_cast<int>(state.range(0)), counter);
   state.SetLabel(kKindNames[state.range(0)]);
-  OpClock clock;
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(&waker);
-    waker.wake_by_ref();
-  }
-  clock.set_ns_per_op(state, 1);
+  WakeByRefBatches(state, waker);
 }
 BENCHMARK(BM_waker_wake_by_ref_by_kind)->ArgName("kind")->DenseRange(kArc, kNoop);
 
@@ -177,26 +182,26 @@ void BM_waker_wake_consume(benchmark::State& state) {
   auto counter = Arc<Counter>::make();
   Waker waker = MakeWaker(static_cast<int>(state.range(0)), counter);
   state.SetLabel(kKindNames[state.range(0)]);
-  OpClock clock;
-  for (auto _ : state) {
-    Waker clone = waker;
-    benchmark::DoNotOptimize(&clone);
-    std::move(clone).wake();  // consumes: no drop afterwards
-  }
-  clock.set_ns_per_op(state, 1);
+  RunBatches(state, kBatch, [&] {
+    for (int i = 0; i < kBatch; ++i) {
+      Waker clone = waker;
+      benchmark::DoNotOptimize(&clone);
+      std::move(clone).wake();  // consumes: no drop afterwards
+    }
+  });
 }
 
 void BM_waker_wake_by_ref_then_drop(benchmark::State& state) {
   auto counter = Arc<Counter>::make();
   Waker waker = MakeWaker(static_cast<int>(state.range(0)), counter);
   state.SetLabel(kKindNames[state.range(0)]);
-  OpClock clock;
-  for (auto _ : state) {
-    Waker clone = waker;
-    benchmark::DoNotOptimize(&clone);
-    clone.wake_by_ref();
-  }  // the clone is dropped here
-  clock.set_ns_per_op(state, 1);
+  RunBatches(state, kBatch, [&] {
+    for (int i = 0; i < kBatch; ++i) {
+      Waker clone = waker;
+      benchmark::DoNotOptimize(&clone);
+      clone.wake_by_ref();
+    }  // the clone is dropped here
+  });
 }
 // [END wake_vs_by_ref]
 BENCHMARK(BM_waker_wake_consume)->ArgName("kind")->DenseRange(kArc, kNoop);
@@ -208,24 +213,24 @@ BENCHMARK(BM_waker_wake_by_ref_then_drop)->ArgName("kind")->DenseRange(kArc, kNo
 void BM_waker_make_drop(benchmark::State& state) {
   const int kind = static_cast<int>(state.range(0));
   state.SetLabel(kKindNames[kind]);
-  OpClock clock;
-  for (auto _ : state) {
-    if (kind == kArc) {
-      auto counter = Arc<Counter>::make();
-      Waker w = waker_from(std::move(counter));
-      benchmark::DoNotOptimize(&w);
-    } else if (kind == kFn) {
-      Waker w = FnWaker();
-      benchmark::DoNotOptimize(&w);
-    } else if (kind == kStatic) {
-      Waker w = StaticWaker();
-      benchmark::DoNotOptimize(&w);
-    } else {
-      Waker w = Waker::noop();
-      benchmark::DoNotOptimize(&w);
+  RunBatches(state, kBatch, [&] {
+    for (int i = 0; i < kBatch; ++i) {
+      if (kind == kArc) {
+        auto counter = Arc<Counter>::make();
+        Waker w = waker_from(std::move(counter));
+        benchmark::DoNotOptimize(&w);
+      } else if (kind == kFn) {
+        Waker w = FnWaker();
+        benchmark::DoNotOptimize(&w);
+      } else if (kind == kStatic) {
+        Waker w = StaticWaker();
+        benchmark::DoNotOptimize(&w);
+      } else {
+        Waker w = Waker::noop();
+        benchmark::DoNotOptimize(&w);
+      }
     }
-  }
-  clock.set_ns_per_op(state, 1);
+  });
 }
 BENCHMARK(BM_waker_make_drop)->ArgName("kind")->DenseRange(kArc, kNoop);
 

@@ -1,33 +1,51 @@
-// bench/peers/asio_peer.cc: the executor workloads of WORKLOADS.md on
-// Boost.Asio (Debian's libboost-dev), and cross_thread_wake on bare C++20
-// atomic wait/notify, so pollwake's figures can be set beside them.
+// bench/peers/asio_peer.cc: the executor workloads on Boost.Asio (Debian's
+// libboost-dev), each in the configurations its maintainers recommend, and
+// the C++ floors under them, so pollwake's figures can be set beside them.
 //
-// What it measures: wall-clock ns per operation (ns_per_op), and the
-// process's CPU time per operation (cpu_ns_per_op), for
-//   BM_localpool_spawn_run      peer asio:   post 1000 trivial handlers to an
-//                                            io_context, then run() it
-//   BM_localpool_yield_pingpong peer asio:   two handlers that each re-post
-//                                            themselves K times (one yield =
-//                                            one post); operations = 2K
-//   BM_threadpool_spawn         peer asio:   post 1000 handlers to a
-//                                            boost::asio::thread_pool of 2
-//                                            threads; each counts down a
-//                                            latch; the main thread waits
-//   BM_cross_thread_wake        peer atomic: a ping-pong between two threads
-//                                            pinned to one CPU, each waiting
-//                                            with C++20 std::atomic::wait
-//                               peer futex:  the same with direct futex
-//                                            calls (what Rust's park does):
-//                                            the floor under any executor's
-//                                            cross-thread wake
+// What it measures: wall-clock ns per operation (ns_per_op), the process's
+// CPU time per operation (cpu_ns_per_op) and operator-new calls per
+// operation (allocs_per_op, counted in an untimed run; bench/alloc_count.h),
+// for
+//   BM_localpool_spawn_run[/variant]  peers asio, asio-hint1, asio-unsafe:
+//                                     post 1000 trivial handlers to an
+//                                     io_context, then run() it (variants
+//                                     round:10000, new_pool, mixed as in
+//                                     local_pool_bench.cc)
+//   BM_localpool_yield_pingpong       the same peers: two handlers that each
+//                                     re-post themselves K times with
+//                                     asio::defer (one yield = one defer,
+//                                     Asio's call for a continuation posted
+//                                     from inside run()); operations = 2K
+//   BM_threadpool_spawn               peer asio: post 1000 handlers to a
+//                                     boost::asio::thread_pool of 2 threads;
+//                                     each counts down a latch; the main
+//                                     thread waits
+// The three io_context configurations: `asio` is the default constructor
+// (concurrency hint: any number of threads; a mutex around every queue
+// operation); `asio-hint1` is io_context(1), the hint for one thread, which
+// lets Asio keep handlers posted from inside run() on a private queue;
+// `asio-unsafe` is io_context(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE), which also
+// drops the scheduler's locking altogether. The best of the three is the
+// Asio figure compared with pollwake.
+//
+// Floors, shown apart from the peers (no executor can do less, so no target
+// is set against them):
+//   BM_localpool_spawn_run, BM_localpool_yield_pingpong  peer coro-queue: a
+//       minimal C++20 coroutine run queue; a task is one coroutine frame and
+//       one push and pop on a ring of handles, a yield one push and pop
+//   BM_cross_thread_wake  peers atomic, futex, condvar: a ping-pong between
+//       two threads pinned to one CPU that sleep with C++20
+//       std::atomic::wait, direct futex calls (what Rust's park does), or a
+//       mutex and condition variable
 // Asio has no future or waker, so the waker and block_on workloads have no
 // Asio row.
 //
 // How: as the Rust peer (bench/peers/rust/src/main.rs): `run(n)` performs n
-// iterations; n doubles until one run lasts --min-time seconds; then 5
+// iterations; n grows until one run lasts --min-time seconds; then --reps
 // repetitions, median reported (--smoke: one tiny repetition). --group single
 // runs only workloads that start no thread, so glibc stays in single-thread
-// mode (WORKLOADS.md, "Fairness notes"); --group threaded runs the others.
+// mode, and exits with status 1 if the process has a second thread at the
+// end; --group threaded runs the others; --peer P runs one peer's rows.
 // Output: one JSON document on stdout, the same shape as the Rust peer's.
 #include <linux/futex.h>
 #include <sched.h>
@@ -37,19 +55,27 @@
 
 #include <algorithm>
 #include <atomic>
+#include <array>
+#include <boost/asio/defer.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
+#include <condition_variable>
+#include <coroutine>
+#include <exception>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "bench/alloc_count.h"
 
 namespace pollwake::peers {
 namespace {
@@ -58,6 +84,7 @@ struct Config {
   bool smoke = false;
   double min_time = 0.2;
   int reps = 5;
+  std::string peer;  // --peer: only this peer's rows ("" = all)
 };
 
 struct Row {
@@ -65,6 +92,7 @@ struct Row {
   std::string peer;
   double ns_per_op;
   double cpu_ns_per_op;
+  double allocs_per_op;
   std::uint64_t iterations;
   std::uint64_t ops;
   int reps;
@@ -89,9 +117,11 @@ struct Timing {
 };
 
 // Measure: `run(n)` performs n iterations and returns how many operations
-// they held and how long they took (so set-up stays off the clock).
+// they held and how long they took (so set-up stays off the clock). Then
+// n/8 more iterations, untimed, with the allocation counter on.
 void Measure(const Config& cfg, const char* name, const char* peer, std::vector<Row>& rows,
              const std::function<Timing(std::uint64_t)>& run) {
+  if (!cfg.peer.empty() && cfg.peer != peer) return;
   std::uint64_t n = 3;
   if (!cfg.smoke) {
     n = 1;
@@ -111,9 +141,16 @@ void Measure(const Config& cfg, const char* name, const char* peer, std::vector<
     wall.push_back(t.wall_ns / static_cast<double>(t.ops));
     cpu.push_back(t.cpu_ns / static_cast<double>(t.ops));
   }
+  double allocs_per_op = 0;
+  {
+    bench::CountAllocs counting;
+    Timing t = run(std::max<std::uint64_t>(1, n / 8));
+    allocs_per_op = static_cast<double>(counting.count()) / static_cast<double>(t.ops);
+  }
   std::sort(wall.begin(), wall.end());
   std::sort(cpu.begin(), cpu.end());
-  rows.push_back(Row{name, peer, wall[wall.size() / 2], cpu[cpu.size() / 2], n, ops, reps});
+  rows.push_back(
+      Row{name, peer, wall[wall.size() / 2], cpu[cpu.size() / 2], allocs_per_op, n, ops, reps});
 }
 
 // Timed: runs `body` between two clock readings.
@@ -127,39 +164,180 @@ Timing Timed(std::uint64_t ops, F&& body) {
 constexpr std::uint64_t kRound = 1000;     // tasks per round
 constexpr std::uint64_t kPingPongK = 1000;  // yields per task
 
-// PingPong: a handler that re-posts itself `left` times (one yield each).
+constexpr std::uint64_t kBigRound = 10000;  // tasks per round, /round:10000
+
+// PingPong: a handler that re-posts itself `left` times (one yield each),
+// with defer: the handler is a continuation of the one running, so Asio may
+// queue it on the running thread's private queue.
 struct PingPong {
   boost::asio::io_context* ctx;
   std::uint64_t left;
   void operator()() {
     if (--left == 0) return;
-    boost::asio::post(*ctx, *this);
+    boost::asio::defer(*ctx, *this);
   }
 };
 
-void Single(const Config& cfg, std::vector<Row>& rows) {
-  boost::asio::io_context ctx;
+// Payload<N>: a handler carrying N words (the /mixed variant).
+template <std::size_t N>
+struct Payload {
+  std::array<std::uint64_t, N> words;
+  std::uint64_t* done;
+  void operator()() {
+    asm volatile("" : : "r"(words.data()) : "memory");  // as benchmark::DoNotOptimize
+    ++*done;
+  }
+};
+template <std::size_t N>
+Payload<N> MakePayload(std::uint64_t v, std::uint64_t* done) {
+  Payload<N> p{{}, done};
+  p.words.fill(v);
+  return p;
+}
+
+// AsioRows: every single-thread workload on io_contexts made by `make`.
+template <class Make>
+void AsioRows(const Config& cfg, std::vector<Row>& rows, const char* peer, Make make) {
+  if (!cfg.peer.empty() && cfg.peer != peer) return;
+  std::unique_ptr<boost::asio::io_context> ctx = make();
   std::uint64_t done = 0;
-  Measure(cfg, "BM_localpool_spawn_run", "asio", rows, [&](std::uint64_t n) {
+  auto round = [&](std::uint64_t tasks) {
+    for (std::uint64_t k = 0; k < tasks; ++k) boost::asio::post(*ctx, [&done] { ++done; });
+    ctx->run();
+    ctx->restart();
+  };
+  Measure(cfg, "BM_localpool_spawn_run", peer, rows, [&](std::uint64_t n) {
+    return Timed(n * kRound, [&] {
+      for (std::uint64_t i = 0; i < n; ++i) round(kRound);
+    });
+  });
+  Measure(cfg, "BM_localpool_spawn_run/round:10000", peer, rows, [&](std::uint64_t n) {
+    return Timed(n * kBigRound, [&] {
+      for (std::uint64_t i = 0; i < n; ++i) round(kBigRound);
+    });
+  });
+  Measure(cfg, "BM_localpool_spawn_run/new_pool", peer, rows, [&](std::uint64_t n) {
     return Timed(n * kRound, [&] {
       for (std::uint64_t i = 0; i < n; ++i) {
-        for (std::uint64_t k = 0; k < kRound; ++k) boost::asio::post(ctx, [&done] { ++done; });
-        ctx.run();
-        ctx.restart();
+        ctx = make();
+        round(kRound);
+      }
+    });
+  });
+  Measure(cfg, "BM_localpool_spawn_run/mixed", peer, rows, [&](std::uint64_t n) {
+    return Timed(n * kRound, [&] {
+      for (std::uint64_t i = 0; i < n; ++i) {
+        for (std::uint64_t k = 0; k < kRound; ++k) {
+          switch (k % 4) {
+            case 0:
+              boost::asio::post(*ctx, [&done] { ++done; });
+              break;
+            case 1:
+              boost::asio::post(*ctx, MakePayload<4>(k, &done));
+              break;
+            case 2:
+              boost::asio::post(*ctx, MakePayload<16>(k, &done));
+              break;
+            default:
+              boost::asio::post(*ctx, MakePayload<64>(k, &done));
+              break;
+          }
+        }
+        ctx->run();
+        ctx->restart();
       }
     });
   });
   if (done == 0) std::abort();
-  Measure(cfg, "BM_localpool_yield_pingpong", "asio", rows, [&](std::uint64_t n) {
+  Measure(cfg, "BM_localpool_yield_pingpong", peer, rows, [&](std::uint64_t n) {
     return Timed(n * 2 * kPingPongK, [&] {
       for (std::uint64_t i = 0; i < n; ++i) {
-        boost::asio::post(ctx, PingPong{&ctx, kPingPongK});
-        boost::asio::post(ctx, PingPong{&ctx, kPingPongK});
-        ctx.run();
-        ctx.restart();
+        boost::asio::post(*ctx, PingPong{ctx.get(), kPingPongK});
+        boost::asio::post(*ctx, PingPong{ctx.get(), kPingPongK});
+        ctx->run();
+        ctx->restart();
       }
     });
   });
+}
+
+// ---- the coroutine floor: a task is a coroutine frame, started by the run
+// queue; it frees itself at its end (final_suspend never suspends).
+struct FloorTask {
+  struct promise_type {
+    FloorTask get_return_object() {
+      return FloorTask{std::coroutine_handle<promise_type>::from_promise(*this)};
+    }
+    std::suspend_always initial_suspend() noexcept { return {}; }
+    std::suspend_never final_suspend() noexcept { return {}; }
+    void return_void() {}
+    void unhandled_exception() { std::terminate(); }
+  };
+  std::coroutine_handle<promise_type> handle;
+};
+
+// RunQueue: a FIFO ring of handles that reuses its storage (no allocation
+// once it has grown), the least a run queue can be.
+class RunQueue {
+ public:
+  void push(std::coroutine_handle<> h) { items_.push_back(h); }
+  void run() {
+    while (head_ < items_.size()) items_[head_++].resume();
+    items_.clear();
+    head_ = 0;
+  }
+
+ private:
+  std::vector<std::coroutine_handle<>> items_;
+  std::size_t head_ = 0;
+};
+
+struct Yield {
+  RunQueue* queue;
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> h) const { queue->push(h); }
+  void await_resume() const noexcept {}
+};
+
+FloorTask TrivialTask(std::uint64_t* done) {
+  ++*done;
+  co_return;
+}
+
+FloorTask YieldTask(RunQueue* queue, std::uint64_t k) {
+  for (std::uint64_t i = 0; i < k; ++i) co_await Yield{queue};
+}
+
+void CoroFloor(const Config& cfg, std::vector<Row>& rows) {
+  RunQueue queue;
+  std::uint64_t done = 0;
+  Measure(cfg, "BM_localpool_spawn_run", "coro-queue", rows, [&](std::uint64_t n) {
+    return Timed(n * kRound, [&] {
+      for (std::uint64_t i = 0; i < n; ++i) {
+        for (std::uint64_t k = 0; k < kRound; ++k) queue.push(TrivialTask(&done).handle);
+        queue.run();
+      }
+    });
+  });
+  Measure(cfg, "BM_localpool_yield_pingpong", "coro-queue", rows, [&](std::uint64_t n) {
+    return Timed(n * 2 * kPingPongK, [&] {
+      for (std::uint64_t i = 0; i < n; ++i) {
+        queue.push(YieldTask(&queue, kPingPongK).handle);
+        queue.push(YieldTask(&queue, kPingPongK).handle);
+        queue.run();
+      }
+    });
+  });
+  if (cfg.peer.empty() && done == 0) std::abort();
+}
+
+void Single(const Config& cfg, std::vector<Row>& rows) {
+  AsioRows(cfg, rows, "asio", [] { return std::make_unique<boost::asio::io_context>(); });
+  AsioRows(cfg, rows, "asio-hint1", [] { return std::make_unique<boost::asio::io_context>(1); });
+  AsioRows(cfg, rows, "asio-unsafe", [] {
+    return std::make_unique<boost::asio::io_context>(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE);
+  });
+  CoroFloor(cfg, rows);
 }
 
 void PinToCpu(int cpu) {
@@ -217,8 +395,35 @@ Timing PingPongRoundTrips(std::uint64_t n, int cpu, Wait wait, Wake wake) {
   return t;
 }
 
+// CondvarPingPong: n round trips as above, each side sleeping on a
+// condition variable under one mutex.
+Timing CondvarPingPong(std::uint64_t n, int cpu) {
+  std::mutex m;
+  std::condition_variable cv;
+  std::uint64_t turn = 0;
+  std::thread helper([&] {
+    PinToCpu(cpu);
+    for (std::uint64_t i = 0; i < n; ++i) {
+      std::unique_lock<std::mutex> lock(m);
+      cv.wait(lock, [&] { return turn == 2 * i + 1; });
+      turn = 2 * i + 2;
+      cv.notify_one();
+    }
+  });
+  Timing t = Timed(n, [&] {
+    for (std::uint64_t i = 0; i < n; ++i) {
+      std::unique_lock<std::mutex> lock(m);
+      turn = 2 * i + 1;
+      cv.notify_one();
+      cv.wait(lock, [&] { return turn == 2 * i + 2; });
+    }
+  });
+  helper.join();
+  return t;
+}
+
 void Threaded(const Config& cfg, std::vector<Row>& rows) {
-  {
+  if (cfg.peer.empty() || cfg.peer == "asio") {
     boost::asio::thread_pool pool(2);
     Measure(cfg, "BM_threadpool_spawn", "asio", rows, [&](std::uint64_t n) {
       return Timed(n * kRound, [&] {
@@ -248,6 +453,8 @@ void Threaded(const Config& cfg, std::vector<Row>& rows) {
   Measure(cfg, "BM_cross_thread_wake", "futex", rows, [&](std::uint64_t n) {
     return PingPongRoundTrips(n, cpu, FutexWait, FutexWake);
   });
+  Measure(cfg, "BM_cross_thread_wake", "condvar", rows,
+          [&](std::uint64_t n) { return CondvarPingPong(n, cpu); });
 }
 
 int ThreadsInProcess() {
@@ -273,10 +480,12 @@ int main(int argc, char** argv) {
       cfg.min_time = std::atof(argv[++i]);
     } else if (std::strcmp(argv[i], "--reps") == 0 && i + 1 < argc) {
       cfg.reps = std::atoi(argv[++i]);
+    } else if (std::strcmp(argv[i], "--peer") == 0 && i + 1 < argc) {
+      cfg.peer = argv[++i];
     } else if (std::strcmp(argv[i], "--group") == 0 && i + 1 < argc) {
       group = argv[++i];
     } else {
-      std::fprintf(stderr, "usage: %s [--smoke] [--min-time S] [--reps N] --group single|threaded\n",
+      std::fprintf(stderr, "usage: %s [--smoke] [--min-time S] [--reps N] [--peer P] --group single|threaded\n",
                    argv[0]);
       return 2;
     }
@@ -296,11 +505,18 @@ int main(int argc, char** argv) {
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const Row& r = rows[i];
     std::printf("    {\"name\": \"%s\", \"peer\": \"%s\", \"ns_per_op\": %.3f, \"cpu_ns_per_op\": %.3f, "
-                "\"iterations\": %llu, \"ops_per_run\": %llu, \"repetitions\": %d}%s\n",
-                r.name.c_str(), r.peer.c_str(), r.ns_per_op, r.cpu_ns_per_op,
+                "\"allocs_per_op\": %.4f, \"iterations\": %llu, \"ops_per_run\": %llu, "
+                "\"repetitions\": %d}%s\n",
+                r.name.c_str(), r.peer.c_str(), r.ns_per_op, r.cpu_ns_per_op, r.allocs_per_op,
                 static_cast<unsigned long long>(r.iterations),
                 static_cast<unsigned long long>(r.ops), r.reps, i + 1 < rows.size() ? "," : "");
   }
   std::printf("  ]\n}\n");
+  const int threads = ThreadsInProcess();
+  if (group == "single" && threads != 1) {
+    std::fprintf(stderr, "asio_peer: %d threads at exit; the single group must start none\n",
+                 threads);
+    return 1;
+  }
   return 0;
 }

@@ -33,8 +33,10 @@ const std::vector<std::string> kAllWorkloads = {
     "cross_thread_wake"};
 
 // What each implementation must report (the peers cover what their library
-// has: Asio has no wakers or block_on; tokio has no public waker type).
+// has: Asio has no wakers or block_on; tokio has no public waker type). The
+// floors (noop, coro-queue, atomic, futex, condvar) are listed too.
 std::map<std::string, std::vector<std::string>> Expected() {
+  const std::vector<std::string> local = {"localpool_spawn_run", "localpool_yield_pingpong"};
   return {
       {"pollwake", kAllWorkloads},
       {"pollwake (threaded)",
@@ -44,15 +46,22 @@ std::map<std::string, std::vector<std::string>> Expected() {
        {"waker_clone_drop", "waker_wake_by_ref_arc", "block_on_ready", "block_on_yield",
         "localpool_spawn_run", "localpool_yield_pingpong", "threadpool_spawn",
         "cross_thread_wake"}},
-      {"std",
-       {"waker_clone_drop", "waker_wake_by_ref_arc", "waker_wake_by_ref_static",
-        "waker_fn_wake"}},
+      {"futures-lite", {"block_on_ready", "block_on_yield"}},
+      {"std", {"waker_clone_drop", "waker_wake_by_ref_arc", "waker_wake_by_ref_static"}},
+      {"waker-fn", {"waker_fn_wake"}},
+      {"noop", {"waker_clone_drop", "waker_wake_by_ref_static"}},
       {"tokio",
        {"block_on_ready", "block_on_yield", "localpool_spawn_run", "localpool_yield_pingpong",
         "threadpool_spawn", "cross_thread_wake"}},
+      {"async-task", local},
+      {"async-executor", {"localpool_spawn_run", "localpool_yield_pingpong", "threadpool_spawn"}},
       {"asio", {"localpool_spawn_run", "localpool_yield_pingpong", "threadpool_spawn"}},
+      {"asio-hint1", local},
+      {"asio-unsafe", local},
+      {"coro-queue", local},
       {"atomic", {"cross_thread_wake"}},
       {"futex", {"cross_thread_wake"}},
+      {"condvar", {"cross_thread_wake"}},
   };
 }
 
@@ -108,7 +117,11 @@ TEST(BenchSmokeTest, PeersBuildAndReportEveryWorkload) {
 
   const std::string md = ReadFile(out + "/results.md");
   for (const auto& w : kAllWorkloads) EXPECT_NE(md.find("| " + w + " |"), std::string::npos) << w;
-  for (const char* png : {"workloads.png", "ratios.png", "wakers.png", "park.png", "pools.png"}) {
+  for (const char* section : {"## Paired ratios", "## Targets", "## Floors", "## Allocations per operation"}) {
+    EXPECT_NE(md.find(section), std::string::npos) << section;
+  }
+  for (const char* png : {"workloads.png", "ratios.png", "wakers.png", "park.png", "pools.png",
+                          "variants.png"}) {
     std::ifstream f(out + "/" + png, std::ios::binary | std::ios::ate);
     ASSERT_TRUE(f.good()) << png << " was not written";
     EXPECT_GT(static_cast<long>(f.tellg()), 1000) << png;

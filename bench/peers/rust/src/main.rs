@@ -1,52 +1,120 @@
-// bench/peers/rust/src/main.rs: the workloads of WORKLOADS.md on Rust's
-// futures 0.3, tokio and std, so that pollwake's figures can be set beside
-// them on the same machine.
+// bench/peers/rust/src/main.rs: the benchmark workloads on Rust's futures
+// 0.3, tokio, std, async-task, async-executor, futures-lite and waker-fn, so
+// that pollwake's figures can be set beside them on the same machine.
 //
-// What it measures: wall-clock nanoseconds per operation (ns_per_op), the
-// operation being the one WORKLOADS.md defines for each workload. How: each
-// workload is a closure that runs `n` iterations and returns how many
-// operations they held; the harness doubles `n` until one run lasts at least
-// --min-time seconds, then runs 5 repetitions of that size and reports the
-// median. --smoke runs one tiny repetition instead (it checks that everything
-// runs, not how fast).
+// What it measures: wall-clock nanoseconds per operation (ns_per_op), CPU
+// nanoseconds per operation (cpu_ns_per_op) and heap allocations per
+// operation (allocs_per_op), the operation being the one the workload
+// definitions name. How: each workload is a closure that runs `n`
+// iterations (a tight loop of n operations, or n rounds of 1000 tasks) and
+// returns how many operations they held; the harness grows `n` until one run
+// lasts at least --min-time seconds, runs --reps repetitions of that size
+// and reports the median. Then it runs n/8 more iterations with the counting
+// allocator switched on (untimed) for allocs_per_op.
+//
+// Fairness, as on pollwake's side (bench/bench_util.h):
+//   - the same barriers: do_not_optimize and opaque are the inline-asm
+//     barriers of Google Benchmark's DoNotOptimize (a register or memory
+//     operand and a memory clobber), not a volatile round trip;
+//   - the same work per task: a task captures a &'static counter (no Rc
+//     clone), threadpool_spawn's tasks hold a plain pointer to the latch (no
+//     Arc clone), and the latch is the same futex word as pollwake's;
+//   - the counting allocator costs one relaxed load and a predictable branch
+//     per allocation while it is off, as the C++ side's operator new does.
 //
 // Usage: pollwake-peers [--smoke] [--min-time S] [--reps N] [--filter S]
-//                       --group single|threaded
-//   single:   workloads that start no thread. This process has then started
-//             no other thread, so glibc's malloc skips locked instructions, as
-//             in pollwake's single-thread binary (WORKLOADS.md "Fairness notes").
+//                       [--peer P] --group single|threaded
+//   single:   workloads that start no thread. The process then has one
+//             thread, so glibc's malloc skips locked instructions, as in
+//             pollwake's single-thread binary; it exits with status 1 if it
+//             finds a second thread at the end.
 //   threaded: threadpool_spawn and cross_thread_wake.
+//   --peer P: only the rows of peer P (the runner interleaves peers).
 // Output (stdout): one JSON document shaped like Google Benchmark's
 // (`{"context": {...}, "benchmarks": [{"name", "peer", "ns_per_op", ...}]}`).
 
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::arch::asm;
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 use std::time::Instant;
 
-// ---------------------------------------------------------------- harness
+// ---------------------------------------------------------------- allocator
 
-// black_box: keeps the optimizer from deleting the measured work
-// (std::hint::black_box is not stable in rustc 1.63).
-fn black_box<T>(x: T) -> T {
-    // SAFETY: reads `x` once by value and forgets the original, so the value
-    // is moved, not duplicated.
-    unsafe {
-        let y = std::ptr::read_volatile(&x);
-        std::mem::forget(x);
-        y
+// Counting: the system allocator (glibc malloc, as Rust's default), counting
+// allocations while COUNTING is set. Off during every timed run.
+struct Counting;
+static COUNTING: AtomicBool = AtomicBool::new(false);
+static ALLOCS: AtomicU64 = AtomicU64::new(0);
+
+#[inline(always)]
+fn count_alloc() {
+    // Relaxed: the count is read after the counted run has finished and every
+    // thread it used has been joined or has signalled the latch.
+    if COUNTING.load(Ordering::Relaxed) {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
     }
 }
+
+// SAFETY: forwards every call to System unchanged; counting touches only
+// two atomics.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count_alloc();
+        System.alloc(layout)
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        count_alloc();
+        System.alloc_zeroed(layout)
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout)
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count_alloc();
+        System.realloc(ptr, layout, new_size)
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+// ---------------------------------------------------------------- barriers
+
+// do_not_optimize: Google Benchmark's DoNotOptimize(const T&): the address
+// escapes into an asm statement that may read any memory, so the value must
+// exist and stores before it must happen. (std::hint::black_box is not
+// stable in rustc 1.63.)
+#[inline(always)]
+fn do_not_optimize<T>(x: &T) {
+    // SAFETY: an empty asm statement; it only names the pointer.
+    unsafe { asm!("/* {0} */", in(reg) x as *const T, options(nostack, preserves_flags)) }
+}
+
+// opaque: Google Benchmark's DoNotOptimize(T&) on a u64: the compiler must
+// assume the asm changed the value (and memory).
+#[inline(always)]
+fn opaque(mut x: u64) -> u64 {
+    // SAFETY: an empty asm statement on a register.
+    unsafe { asm!("/* {0} */", inout(reg) x, options(nostack, preserves_flags)) }
+    x
+}
+
+// ---------------------------------------------------------------- harness
 
 struct Config {
     smoke: bool,
     min_time: f64,
     reps: usize,
-    // --filter S: run only the rows whose "name/peer" contains S (for
-    // profiling one workload under callgrind).
+    // --filter S: only rows whose "name/peer" contains S (for profiling one
+    // workload under callgrind); --peer P: only the rows of peer P.
     filter: Option<String>,
+    peer: Option<String>,
 }
 
 struct Row {
@@ -54,20 +122,10 @@ struct Row {
     peer: &'static str,
     ns_per_op: f64,
     cpu_ns_per_op: f64,
+    allocs_per_op: f64,
     iterations: u64,
     ops: u64,
     reps: usize,
-}
-
-// measure: `run(n)` runs n iterations and returns the number of operations.
-fn measure(cfg: &Config, name: &str, peer: &'static str, rows: &mut Vec<Row>,
-           mut run: impl FnMut(u64) -> u64) {
-    measure_timed(cfg, name, peer, rows, |n| {
-        let t = Instant::now();
-        let c = process_cpu_ns();
-        let ops = run(n);
-        (ops, t.elapsed().as_nanos() as f64, process_cpu_ns() - c)
-    })
 }
 
 // process_cpu_ns: CPU time used so far by every thread of this process (on
@@ -81,22 +139,71 @@ fn process_cpu_ns() -> f64 {
     }
 }
 
-// measure_timed: as measure, but `run(n)` times itself and returns
-// (operations, wall nanoseconds, CPU nanoseconds), so that set-up inside it
-// stays off the clock.
-fn measure_timed(cfg: &Config, name: &str, peer: &'static str, rows: &mut Vec<Row>,
-                 mut run: impl FnMut(u64) -> (u64, f64, f64)) {
+// Span: a timed section. start() reads both clocks and zeroes the
+// allocation count; stop() returns (wall ns, CPU ns, allocations).
+struct Span(Instant, f64);
+impl Span {
+    fn start() -> Span {
+        ALLOCS.store(0, Ordering::Relaxed);
+        Span(Instant::now(), process_cpu_ns())
+    }
+    fn stop(self) -> Timing {
+        Timing {
+            ops: 0,
+            wall_ns: self.0.elapsed().as_nanos() as f64,
+            cpu_ns: process_cpu_ns() - self.1,
+            allocs: ALLOCS.load(Ordering::Relaxed),
+        }
+    }
+}
+
+struct Timing {
+    ops: u64,
+    wall_ns: f64,
+    cpu_ns: f64,
+    allocs: u64,
+}
+
+fn wanted(cfg: &Config, name: &str, peer: &str) -> bool {
+    if let Some(p) = &cfg.peer {
+        if p != peer {
+            return false;
+        }
+    }
     if let Some(f) = &cfg.filter {
         if !format!("{}/{}", name, peer).contains(f.as_str()) {
-            return;
+            return false;
         }
+    }
+    true
+}
+
+// measure: `run(n)` runs n iterations, all on the clock, and returns the
+// number of operations.
+fn measure(cfg: &Config, name: &str, peer: &'static str, rows: &mut Vec<Row>,
+           mut run: impl FnMut(u64) -> u64) {
+    measure_timed(cfg, name, peer, rows, |n| {
+        let span = Span::start();
+        let ops = run(n);
+        let mut t = span.stop();
+        t.ops = ops;
+        t
+    })
+}
+
+// measure_timed: as measure, but `run(n)` times itself with Span (so that
+// set-up inside it stays off the clock and out of the allocation count).
+fn measure_timed(cfg: &Config, name: &str, peer: &'static str, rows: &mut Vec<Row>,
+                 mut run: impl FnMut(u64) -> Timing) {
+    if !wanted(cfg, name, peer) {
+        return;
     }
     let mut n: u64 = 1;
     if cfg.smoke {
         n = 3;
     } else {
         loop {
-            let s = run(n).1 / 1e9;
+            let s = run(n).wall_ns / 1e9;
             if s >= cfg.min_time || n >= (1 << 40) {
                 break;
             }
@@ -110,17 +217,23 @@ fn measure_timed(cfg: &Config, name: &str, peer: &'static str, rows: &mut Vec<Ro
     let mut cpu_per_op = Vec::with_capacity(reps);
     let mut ops = 0;
     for _ in 0..reps {
-        let (o, ns, cpu) = run(n);
-        ops = o;
-        per_op.push(ns / ops as f64);
-        cpu_per_op.push(cpu / ops as f64);
+        let t = run(n);
+        ops = t.ops;
+        per_op.push(t.wall_ns / ops as f64);
+        cpu_per_op.push(t.cpu_ns / ops as f64);
     }
+    // Allocations per operation: a shorter, untimed run in the same warm
+    // state, with the counter on.
+    COUNTING.store(true, Ordering::Relaxed);
+    let t = run((n / 8).max(1));
+    COUNTING.store(false, Ordering::Relaxed);
+    let allocs_per_op = t.allocs as f64 / t.ops as f64;
     per_op.sort_by(|a, b| a.partial_cmp(b).unwrap());
     cpu_per_op.sort_by(|a, b| a.partial_cmp(b).unwrap());
     let median = per_op[per_op.len() / 2];
     let cpu_median = cpu_per_op[cpu_per_op.len() / 2];
     rows.push(Row { name: name.to_string(), peer, ns_per_op: median, cpu_ns_per_op: cpu_median,
-                    iterations: n, ops, reps });
+                    allocs_per_op, iterations: n, ops, reps });
 }
 
 fn threads_in_process() -> usize {
@@ -152,6 +265,14 @@ fn first_allowed_cpu() -> usize {
         let mut set: libc::cpu_set_t = std::mem::zeroed();
         libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set);
         (0..libc::CPU_SETSIZE as usize).find(|&c| libc::CPU_ISSET(c, &set)).unwrap_or(0)
+    }
+}
+
+// check: an assertion on a count the measured loop leaves behind; skipped
+// when a filter may have skipped the loop.
+fn check(cfg: &Config, ok: bool, what: &str) {
+    if cfg.filter.is_none() && cfg.peer.is_none() {
+        assert!(ok, "{}", what);
     }
 }
 
@@ -202,88 +323,98 @@ fn static_drop(_: *const ()) {}
 static STATIC_VTABLE: RawWakerVTable =
     RawWakerVTable::new(static_clone, static_wake, static_wake, static_drop);
 
-// waker_fn as the waker-fn crate builds it (the crate itself is not packaged
-// in Debian 12): an Arc around the closure, behind std's Wake.
-struct FnWaker<F>(F);
-impl<F: Fn() + Send + Sync + 'static> std::task::Wake for FnWaker<F> {
-    fn wake(self: Arc<Self>) {
-        (self.0)()
-    }
-    fn wake_by_ref(self: &Arc<Self>) {
-        (self.0)()
-    }
-}
-fn waker_fn<F: Fn() + Send + Sync + 'static>(f: F) -> Waker {
-    Waker::from(Arc::new(FnWaker(f)))
-}
-
-// check: an assertion on a count the measured loop leaves behind; skipped
-// when --filter may have skipped the loop.
-fn check(cfg: &Config, ok: bool, what: &str) {
-    if cfg.filter.is_none() {
-        assert!(ok, "{}", what);
-    }
-}
+// The waker_fn closure's counter: a global, as in pollwake's bench, so both
+// closures capture nothing and do the same relaxed increment.
+static FN_HITS: AtomicUsize = AtomicUsize::new(0);
 
 fn wakers(cfg: &Config, rows: &mut Vec<Row>) {
     let counter = Arc::new(Counter(AtomicUsize::new(0)));
     let w = futures::task::waker(counter.clone());
-    measure(cfg, "BM_waker_clone_drop", "futures", rows, |n| {
-        for _ in 0..n {
-            drop(black_box(black_box(&w).clone()));
-        }
-        n
-    });
-    measure(cfg, "BM_waker_wake_by_ref_arc", "futures", rows, |n| {
-        for _ in 0..n {
-            black_box(&w).wake_by_ref();
-        }
-        n
-    });
+    clone_drop_and_wake(cfg, rows, "futures", &w, true);
     check(cfg, counter.0.load(Ordering::Relaxed) > 0, "ArcWake never woken");
 
     let std_counter = Arc::new(StdCounter(AtomicUsize::new(0)));
     let sw = Waker::from(std_counter.clone());
-    measure(cfg, "BM_waker_clone_drop", "std", rows, |n| {
-        for _ in 0..n {
-            drop(black_box(black_box(&sw).clone()));
-        }
-        n
-    });
-    measure(cfg, "BM_waker_wake_by_ref_arc", "std", rows, |n| {
-        for _ in 0..n {
-            black_box(&sw).wake_by_ref();
-        }
-        n
-    });
+    clone_drop_and_wake(cfg, rows, "std", &sw, true);
     check(cfg, std_counter.0.load(Ordering::Relaxed) > 0, "Wake never woken");
 
     // SAFETY: STATIC_VTABLE keeps RawWaker's contract: every entry ignores the
     // (null) data pointer and is safe from any thread.
     let st = unsafe { Waker::from_raw(RawWaker::new(std::ptr::null(), &STATIC_VTABLE)) };
-    measure(cfg, "BM_waker_wake_by_ref_static", "std", rows, |n| {
-        for _ in 0..n {
-            black_box(&st).wake_by_ref();
-        }
-        n
-    });
+    wake_loop(cfg, rows, "BM_waker_wake_by_ref_static", "std", &st);
     check(cfg, FLAG.load(Ordering::Relaxed), "static waker never woken");
 
-    let hits = Arc::new(AtomicUsize::new(0));
-    let h2 = hits.clone();
-    let fw = waker_fn(move || {
-        h2.fetch_add(1, Ordering::Relaxed);
+    // The waker-fn crate: Arc<F> behind a generated vtable.
+    let fw = waker_fn::waker_fn(|| {
+        FN_HITS.fetch_add(1, Ordering::Relaxed);
     });
-    measure(cfg, "BM_waker_fn_wake", "std", rows, |n| {
+    wake_loop(cfg, rows, "BM_waker_fn_wake", "waker-fn", &fw);
+    check(cfg, FN_HITS.load(Ordering::Relaxed) > 0, "waker_fn never woken");
+
+    // Floor: futures' noop waker (a static vtable whose entries do nothing).
+    let noop = futures::task::noop_waker();
+    clone_drop_and_wake(cfg, rows, "noop", &noop, false);
+    wake_loop(cfg, rows, "BM_waker_wake_by_ref_static", "noop", &noop);
+}
+
+fn clone_drop_and_wake(cfg: &Config, rows: &mut Vec<Row>, peer: &'static str, w: &Waker,
+                       arc_row: bool) {
+    measure(cfg, "BM_waker_clone_drop", peer, rows, |n| {
         for _ in 0..n {
-            black_box(&fw).wake_by_ref();
+            do_not_optimize(w);
+            let c = w.clone();
+            do_not_optimize(&c);
+            drop(c);
         }
         n
     });
-    check(cfg, hits.load(Ordering::Relaxed) > 0, "waker_fn never woken");
+    if arc_row {
+        wake_loop(cfg, rows, "BM_waker_wake_by_ref_arc", peer, w);
+    }
 }
 
+fn wake_loop(cfg: &Config, rows: &mut Vec<Row>, name: &str, peer: &'static str, w: &Waker) {
+    measure(cfg, name, peer, rows, |n| {
+        for _ in 0..n {
+            do_not_optimize(w);
+            w.wake_by_ref();
+        }
+        n
+    });
+}
+
+fn block_on_rows<B: Fn(futures::future::Ready<u64>) -> u64, Y: Fn(YieldOnce)>(
+    cfg: &Config, rows: &mut Vec<Row>, peer: &'static str, ready: B, yield_once: Y) {
+    measure(cfg, "BM_block_on_ready", peer, rows, |n| {
+        let mut sum = 0u64;
+        for i in 0..n {
+            sum += ready(futures::future::ready(opaque(i)));
+        }
+        do_not_optimize(&sum);
+        n
+    });
+    measure(cfg, "BM_block_on_yield", peer, rows, |n| {
+        for _ in 0..n {
+            yield_once(YieldOnce(false));
+        }
+        n
+    });
+}
+
+fn block_on(cfg: &Config, rows: &mut Vec<Row>) {
+    block_on_rows(cfg, rows, "futures", futures::executor::block_on, futures::executor::block_on);
+    block_on_rows(cfg, rows, "futures-lite", futures_lite::future::block_on,
+                  futures_lite::future::block_on);
+    if wanted(cfg, "BM_block_on", "tokio") {
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        block_on_rows(cfg, rows, "tokio", |f| rt.block_on(f), |f| rt.block_on(f));
+    }
+}
+
+// ---------------------------------------------------------------- local pools
+
 const ROUND: u64 = 1000; // tasks per round (localpool_spawn_run, threadpool_spawn)
+const BIG_ROUND: u64 = 10000; // tasks per round of the /round:10000 variant
 const PINGPONG_K: u64 = 1000; // yields per task (localpool_yield_pingpong)
 
 fn yielder(k: u64) -> impl Future<Output = ()> {
@@ -294,136 +425,301 @@ fn yielder(k: u64) -> impl Future<Output = ()> {
     }
 }
 
-fn futures_single(cfg: &Config, rows: &mut Vec<Row>) {
-    use futures::executor::{block_on, LocalPool};
-    use futures::task::LocalSpawnExt;
-    measure(cfg, "BM_block_on_ready", "futures", rows, |n| {
-        let mut sum = 0u64;
-        for i in 0..n {
-            sum += block_on(futures::future::ready(black_box(i)));
+// LocalExec: a single-thread executor as its users run it: spawn, then run
+// until every task has finished.
+trait LocalExec: Sized {
+    const PEER: &'static str;
+    fn make() -> Self;
+    fn spawn<F: Future<Output = ()> + 'static>(&self, f: F);
+    fn run(&mut self);
+    // renew: a new pool (the /new_pool variant); what a user would rebuild.
+    fn renew(&mut self) {
+        *self = Self::make();
+    }
+}
+
+struct FuturesLocal {
+    pool: futures::executor::LocalPool,
+    spawner: futures::executor::LocalSpawner,
+}
+impl LocalExec for FuturesLocal {
+    const PEER: &'static str = "futures";
+    fn make() -> Self {
+        let pool = futures::executor::LocalPool::new();
+        let spawner = pool.spawner();
+        FuturesLocal { pool, spawner }
+    }
+    fn spawn<F: Future<Output = ()> + 'static>(&self, f: F) {
+        use futures::task::LocalSpawnExt;
+        self.spawner.spawn_local(f).unwrap();
+    }
+    fn run(&mut self) {
+        self.pool.run();
+    }
+}
+
+// tokio: a current_thread runtime driving a LocalSet (its single-thread
+// spawner); a new pool is a new LocalSet on the same runtime.
+struct TokioLocal {
+    rt: tokio::runtime::Runtime,
+    local: tokio::task::LocalSet,
+}
+impl LocalExec for TokioLocal {
+    const PEER: &'static str = "tokio";
+    fn make() -> Self {
+        TokioLocal {
+            rt: tokio::runtime::Builder::new_current_thread().build().unwrap(),
+            local: tokio::task::LocalSet::new(),
         }
-        black_box(sum);
-        n
-    });
-    measure(cfg, "BM_block_on_yield", "futures", rows, |n| {
-        for _ in 0..n {
-            block_on(YieldOnce(false));
+    }
+    fn spawn<F: Future<Output = ()> + 'static>(&self, f: F) {
+        drop(self.local.spawn_local(f));
+    }
+    fn run(&mut self) {
+        self.rt.block_on(&mut self.local); // completes when every task has finished
+    }
+    fn renew(&mut self) {
+        self.local = tokio::task::LocalSet::new();
+    }
+}
+
+// async-task: the executor the crate's documentation builds, a queue of
+// Runnables; the schedule function pushes onto a thread-local queue (as the
+// crate's spawn_local example does), run() pops and runs until it is empty.
+thread_local! {
+    static QUEUE: RefCell<VecDeque<async_task::Runnable>> = RefCell::new(VecDeque::new());
+}
+struct AsyncTaskQueue;
+impl LocalExec for AsyncTaskQueue {
+    const PEER: &'static str = "async-task";
+    fn make() -> Self {
+        QUEUE.with(|q| *q.borrow_mut() = VecDeque::new());
+        AsyncTaskQueue
+    }
+    fn spawn<F: Future<Output = ()> + 'static>(&self, f: F) {
+        let schedule = |r| QUEUE.with(|q| q.borrow_mut().push_back(r));
+        let (runnable, task) = async_task::spawn_local(f, schedule);
+        runnable.schedule();
+        task.detach();
+    }
+    fn run(&mut self) {
+        while let Some(r) = QUEUE.with(|q| q.borrow_mut().pop_front()) {
+            r.run();
         }
-        n
-    });
-    let mut pool = LocalPool::new();
-    let spawner = pool.spawner();
-    let done = std::rc::Rc::new(std::cell::Cell::new(0u64));
-    measure(cfg, "BM_localpool_spawn_run", "futures", rows, |n| {
+    }
+}
+
+// async-executor: LocalExecutor, driven with try_tick until idle.
+struct AsyncExecutorLocal(async_executor::LocalExecutor<'static>);
+impl LocalExec for AsyncExecutorLocal {
+    const PEER: &'static str = "async-executor";
+    fn make() -> Self {
+        AsyncExecutorLocal(async_executor::LocalExecutor::new())
+    }
+    fn spawn<F: Future<Output = ()> + 'static>(&self, f: F) {
+        self.0.spawn(f).detach();
+    }
+    fn run(&mut self) {
+        while self.0.try_tick() {}
+    }
+}
+
+// The per-task work: one increment of a counter every task can reach (a
+// &'static Cell, as pollwake's tasks capture a reference).
+fn trivial(done: &'static Cell<u64>) -> impl Future<Output = ()> {
+    async move { done.set(done.get() + 1) }
+}
+
+fn with_payload<const N: usize>(i: u64, done: &'static Cell<u64>) -> impl Future<Output = ()> {
+    let p = [i; N];
+    async move {
+        do_not_optimize(&p);
+        done.set(done.get() + 1)
+    }
+}
+
+fn local_workloads<E: LocalExec>(cfg: &Config, rows: &mut Vec<Row>) {
+    let peer = E::PEER;
+    if !wanted(cfg, "BM_localpool", peer) && cfg.filter.is_none() {
+        return;
+    }
+    let done: &'static Cell<u64> = Box::leak(Box::new(Cell::new(0)));
+    let mut ex = E::make();
+    measure(cfg, "BM_localpool_spawn_run", peer, rows, |n| {
         for _ in 0..n {
             for _ in 0..ROUND {
-                let d = done.clone();
-                spawner.spawn_local(async move { d.set(d.get() + 1) }).unwrap();
+                ex.spawn(trivial(done));
             }
-            pool.run();
+            ex.run();
+        }
+        n * ROUND
+    });
+    measure(cfg, "BM_localpool_spawn_run/round:10000", peer, rows, |n| {
+        for _ in 0..n {
+            for _ in 0..BIG_ROUND {
+                ex.spawn(trivial(done));
+            }
+            ex.run();
+        }
+        n * BIG_ROUND
+    });
+    measure(cfg, "BM_localpool_spawn_run/new_pool", peer, rows, |n| {
+        for _ in 0..n {
+            ex.renew();
+            for _ in 0..ROUND {
+                ex.spawn(trivial(done));
+            }
+            ex.run();
+        }
+        n * ROUND
+    });
+    measure(cfg, "BM_localpool_spawn_run/mixed", peer, rows, |n| {
+        for _ in 0..n {
+            for i in 0..ROUND {
+                match i % 4 {
+                    0 => ex.spawn(trivial(done)),
+                    1 => ex.spawn(with_payload::<4>(i, done)),
+                    2 => ex.spawn(with_payload::<16>(i, done)),
+                    _ => ex.spawn(with_payload::<64>(i, done)),
+                }
+            }
+            ex.run();
+        }
+        n * ROUND
+    });
+    measure(cfg, "BM_localpool_spawn_run/clone_waker", peer, rows, |n| {
+        for _ in 0..n {
+            for _ in 0..ROUND {
+                ex.spawn(futures::future::poll_fn(move |cx| {
+                    let w = cx.waker().clone();
+                    do_not_optimize(&w);
+                    drop(w);
+                    done.set(done.get() + 1);
+                    Poll::Ready(())
+                }));
+            }
+            ex.run();
         }
         n * ROUND
     });
     check(cfg, done.get() > 0, "no task ran");
-    measure(cfg, "BM_localpool_yield_pingpong", "futures", rows, |n| {
+    measure(cfg, "BM_localpool_yield_pingpong", peer, rows, |n| {
         for _ in 0..n {
-            spawner.spawn_local(yielder(PINGPONG_K)).unwrap();
-            spawner.spawn_local(yielder(PINGPONG_K)).unwrap();
-            pool.run();
+            ex.spawn(yielder(PINGPONG_K));
+            ex.spawn(yielder(PINGPONG_K));
+            ex.run();
         }
         n * 2 * PINGPONG_K
     });
 }
 
-fn tokio_single(cfg: &Config, rows: &mut Vec<Row>) {
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-    measure(cfg, "BM_block_on_ready", "tokio", rows, |n| {
-        let mut sum = 0u64;
-        for i in 0..n {
-            sum += rt.block_on(futures::future::ready(black_box(i)));
-        }
-        black_box(sum);
-        n
-    });
-    measure(cfg, "BM_block_on_yield", "tokio", rows, |n| {
-        for _ in 0..n {
-            rt.block_on(YieldOnce(false));
-        }
-        n
-    });
-    let mut local = tokio::task::LocalSet::new();
-    let done = std::rc::Rc::new(std::cell::Cell::new(0u64));
-    measure(cfg, "BM_localpool_spawn_run", "tokio", rows, |n| {
-        for _ in 0..n {
-            for _ in 0..ROUND {
-                let d = done.clone();
-                drop(local.spawn_local(async move { d.set(d.get() + 1) }));
-            }
-            rt.block_on(&mut local); // completes when every task has finished
-        }
-        n * ROUND
-    });
-    check(cfg, done.get() > 0, "no task ran");
-    measure(cfg, "BM_localpool_yield_pingpong", "tokio", rows, |n| {
-        for _ in 0..n {
-            drop(local.spawn_local(yielder(PINGPONG_K)));
-            drop(local.spawn_local(yielder(PINGPONG_K)));
-            rt.block_on(&mut local);
-        }
-        n * 2 * PINGPONG_K
-    });
+// ---------------------------------------------------------------- threads
+
+// futex_wait / futex_wake: the Linux futex calls, as pollwake's Latch makes
+// them (std's thread::park is the same system call).
+fn futex_wait(word: &AtomicU32, expected: u32) {
+    // SAFETY: FUTEX_WAIT reads the word at this address; it stays alive for
+    // the call.
+    unsafe {
+        libc::syscall(libc::SYS_futex, word as *const AtomicU32 as *const u32,
+                      libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG, expected,
+                      std::ptr::null::<libc::timespec>(), std::ptr::null::<u32>(), 0);
+    }
+}
+fn futex_wake(word: &AtomicU32) {
+    // SAFETY: FUTEX_WAKE only uses the address as a key.
+    unsafe {
+        libc::syscall(libc::SYS_futex, word as *const AtomicU32 as *const u32,
+                      libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG, 1,
+                      std::ptr::null::<libc::timespec>(), std::ptr::null::<u32>(), 0);
+    }
 }
 
-// Latch: counted down by each task; the last one unparks the main thread.
+// Latch: counted down by each task; the main thread sleeps on the futex
+// until it reaches 0. The same word and calls as bench_util.h's Latch.
 struct Latch {
-    count: AtomicUsize,
-    main: std::thread::Thread,
+    count: AtomicU32,
 }
 impl Latch {
     fn count_down(&self) {
         if self.count.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.main.unpark();
+            futex_wake(&self.count);
         }
     }
     fn wait(&self) {
-        while self.count.load(Ordering::Acquire) != 0 {
-            std::thread::park();
+        loop {
+            let v = self.count.load(Ordering::Acquire);
+            if v == 0 {
+                break;
+            }
+            futex_wait(&self.count, v);
         }
     }
 }
 
+// LatchRef: what each task holds, a plain pointer (pollwake's tasks hold a
+// Latch*; no reference count is touched per task).
+#[derive(Clone, Copy)]
+struct LatchRef(*const Latch);
+// SAFETY: the Latch is only used through atomics, and it outlives every
+// task: the main thread waits for the count to reach 0 before it drops the
+// latch, and a task touches the latch last in count_down.
+unsafe impl Send for LatchRef {}
+unsafe impl Sync for LatchRef {}
+impl LatchRef {
+    fn count_down(self) {
+        // SAFETY: see the Send impl.
+        unsafe { (*self.0).count_down() }
+    }
+}
+
+fn spawn_rounds(n: u64, spawn: impl Fn(LatchRef)) -> u64 {
+    for _ in 0..n {
+        let latch = Latch { count: AtomicU32::new(ROUND as u32) };
+        let r = LatchRef(&latch);
+        for _ in 0..ROUND {
+            spawn(r);
+        }
+        latch.wait();
+    }
+    n * ROUND
+}
+
 fn threadpool(cfg: &Config, rows: &mut Vec<Row>) {
-    let pool = futures::executor::ThreadPool::builder().pool_size(2).create().unwrap();
-    measure(cfg, "BM_threadpool_spawn", "futures", rows, |n| {
-        for _ in 0..n {
-            let latch = Arc::new(Latch {
-                count: AtomicUsize::new(ROUND as usize),
-                main: std::thread::current(),
-            });
-            for _ in 0..ROUND {
-                let l = latch.clone();
-                pool.spawn_ok(async move { l.count_down() });
-            }
-            latch.wait();
+    if wanted(cfg, "BM_threadpool_spawn", "futures") {
+        let pool = futures::executor::ThreadPool::builder().pool_size(2).create().unwrap();
+        measure(cfg, "BM_threadpool_spawn", "futures", rows, |n| {
+            spawn_rounds(n, |l| pool.spawn_ok(async move { l.count_down() }))
+        });
+    }
+    if wanted(cfg, "BM_threadpool_spawn", "tokio") {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+        measure(cfg, "BM_threadpool_spawn", "tokio", rows, |n| {
+            spawn_rounds(n, |l| drop(rt.spawn(async move { l.count_down() })))
+        });
+    }
+    if wanted(cfg, "BM_threadpool_spawn", "async-executor") {
+        // Two threads each run the executor until their stop signal, as the
+        // crate's documentation sets it up.
+        let ex: &'static async_executor::Executor<'static> =
+            Box::leak(Box::new(async_executor::Executor::new()));
+        let mut stops = Vec::new();
+        let mut workers = Vec::new();
+        for _ in 0..2 {
+            let (tx, rx) = futures::channel::oneshot::channel::<()>();
+            stops.push(tx);
+            workers.push(std::thread::spawn(move || {
+                let _ = futures_lite::future::block_on(ex.run(rx));
+            }));
         }
-        n * ROUND
-    });
-    drop(pool);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
-    measure(cfg, "BM_threadpool_spawn", "tokio", rows, |n| {
-        for _ in 0..n {
-            let latch = Arc::new(Latch {
-                count: AtomicUsize::new(ROUND as usize),
-                main: std::thread::current(),
-            });
-            for _ in 0..ROUND {
-                let l = latch.clone();
-                drop(rt.spawn(async move { l.count_down() }));
-            }
-            latch.wait();
+        measure(cfg, "BM_threadpool_spawn", "async-executor", rows, |n| {
+            spawn_rounds(n, |l| ex.spawn(async move { l.count_down() }).detach())
+        });
+        drop(stops);
+        for w in workers {
+            w.join().unwrap();
         }
-        n * ROUND
-    });
+    }
 }
 
 // cross_thread_wake: n round trips; the oneshots are made before the clock
@@ -450,15 +746,15 @@ fn cross_thread(cfg: &Config, rows: &mut Vec<Row>) {
                 tx.send(v + 1).unwrap();
             }
         });
-        let t = Instant::now();
-        let c = process_cpu_ns();
+        let span = Span::start();
         for (i, (tx, rx)) in ping_tx.into_iter().zip(reply_rx).enumerate() {
             tx.send(i as u64).unwrap();
             assert_eq!(futures::executor::block_on(rx).unwrap(), i as u64 + 1);
         }
-        let (ns, cpu) = (t.elapsed().as_nanos() as f64, process_cpu_ns() - c);
+        let mut t = span.stop();
+        t.ops = n;
         helper.join().unwrap();
-        (n, ns, cpu)
+        t
     });
     measure_timed(cfg, "BM_cross_thread_wake", "tokio", rows, |n| {
         use tokio::sync::oneshot;
@@ -480,20 +776,24 @@ fn cross_thread(cfg: &Config, rows: &mut Vec<Row>) {
             }
         });
         let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-        let t = Instant::now();
-        let c = process_cpu_ns();
+        let span = Span::start();
         for (i, (tx, rx)) in ping_tx.into_iter().zip(reply_rx).enumerate() {
             tx.send(i as u64).unwrap();
             assert_eq!(rt.block_on(rx).unwrap(), i as u64 + 1);
         }
-        let (ns, cpu) = (t.elapsed().as_nanos() as f64, process_cpu_ns() - c);
+        let mut t = span.stop();
+        t.ops = n;
         helper.join().unwrap();
-        (n, ns, cpu)
+        t
     });
 }
 
+fn json_num(x: f64) -> String {
+    if x.is_finite() { format!("{:.4}", x) } else { "null".to_string() }
+}
+
 fn main() {
-    let mut cfg = Config { smoke: false, min_time: 0.2, reps: 5, filter: None };
+    let mut cfg = Config { smoke: false, min_time: 0.2, reps: 5, filter: None, peer: None };
     let mut group = String::from("single");
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -512,6 +812,10 @@ fn main() {
                 i += 1;
                 cfg.filter = Some(args[i].clone());
             }
+            "--peer" => {
+                i += 1;
+                cfg.peer = Some(args[i].clone());
+            }
             "--group" => {
                 i += 1;
                 group = args[i].clone();
@@ -524,8 +828,11 @@ fn main() {
     match group.as_str() {
         "single" => {
             wakers(&cfg, &mut rows);
-            futures_single(&cfg, &mut rows);
-            tokio_single(&cfg, &mut rows);
+            block_on(&cfg, &mut rows);
+            local_workloads::<FuturesLocal>(&cfg, &mut rows);
+            local_workloads::<TokioLocal>(&cfg, &mut rows);
+            local_workloads::<AsyncTaskQueue>(&cfg, &mut rows);
+            local_workloads::<AsyncExecutorLocal>(&cfg, &mut rows);
         }
         "threaded" => {
             threadpool(&cfg, &mut rows);
@@ -533,18 +840,23 @@ fn main() {
         }
         g => panic!("unknown group {}", g),
     }
-    // Reported so that the runner can check the single group really ran in a
-    // process with one thread.
+    // Reported so that the runner can check that the single group ran in a
+    // process with one thread; this binary also fails by itself below.
     let threads = threads_in_process();
     println!("{{");
     println!("  \"context\": {{\"executable\": \"pollwake-peers\", \"group\": \"{}\", \"smoke\": {}, \"threads_at_end\": {}}},",
              group, cfg.smoke, threads);
     println!("  \"benchmarks\": [");
     for (k, r) in rows.iter().enumerate() {
-        println!("    {{\"name\": \"{}\", \"peer\": \"{}\", \"ns_per_op\": {:.3}, \"cpu_ns_per_op\": {:.3}, \"iterations\": {}, \"ops_per_run\": {}, \"repetitions\": {}}}{}",
-                 r.name, r.peer, r.ns_per_op, r.cpu_ns_per_op, r.iterations, r.ops, r.reps,
+        println!("    {{\"name\": \"{}\", \"peer\": \"{}\", \"ns_per_op\": {}, \"cpu_ns_per_op\": {}, \"allocs_per_op\": {}, \"iterations\": {}, \"ops_per_run\": {}, \"repetitions\": {}}}{}",
+                 r.name, r.peer, json_num(r.ns_per_op), json_num(r.cpu_ns_per_op),
+                 json_num(r.allocs_per_op), r.iterations, r.ops, r.reps,
                  if k + 1 < rows.len() { "," } else { "" });
     }
     println!("  ]");
     println!("}}");
+    if group == "single" && threads != 1 {
+        eprintln!("pollwake-peers: {} threads at exit; the single group must start none", threads);
+        std::process::exit(1);
+    }
 }
