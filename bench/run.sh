@@ -210,6 +210,29 @@ for round in $(seq 1 "$rounds"); do
 done
 rm -f "$out"/*.log
 
+# ---- the FFI benchmarks: bench/ffi_bench.cc beside the real async-ffi crate
+# (bench/peers/ffi_rust). Their JSON goes to $out/ffi/ (render.py does not
+# read it; docs/06_ffi.md quotes the figures). Only when this script builds
+# with Bazel itself; skipped with a message when the crate's sources are not
+# found (see bench/peers/ffi_rust/build.sh).
+if [ -z "$prebuilt" ]; then
+  log "FFI benchmarks (bench/ffi_bench.cc, bench/peers/ffi_rust)"
+  mkdir -p "$out/ffi"
+  rm -f "$out"/ffi/*.json
+  (cd "$root" && "${bazel[@]}" build --config=opt //bench:ffi_bench)
+  for round in $(seq 1 "$rounds"); do
+    "$bin/bench/ffi_bench" "${gb[@]}" --benchmark_out="$out/ffi/pollwake.$round.json" \
+      --benchmark_out_format=json > /dev/null
+  done
+  if bash "$here/peers/ffi_rust/build.sh" "$cache/ffi_peer"; then
+    for round in $(seq 1 "$rounds"); do
+      "$cache/ffi_peer" --min-time "$([ "$smoke" = 1 ] && echo 0.001 || echo 0.2)" > "$out/ffi/async_ffi.$round.json"
+    done
+  else
+    log "skipped the async-ffi peer: the crate's sources were not found"
+  fi
+fi
+
 # ---- render (Debian's python3, which has python3-matplotlib; a python3 earlier on
 # PATH, e.g. from pyenv, may lack it)
 log "rendering $docs/results.md and plots"

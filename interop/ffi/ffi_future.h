@@ -50,7 +50,9 @@
 //
 // Memory ordering: the shared waker clone (detail::OwnedWaker) is reference
 // counted like Arc (increment relaxed, decrement release + acquire fence on
-// the last one); see the ORDERING comments there.
+// the last one). A holder that reads a count of 1 with acquire is the only
+// one left (nobody can clone without a reference), so its drop or wake skips
+// the decrement; see the ORDERING comments there.
 #ifndef POLLWAKE_INTEROP_FFI_FFI_FUTURE_H_
 #define POLLWAKE_INTEROP_FFI_FFI_FUTURE_H_
 
