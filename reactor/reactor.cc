@@ -83,11 +83,16 @@ Poll<ReadyEvent> ScheduledIo::poll_ready(Context& cx, Direction dir) {
 // [END poll_ready]
 
 // [START clear_readiness]
-void ScheduledIo::clear_readiness(ReadyEvent ev, Direction dir) {
-  // Only the edge bit goes; closed bits are final, and an error is
-  // reported by the syscall that hit EAGAIN's neighbour anyway.
-  const std::uint32_t clear = dir == Direction::kRead ? (kReadable | kError)
-                                                      : (kWritable | kError);
+void ScheduledIo::clear_readiness(ReadyEvent ev, Direction dir, bool would_block) {
+  // After EAGAIN the direction is provably open and error-free right now,
+  // so the closed and error bits go too (a stale one would make every
+  // poll_ready Ready and the operation spin on EAGAIN). After a short read
+  // or write only the edge bit goes: a FIN that came with the last bytes
+  // must stay visible, or the next read would wait for an edge that never
+  // comes.
+  const std::uint32_t edge = dir == Direction::kRead ? kReadable : kWritable;
+  const std::uint32_t clear =
+      would_block ? edge | kError | (dir == Direction::kRead ? kReadClosed : kWriteClosed) : edge;
   // ORDERING: relaxed; the CAS only decides whether to clear. Its atomicity
   // is the point: a set_readiness between our load and our CAS changes the
   // tick, the CAS fails, and we re-check the tick instead of erasing it.

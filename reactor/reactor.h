@@ -92,8 +92,9 @@ namespace pollwake::reactor {
 
 using Clock = std::chrono::steady_clock;
 
-// Readiness bits (tokio's `Ready`). Closed and error bits count for both the
-// direction they belong to and are never cleared by clear_readiness.
+// Readiness bits (tokio's `Ready`). A direction is ready if its edge bit,
+// its closed bit, kError or kShutdown is set; clear_readiness (after EAGAIN)
+// clears all but kShutdown for that direction.
 enum : std::uint32_t {
   kReadable = 1,
   kWritable = 2,
@@ -133,9 +134,10 @@ class ScheduledIo {
   // Task side: Ready with the current bits for `dir` (or kShutdown), else
   // stores cx's waker for `dir` and returns Pending.
   Poll<ReadyEvent> poll_ready(Context& cx, Direction dir);
-  // Task side: an operation returned EAGAIN; clears `dir`'s ready bit unless
-  // an event arrived since `ev` was read.
-  void clear_readiness(ReadyEvent ev, Direction dir);
+  // Task side: an operation returned EAGAIN (would_block) or came back
+  // short; clears `dir`'s ready bits (see the .cc for which) unless an event
+  // arrived since `ev` was read.
+  void clear_readiness(ReadyEvent ev, Direction dir, bool would_block = true);
 
  private:
   static constexpr std::uint32_t kReadMask = kReadable | kReadClosed | kError | kShutdown;
@@ -188,7 +190,9 @@ class Registration {
   ~Registration() { deregister(); }
 
   Poll<ReadyEvent> poll_ready(Context& cx, Direction dir) { return io_->poll_ready(cx, dir); }
-  void clear_readiness(ReadyEvent ev, Direction dir) { io_->clear_readiness(ev, dir); }
+  void clear_readiness(ReadyEvent ev, Direction dir, bool would_block = true) {
+    io_->clear_readiness(ev, dir, would_block);
+  }
   // Removes the fd from epoll now (idempotent). The fd itself stays open.
   void deregister() noexcept;
   bool registered() const noexcept { return static_cast<bool>(io_); }

@@ -157,12 +157,6 @@ Poll<IoResult<TcpStream>> ConnectFuture::poll(Context& cx) {
       done_ = true;
       return Ready(R(Err(IoError::last_os_error())));  // e.g. EMFILE
     }
-    IoResult<Registration> reg = Registration::add(handle_, fd_);
-    if (reg.is_err()) {
-      done_ = true;
-      return Ready(R(Err(std::move(reg).error())));
-    }
-    reg_ = std::move(reg).value();
     sockaddr_in sa = addr_.to_sockaddr();
     // SAFETY: sockaddr_in is the AF_INET layout of sockaddr.
     if (::connect(fd_, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0 &&
@@ -170,6 +164,15 @@ Poll<IoResult<TcpStream>> ConnectFuture::poll(Context& cx) {
       done_ = true;
       return Ready(R(Err(IoError::last_os_error())));  // e.g. ECONNREFUSED at once
     }
+    // Registered only now, as mio does: epoll reports a socket that has not
+    // started connecting as hung up (EPOLLHUP), and a reactor on another
+    // thread could record that as final before connect() ran.
+    IoResult<Registration> reg = Registration::add(handle_, fd_);
+    if (reg.is_err()) {
+      done_ = true;
+      return Ready(R(Err(std::move(reg).error())));
+    }
+    reg_ = std::move(reg).value();
   }
   // Connected (or failed) when the socket becomes writable.
   Poll<ReadyEvent> ready = reg_.poll_ready(cx, Direction::kWrite);

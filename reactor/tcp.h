@@ -255,7 +255,7 @@ Poll<IoResult<std::size_t>> TcpStream::poll_io(Context& cx, Direction dir, std::
     if (ev.ready & kShutdown) return Ready(IoResult<std::size_t>(Err(IoError::reactor_gone())));
     ssize_t n = op();
     if (n >= 0) {
-      if (n > 0 && static_cast<std::size_t>(n) < len) reg_.clear_readiness(ev, dir);
+      if (n > 0 && static_cast<std::size_t>(n) < len) reg_.clear_readiness(ev, dir, false);
       return Ready(IoResult<std::size_t>(Ok(static_cast<std::size_t>(n))));
     }
     if (errno == EAGAIN || errno == EWOULDBLOCK) {

@@ -10,6 +10,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <optional>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -89,19 +93,60 @@ coro::Async<> server(LocalRuntime& rt, TcpListener& l, ServerState* st) {
   }
 }
 
-// Runs `f` on a helper thread while the runtime serves; true if it returned true.
-template <class F>
-bool on_helper(LocalRuntime& rt, F f) {
-  auto [tx, rx] = oneshot::channel<bool>();
-  std::thread t([tx = std::move(tx), f]() mutable { (void)tx.send(f()); });
-  auto r = rt.block_on(std::move(rx));
-  t.join();
-  return r.is_ok() && r.value();
-}
+// Helper: a thread started before the descriptor limit is lowered (creating
+// threads, and the sanitizers' own bookkeeping, may need descriptors), which
+// runs blocking client jobs on request while the runtime serves.
+class Helper {
+ public:
+  Helper() : t_([this] { loop(); }) {}
+  ~Helper() {
+    {
+      std::lock_guard lock(mu_);
+      quit_ = true;
+    }
+    cv_.notify_one();
+    t_.join();
+  }
+  // Runs `job` on the helper thread; the runtime serves until it finishes.
+  bool run(LocalRuntime& rt, std::function<bool()> job) {
+    auto [tx, rx] = oneshot::channel<bool>();
+    {
+      std::lock_guard lock(mu_);
+      job_ = std::move(job);
+      tx_.emplace(std::move(tx));
+    }
+    cv_.notify_one();
+    auto r = rt.block_on(std::move(rx));
+    return r.is_ok() && r.value();
+  }
+
+ private:
+  void loop() {
+    for (;;) {
+      std::function<bool()> job;
+      std::optional<oneshot::Sender<bool>> tx;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return quit_ || job_; });
+        if (quit_) return;
+        job = std::exchange(job_, nullptr);
+        tx = std::exchange(tx_, std::nullopt);
+      }
+      (void)tx->send(job());
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool quit_ = false;
+  std::function<bool()> job_;
+  std::optional<oneshot::Sender<bool>> tx_;
+  std::thread t_;
+};
 
 TEST(EmfileTest, AcceptReportsTooManyOpenFilesAndTheServerKeepsServing) {
   Watchdog dog("AcceptReportsTooManyOpenFilesAndTheServerKeepsServing");
   LocalRuntime rt;
+  Helper helper;
   TcpListener l = TcpListener::bind(rt.handle(), SocketAddr::loopback(0)).value();
   SocketAddr addr = l.local_addr().value();
   const int clients = 8;
@@ -131,7 +176,7 @@ TEST(EmfileTest, AcceptReportsTooManyOpenFilesAndTheServerKeepsServing) {
 
   // Out of descriptors, the server still serves what it accepted.
   std::vector<int> first(fds.begin(), fds.begin() + free_slots);
-  EXPECT_TRUE(on_helper(rt, [first] {
+  EXPECT_TRUE(helper.run(rt, [first] {
     for (int fd : first) {
       if (!raw_echo(fd, "still served")) return false;
     }
@@ -141,7 +186,7 @@ TEST(EmfileTest, AcceptReportsTooManyOpenFilesAndTheServerKeepsServing) {
   // Descriptors again: the server accepts the rest and serves them.
   testing::set_nofile(old.rlim_cur);
   std::vector<int> rest(fds.begin() + free_slots, fds.end());
-  EXPECT_TRUE(on_helper(rt, [rest] {
+  EXPECT_TRUE(helper.run(rt, [rest] {
     for (int fd : rest) {
       if (!raw_echo(fd, "served after recovery")) return false;
     }

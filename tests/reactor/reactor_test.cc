@@ -107,6 +107,27 @@ TEST(ReactorTest, ClearWithStaleTickKeepsNewerEvent) {
       << "the clear erased an event that came after it was read (lost wakeup)";
 }
 
+TEST(ReactorTest, ShortReadClearKeepsTheClosedBit) {
+  Watchdog dog("ShortReadClearKeepsTheClosedBit");
+  Reactor r;
+  Pair p;
+  Registration reg = Registration::add(r.handle(), p.a).value();
+  Waker w = Waker::noop();
+  Context cx = Context::from_waker(w);
+  ASSERT_EQ(::write(p.b, "abc", 3), 3);
+  ASSERT_EQ(::shutdown(p.b, SHUT_WR), 0);  // the last bytes and the FIN, one edge
+  r.turn(1s);
+  Poll<ReadyEvent> ready = reg.poll_ready(cx, Direction::kRead);
+  ASSERT_TRUE(ready.is_ready());
+  char buf[16];
+  ASSERT_EQ(::recv(p.a, buf, sizeof buf, 0), 3);  // short: the buffer is drained
+  reg.clear_readiness(ready.value(), Direction::kRead, /*would_block=*/false);
+  Poll<ReadyEvent> again = reg.poll_ready(cx, Direction::kRead);
+  ASSERT_TRUE(again.is_ready()) << "the FIN was lost with the short read's clear";
+  EXPECT_TRUE(again.value().ready & kReadClosed);
+  EXPECT_EQ(::recv(p.a, buf, sizeof buf, 0), 0);  // EOF, as the bit said
+}
+
 TEST(ReactorTest, UnparkWakesATurnBlockedInEpollWait) {
   Watchdog dog("UnparkWakesATurnBlockedInEpollWait");
   Reactor r;
