@@ -17,9 +17,12 @@
 #   --out DIR             where the JSON goes (default docs/benchmarks/results)
 #   --docs DIR            where results.md and the PNGs go (default docs/benchmarks)
 #   --no-deps             do not call .ci/deps.sh first
-#   --prebuilt DIR        take bench/single_thread_bench, bench/threaded_bench and
-#                         bench/peers/asio_peer under DIR instead of building them
-#                         with Bazel (the smoke test passes its runfiles root)
+#   --prebuilt DIR        take bench/single_thread_bench, bench/threaded_bench,
+#                         bench/peers/asio_peer and the echo race's binaries
+#                         (bench/echo_bench, bench/echo_server,
+#                         bench/peers/asio_echo) under DIR instead of building
+#                         them with Bazel (the smoke test passes its runfiles root)
+#   --no-echo             skip the echo race (bench/echo_race.sh)
 # Environment:
 #   BAZEL                  the Bazel command (default `bazel`; e.g.
 #                          "bazel --output_base=/root/.cache/bazel-me")
@@ -40,6 +43,7 @@ deps=1
 out="$root/docs/benchmarks/results"
 docs="$root/docs/benchmarks"
 prebuilt=""
+echo_race=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --smoke) smoke=1 ;;
@@ -47,6 +51,7 @@ while [ $# -gt 0 ]; do
     --out) out=$2; shift ;;
     --docs) docs=$2; shift ;;
     --prebuilt) prebuilt=$2; shift ;;
+    --no-echo) echo_race=0 ;;
     *) echo "bench/run.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -66,15 +71,18 @@ if [ -n "$prebuilt" ]; then
   single="$prebuilt/bench/single_thread_bench"
   threaded="$prebuilt/bench/threaded_bench"
   asio="$prebuilt/bench/peers/asio_peer"
+  echo_bins="$prebuilt"
 else
   read -r -a bazel <<< "${BAZEL:-bazel}"
   log "building pollwake's benchmarks and the Asio peer (bazel --config=opt)"
   (cd "$root" && "${bazel[@]}" build --config=opt //bench:single_thread_bench \
-      //bench:threaded_bench //bench/peers:asio_peer)
+      //bench:threaded_bench //bench/peers:asio_peer \
+      //bench:echo_bench //bench:echo_server //bench/peers:asio_echo)
   bin=$(cd "$root" && "${bazel[@]}" info --config=opt bazel-bin 2>/dev/null)
   single="$bin/bench/single_thread_bench"
   threaded="$bin/bench/threaded_bench"
   asio="$bin/bench/peers/asio_peer"
+  echo_bins="$bin"
 fi
 
 # ---- build the Rust peer (cargo, offline, cached outside the tree)
@@ -92,6 +100,7 @@ log "building the Rust peer (cargo --offline, target dir $cache/rust-target)"
 (cd "$cache/rust-src" && RUSTC=/usr/bin/rustc CARGO_TARGET_DIR="$cache/rust-target" \
    CARGO_HOME="$cache/cargo-home" /usr/bin/cargo build --release --offline --quiet)
 rust="$cache/rust-target/release/pollwake-peers"
+tokio_echo="$cache/rust-target/release/tokio_echo"
 
 # ---- run everything
 # The machine is shared and its load drifts, so the 5 repetitions are
@@ -136,6 +145,17 @@ for round in $(seq 1 "$rounds"); do
   run_peer asio_threaded "$asio" threaded
 done
 rm -f "$out"/*.log
+
+# ---- the echo race: pollwake's reactor beside tokio and Asio, over loopback
+# (bench/echo_race.sh: one load generator for every server; median of 3
+# interleaved rounds; docs/benchmarks/echo.md)
+if [ "$echo_race" = 1 ]; then
+  log "echo race"
+  mkdir -p "$out/echo"
+  bash "$here/echo_race.sh" --pollwake "$echo_bins" --tokio "$tokio_echo" --out "$out/echo" \
+    $([ "$smoke" = 1 ] && echo --smoke) > "$docs/echo.md"
+  cat "$docs/echo.md" >&2
+fi
 
 # ---- render (Debian's python3, which has python3-matplotlib; a python3 earlier on
 # PATH, e.g. from pyenv, may lack it)

@@ -134,7 +134,7 @@ bool ReactorShared::on_driver_thread() const noexcept {
 void ReactorShared::add_timer(const Arc<TimerEntry>& entry) {
   bool earliest;
   {
-    absl::MutexLock lock(&timer_mu_);
+    std::lock_guard<std::mutex> lock(timer_mu_);
     if (timers_shut_down_) {
       // ORDERING: release; the Sleep's own poll reads it with acquire.
       entry->state.store(TimerEntry::kFired, std::memory_order_release);
@@ -161,7 +161,7 @@ IoResult<Registration> Registration::add(const Handle& handle, int fd) {
   ReactorShared* s = handle.get();
   Arc<ScheduledIo> io = Arc<ScheduledIo>::make(fd);
   {
-    absl::MutexLock lock(&s->mu_);
+    std::lock_guard<std::mutex> lock(s->mu_);
     if (s->shut_down_) return Err(IoError::reactor_gone());
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
@@ -184,7 +184,7 @@ void Registration::deregister() noexcept {
   if (!io_) return;
   ReactorShared* s = handle_.get();
   {
-    absl::MutexLock lock(&s->mu_);
+    std::lock_guard<std::mutex> lock(s->mu_);
     auto it = s->registered_.find(io_.get());
     if (it != s->registered_.end()) {  // else the reactor was dropped and let go of it
       ::epoll_ctl(s->epfd_, EPOLL_CTL_DEL, io_->fd(), nullptr);
@@ -226,7 +226,7 @@ Reactor::~Reactor() {
   std::unordered_map<const ScheduledIo*, Arc<ScheduledIo>> live;
   std::vector<Arc<ScheduledIo>> pending;
   {
-    absl::MutexLock lock(&shared_->mu_);
+    std::lock_guard<std::mutex> lock(shared_->mu_);
     shared_->shut_down_ = true;
     live.swap(shared_->registered_);
     pending.swap(shared_->pending_release_);
@@ -236,7 +236,7 @@ Reactor::~Reactor() {
   for (auto& [io, arc] : live) arc->shutdown();
   std::vector<ReactorShared::HeapItem> timers;
   {
-    absl::MutexLock lock(&shared_->timer_mu_);
+    std::lock_guard<std::mutex> lock(shared_->timer_mu_);
     shared_->timers_shut_down_ = true;
     timers.swap(shared_->timers_);
   }
@@ -248,7 +248,7 @@ Reactor::~Reactor() {
 }
 
 std::size_t Reactor::registered_count() const {
-  absl::MutexLock lock(&shared_->mu_);
+  std::lock_guard<std::mutex> lock(shared_->mu_);
   return shared_->registered_.size();
 }
 
@@ -257,13 +257,13 @@ void Reactor::release_pending() {
   if (!shared_->has_pending_release_.exchange(false, std::memory_order_acquire)) return;
   std::vector<Arc<ScheduledIo>> dead;
   {
-    absl::MutexLock lock(&shared_->mu_);
+    std::lock_guard<std::mutex> lock(shared_->mu_);
     dead.swap(shared_->pending_release_);
   }
 }  // `dead` is freed here, outside the lock
 
 std::optional<Clock::time_point> Reactor::next_deadline() {
-  absl::MutexLock lock(&shared_->timer_mu_);
+  std::lock_guard<std::mutex> lock(shared_->timer_mu_);
   auto& heap = shared_->timers_;
   auto later = [](const ReactorShared::HeapItem& a, const ReactorShared::HeapItem& b) { return heap_later(a, b); };
   // Cancelled entries are dropped lazily, here.
@@ -281,7 +281,7 @@ void Reactor::fire_timers() {
   std::vector<Arc<TimerEntry>> due;
   Clock::time_point now = Clock::now();
   {
-    absl::MutexLock lock(&shared_->timer_mu_);
+    std::lock_guard<std::mutex> lock(shared_->timer_mu_);
     auto& heap = shared_->timers_;
     auto later = [](const ReactorShared::HeapItem& a, const ReactorShared::HeapItem& b) { return heap_later(a, b); };
     while (!heap.empty() && heap.front().deadline <= now) {

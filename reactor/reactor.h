@@ -75,13 +75,12 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "poll/arc.h"
 #include "poll/atomic_waker.h"
 #include "poll/context.h"
@@ -234,12 +233,16 @@ class ReactorShared {
 
   const int epfd_;
   const int evfd_;
-  absl::Mutex mu_;
-  bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
+  // std::mutex, not absl::Mutex: Debian's Abseil is built without
+  // ThreadSanitizer, so TSan cannot see absl::Mutex's synchronization and
+  // reports races between properly locked accesses; pthread mutexes it
+  // intercepts.
+  std::mutex mu_;
+  bool shut_down_ = false;  // under mu_
   // Every registered ScheduledIo, keyed by address, holding the reactor's
   // reference until deregistration moves it to pending_release_.
-  std::unordered_map<const ScheduledIo*, Arc<ScheduledIo>> registered_ ABSL_GUARDED_BY(mu_);
-  std::vector<Arc<ScheduledIo>> pending_release_ ABSL_GUARDED_BY(mu_);
+  std::unordered_map<const ScheduledIo*, Arc<ScheduledIo>> registered_;  // under mu_
+  std::vector<Arc<ScheduledIo>> pending_release_;  // under mu_
   std::atomic<bool> has_pending_release_{false};
 
   struct HeapItem {
@@ -247,10 +250,10 @@ class ReactorShared {
     std::uint64_t seq;  // FIFO among equal deadlines
     Arc<TimerEntry> entry;
   };
-  absl::Mutex timer_mu_;
-  std::vector<HeapItem> timers_ ABSL_GUARDED_BY(timer_mu_);  // a min-heap on (deadline, seq)
-  std::uint64_t timer_seq_ ABSL_GUARDED_BY(timer_mu_) = 0;
-  bool timers_shut_down_ ABSL_GUARDED_BY(timer_mu_) = false;
+  std::mutex timer_mu_;
+  std::vector<HeapItem> timers_;  // under timer_mu_: a min-heap on (deadline, seq)
+  std::uint64_t timer_seq_ = 0;  // under timer_mu_
+  bool timers_shut_down_ = false;  // under timer_mu_
   // The thread inside turn() (or that last was): a timer added on it needs
   // no unpark, the next turn sees it anyway.
   std::atomic<std::thread::id> driver_{};

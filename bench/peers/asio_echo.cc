@@ -12,6 +12,7 @@
 #include <cstring>
 #include <memory>
 #include <thread>
+#include <utility>  // before Boost: its awaitable.hpp uses std::exchange without it
 #include <vector>
 
 #include <boost/asio.hpp>
