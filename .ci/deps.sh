@@ -14,8 +14,13 @@ PACKAGES=(
   mono-mcs mono-runtime
   # Model checking of the wake protocol.
   spin
-  # Benchmark peers and plots.
+  # Benchmark peers and plots. The echo race builds tokio with its `net` and
+  # `io-util` features (Debian's virtual librust-tokio+net-dev and
+  # librust-tokio+io-util-dev, both provided by librust-tokio-dev); the crates
+  # those features pull in are listed by name so that a missing one is
+  # installed (dpkg cannot check a virtual package).
   librust-tokio-dev libboost-dev python3-matplotlib
+  librust-mio-dev librust-socket2-dev librust-bytes-dev librust-memchr-dev
 )
 
 missing=()
