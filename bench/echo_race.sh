@@ -61,8 +61,15 @@ run_one() {  # run_one NAME
     echo "echo_race.sh: $name did not start:" >&2; cat "$log" >&2
     kill "$pid" 2>/dev/null || true; rm -f "$log"; return 1
   fi
-  "$client" --addr "127.0.0.1:$port" --connections "$conns" --round-trips "$trips" \
-    --name "$name" >> "$out/echo.jsonl"
+  local result ticks cpu_us
+  result=$("$client" --addr "127.0.0.1:$port" --connections "$conns" --round-trips "$trips" \
+    --name "$name")
+  # The server's CPU time (user + system, all its threads) per round trip:
+  # less sensitive than wall-clock figures to other load on the machine.
+  ticks=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+  cpu_us=$(awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" -v n="$((conns * trips))" \
+    'BEGIN { printf "%.2f", t / hz * 1e6 / n }')
+  echo "${result%\}}, \"server_cpu_us_per_round_trip\": $cpu_us}" >> "$out/echo.jsonl"
   kill "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   rm -f "$log"
