@@ -24,6 +24,11 @@ PACKAGES=(
   # Foreign event loops driving pollwake tasks (interop/hostloop/): libuv,
   # and real OCaml with Lwt (its programs are built with ocamlfind).
   libuv1-dev ocaml-nox ocaml-findlib liblwt-ocaml-dev
+  # The echo race builds tokio with its `net` and `io-util` features (Debian's
+  # virtual librust-tokio+net-dev and librust-tokio+io-util-dev, provided by
+  # librust-tokio-dev); the crates those features pull in are listed by name
+  # so that a missing one is installed (dpkg cannot check a virtual package).
+  librust-mio-dev librust-socket2-dev librust-bytes-dev librust-memchr-dev
 )
 
 missing=()

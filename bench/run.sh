@@ -23,6 +23,9 @@
 #                         bench/threaded_bench, bench/peers/asio_peer, ...) under DIR
 #                         instead of building them (the smoke test passes its
 #                         runfiles root)
+#                         (the echo race's binaries bench/echo_bench, bench/echo_server,
+#                         bench/peers/asio_echo too)
+#   --no-echo             skip the echo race (bench/echo_race.sh)
 # Environment:
 #   BAZEL                  the Bazel command (default `bazel`; e.g.
 #                          "bazel --output_base=/root/.cache/bazel-me")
@@ -47,6 +50,7 @@ deps=1
 out="$root/docs/benchmarks/results"
 docs="$root/docs/benchmarks"
 prebuilt=""
+echo_race=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --smoke) smoke=1 ;;
@@ -54,6 +58,7 @@ while [ $# -gt 0 ]; do
     --out) out=$2; shift ;;
     --docs) docs=$2; shift ;;
     --prebuilt) prebuilt=$2; shift ;;
+    --no-echo) echo_race=0 ;;
     *) echo "bench/run.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -107,7 +112,8 @@ done
 peer_suite cpp_threaded threaded //bench/peers:asio_peer --group threaded
 
 # ---- build pollwake's benchmarks and the C++ peer (Bazel, --config=opt)
-mapfile -t gb_targets < <(printf '%s\n' "${gb_targets[@]}" //bench/peers:asio_peer | sort -u)
+mapfile -t gb_targets < <(printf '%s\n' "${gb_targets[@]}" //bench/peers:asio_peer \
+  //bench:echo_bench //bench:echo_server //bench/peers:asio_echo | sort -u)
 label_path() {  # //bench/peers:asio_peer -> bench/peers/asio_peer
   local l=${1#//}
   echo "${l%%:*}/${l#*:}"
@@ -120,6 +126,7 @@ else
   (cd "$root" && "${bazel[@]}" build --config=opt "${gb_targets[@]}")
   bin=$(cd "$root" && "${bazel[@]}" info --config=opt bazel-bin 2>/dev/null)
 fi
+echo_bins=$bin
 
 # ---- build the Rust peer (cargo, offline, cached outside the tree)
 cache=${POLLWAKE_PEERS_CACHE:-$HOME/.cache/pollwake-peers}
@@ -136,6 +143,7 @@ log "building the Rust peer (cargo --offline, target dir $cache/rust-target)"
 (cd "$cache/rust-src" && RUSTC=/usr/bin/rustc CARGO_TARGET_DIR="$cache/rust-target" \
    CARGO_HOME="$cache/cargo-home" /usr/bin/cargo build --release --offline --quiet)
 rust="$cache/rust-target/release/pollwake-peers"
+tokio_echo="$cache/rust-target/release/tokio_echo"
 
 # ---- what was built with what (results.md records it)
 rm -f "$out"/*.json "$out"/versions.txt "$out"/order.txt
@@ -231,6 +239,17 @@ if [ -z "$prebuilt" ]; then
   else
     log "skipped the async-ffi peer: the crate's sources were not found"
   fi
+fi
+
+# ---- the echo race: pollwake's reactor beside tokio and Asio, over loopback
+# (bench/echo_race.sh: one load generator for every server; median of 3
+# interleaved rounds; docs/benchmarks/echo.md)
+if [ "$echo_race" = 1 ]; then
+  log "echo race"
+  mkdir -p "$out/echo"
+  bash "$here/echo_race.sh" --pollwake "$echo_bins" --tokio "$tokio_echo" --out "$out/echo" \
+    $([ "$smoke" = 1 ] && echo --smoke) > "$docs/echo.md"
+  cat "$docs/echo.md" >&2
 fi
 
 # ---- render (Debian's python3, which has python3-matplotlib; a python3 earlier on

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# bench/echo_race.sh: the echo race. Starts each echo server in turn on
+# loopback (pollwake's one-thread and pool runtimes, tokio's current-thread
+# and multi-thread runtimes, Boost.Asio's io_context on one thread and on a
+# pool), points the same load generator (bench/echo_bench) at it, and stops
+# it. Rounds are interleaved (each round runs every server once) and
+# echo_render.py takes the median per server.
+#
+#   bash bench/echo_race.sh --pollwake DIR --tokio BIN --out DIR [--smoke] [--rounds N]
+#       DIR  holds bench/echo_bench, bench/echo_server, bench/peers/asio_echo
+#            (a Bazel bazel-bin or a runfiles root)
+#       BIN  the tokio_echo binary built by cargo (bench/peers/rust)
+#   Writes DIR/echo.jsonl (one line per run) and prints the table.
+# Environment: ECHO_CONNECTIONS (default 50), ECHO_ROUND_TRIPS (default 4000),
+#              ECHO_POOL_THREADS (default 2: the machine's cores).
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+pw="" tokio="" out="" smoke=0 rounds=3
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --pollwake) pw=$2; shift ;;
+    --tokio) tokio=$2; shift ;;
+    --out) out=$2; shift ;;
+    --rounds) rounds=$2; shift ;;
+    --smoke) smoke=1 ;;
+    *) echo "echo_race.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+[ -n "$pw" ] && [ -n "$tokio" ] && [ -n "$out" ] || { echo "echo_race.sh: --pollwake, --tokio and --out are required" >&2; exit 2; }
+mkdir -p "$out"
+conns=${ECHO_CONNECTIONS:-50}
+trips=${ECHO_ROUND_TRIPS:-4000}
+threads=${ECHO_POOL_THREADS:-2}
+if [ "$smoke" = 1 ]; then conns=4; trips=50; rounds=1; fi
+
+client="$pw/bench/echo_bench"
+declare -A server=(
+  [pollwake_one_thread]="$pw/bench/echo_server --mode local"
+  [pollwake_pool]="$pw/bench/echo_server --mode pool --threads $threads"
+  [tokio_current_thread]="$tokio --flavor current"
+  [tokio_multi_thread]="$tokio --flavor multi --threads $threads"
+  [asio_one_thread]="$pw/bench/peers/asio_echo --threads 1"
+  [asio_pool]="$pw/bench/peers/asio_echo --threads $threads"
+)
+order=(pollwake_one_thread tokio_current_thread asio_one_thread pollwake_pool tokio_multi_thread asio_pool)
+
+run_one() {  # run_one NAME
+  local name=$1 log pid port
+  log=$(mktemp)
+  # shellcheck disable=SC2086
+  ${server[$name]} --port 0 > "$log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 100); do
+    port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log")
+    [ -n "$port" ] && break
+    sleep 0.05
+  done
+  if [ -z "$port" ]; then
+    echo "echo_race.sh: $name did not start:" >&2; cat "$log" >&2
+    kill "$pid" 2>/dev/null || true; rm -f "$log"; return 1
+  fi
+  local result ticks cpu_us
+  result=$("$client" --addr "127.0.0.1:$port" --connections "$conns" --round-trips "$trips" \
+    --name "$name")
+  # The server's CPU time (user + system, all its threads) per round trip:
+  # less sensitive than wall-clock figures to other load on the machine.
+  ticks=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+  cpu_us=$(awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" -v n="$((conns * trips))" \
+    'BEGIN { printf "%.2f", t / hz * 1e6 / n }')
+  echo "${result%\}}, \"server_cpu_us_per_round_trip\": $cpu_us}" >> "$out/echo.jsonl"
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  rm -f "$log"
+}
+
+rm -f "$out/echo.jsonl"
+for round in $(seq 1 "$rounds"); do
+  for name in "${order[@]}"; do
+    echo "=== echo race: round $round/$rounds: $name ($conns connections x $trips round trips of 64 bytes)" >&2
+    run_one "$name"
+  done
+done
+/usr/bin/python3 "$here/echo_render.py" "$out/echo.jsonl"

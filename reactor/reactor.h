@@ -1,0 +1,326 @@
+// reactor/reactor.h
+//
+// Models tokio's I/O driver (`tokio::runtime::io::Driver`, its `Handle`,
+// `ScheduledIo` and `Registration`) over mio's `Poll`, and tokio's time
+// driver (`tokio::time::sleep`) served from the same wait: the half of an
+// async runtime that waits on the operating system and wakes the right
+// Waker when a file descriptor is ready or a deadline passes.
+//
+//   Rust (tokio 1.x / mio 0.8)              pollwake
+//   mio::Poll + mio::Events                 Reactor (owns the epoll fd)
+//   mio::Waker (an eventfd on Linux)        Handle::unpark()
+//   io::Driver::turn(max_wait)              Reactor::turn(max_wait)
+//   runtime::Handle (the driver's handle)   Handle (copyable, any thread)
+//   ScheduledIo (readiness + 2 wakers)      ScheduledIo
+//   Registration::poll_ready/clear_readiness Registration::poll_ready/clear_readiness
+//   mio::Interest::READABLE | WRITABLE      always both (see below)
+//   tokio::time::sleep(d) / sleep_until(t)  sleep(handle, d) / sleep_until(handle, t)
+//
+// The reactor knows no executor: it holds Wakers and wakes them; whoever
+// drives turn() (reactor/runtime.h joins it to LocalPool or ThreadPool)
+// decides which thread waits in epoll_wait.
+//
+// Edge-triggered, with a readiness tick (what mio and tokio do). mio
+// registers every source with EPOLLET: the kernel reports a change once, not
+// "still readable" on every wait, so a busy socket costs no event per turn
+// and one epoll_wait serves thousands of idle sockets cheaply. The price is
+// that the reactor must remember readiness itself (the kernel will not say it
+// again): tokio's ScheduledIo keeps the ready bits, sets them when an event
+// arrives, and clears them only when an operation hits EAGAIN. The race that
+// makes this subtle: a task reads readiness, does recv(), gets EAGAIN and
+// clears the bit; if an event arrived between the recv() and the clear, the
+// clear would erase it and the task would sleep forever on data that is
+// there. So every event also increments a tick stored in the same word, the
+// task remembers the tick it saw (ReadyEvent::tick), and clear_readiness
+// clears only if the tick is unchanged (one compare-exchange). Level-
+// triggered epoll would need no tick but reports a readable socket on every
+// turn until it is drained, and a writable one all the time, so interest
+// would have to be switched on and off with epoll_ctl syscalls per operation.
+//
+// Lifetimes (tokio's "pending release"): epoll hands back a raw ScheduledIo*.
+// A socket may be dropped on one thread while the reactor, on another, is
+// holding that pointer from the wait that just returned. So deregistration
+// removes the fd from epoll and then parks the reactor's reference in a list
+// that the reactor empties at the start of its next turn: by then no event
+// from before the removal can be in flight, and the memory is freed.
+//
+// What the caller may rely on:
+//   * Wakes are never lost: a poll_ready that returns Pending has stored the
+//     waker so that any readiness set after its check wakes it (the
+//     AtomicWaker protocol, poll/atomic_waker.h). One waker per direction:
+//     one task may wait to read while another waits to write.
+//   * turn() may be called by one thread at a time; register/deregister,
+//     unpark, sleep and poll_ready from any thread.
+//   * Dropping the Reactor while sockets are registered: every registered
+//     ScheduledIo is marked shut down and both its wakers are woken; their
+//     operations then return ErrorKind::kReactorGone. Every pending Sleep
+//     completes at once (nothing could ever time it: documented, as tokio
+//     documents its panic). Sockets may be dropped later on any thread.
+//
+// How pollwake differs, and why:
+//   * mio registers only the interests asked for; pollwake always registers
+//     read and write (and RDHUP) for a socket: with EPOLLET an interest that
+//     is never waited for costs nothing, and one registration per socket
+//     keeps the code short.
+//   * tokio stores ScheduledIo in a slab with generation bits in the epoll
+//     token; pollwake uses reference counting (Arc) plus the pending-release
+//     list, which is the same idea with less code.
+//   * Timers: tokio has a hierarchical timing wheel; pollwake a binary heap
+//     under a mutex (a teaching simplification: O(log n) per timer).
+#ifndef POLLWAKE_REACTOR_REACTOR_H_
+#define POLLWAKE_REACTOR_REACTOR_H_
+
+#include <sys/epoll.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "poll/arc.h"
+#include "poll/atomic_waker.h"
+#include "poll/context.h"
+#include "poll/poll.h"
+#include "reactor/io_error.h"
+
+namespace pollwake::reactor {
+
+using Clock = std::chrono::steady_clock;
+
+// Readiness bits (tokio's `Ready`). A direction is ready if its edge bit,
+// its closed bit, kError or kShutdown is set; clear_readiness (after EAGAIN)
+// clears all but kShutdown for that direction.
+enum : std::uint32_t {
+  kReadable = 1,
+  kWritable = 2,
+  kReadClosed = 4,   // EPOLLRDHUP: the peer shut down its write side
+  kWriteClosed = 8,  // EPOLLHUP: both sides are closed
+  kError = 16,       // EPOLLERR: the next syscall will report it
+  kShutdown = 32,    // the reactor is gone (not from epoll)
+};
+
+enum class Direction { kRead, kWrite };
+
+// What poll_ready saw: the ready bits for one direction, and the tick that
+// clear_readiness must match (tokio's `ReadyEvent`).
+struct ReadyEvent {
+  std::uint32_t tick;
+  std::uint32_t ready;
+};
+
+// ScheduledIo: the per-descriptor state the reactor and the tasks share.
+// readiness_ packs the ready bits (low 16) and the tick (high 16) in one
+// atomic word, so "set bits and bump tick" and "clear bits if tick
+// unchanged" are each one atomic operation.
+class ScheduledIo {
+ public:
+  explicit ScheduledIo(int fd) : fd_(fd) {}
+  ScheduledIo(const ScheduledIo&) = delete;
+  ScheduledIo& operator=(const ScheduledIo&) = delete;
+
+  int fd() const noexcept { return fd_; }
+
+  // Reactor side: ORs `bits` in, bumps the tick, wakes the waiting
+  // direction(s). Called by the thread in turn().
+  void set_readiness(std::uint32_t bits);
+  // Reactor side: the reactor is being dropped.
+  void shutdown();
+
+  // Task side: Ready with the current bits for `dir` (or kShutdown), else
+  // stores cx's waker for `dir` and returns Pending.
+  Poll<ReadyEvent> poll_ready(Context& cx, Direction dir);
+  // Task side: an operation returned EAGAIN (would_block) or came back
+  // short; clears `dir`'s ready bits (see the .cc for which) unless an event
+  // arrived since `ev` was read.
+  void clear_readiness(ReadyEvent ev, Direction dir, bool would_block = true);
+
+ private:
+  static constexpr std::uint32_t kReadMask = kReadable | kReadClosed | kError | kShutdown;
+  static constexpr std::uint32_t kWriteMask = kWritable | kWriteClosed | kError | kShutdown;
+  static constexpr std::uint32_t kBitsMask = 0xffff;
+  static constexpr int kTickShift = 16;
+
+  const int fd_;
+  std::atomic<std::uint32_t> readiness_{0};
+  AtomicWaker reader_;
+  AtomicWaker writer_;
+};
+
+class ReactorShared;
+
+// Handle: what sockets and timers hold to reach their reactor (tokio's
+// `runtime::Handle` for the I/O and time drivers). Copyable; usable from any
+// thread; keeps the shared state (the epoll fd) alive, not the Reactor.
+class Handle {
+ public:
+  Handle() = default;  // empty; using it is the caller's bug
+  explicit Handle(Arc<ReactorShared> shared) : shared_(std::move(shared)) {}
+
+  // Wakes the thread blocked in this reactor's turn(), or makes its next
+  // turn() return at once (mio::Waker::wake: a write to an eventfd).
+  void unpark() const;
+  ReactorShared* get() const noexcept { return shared_.get(); }
+  const Arc<ReactorShared>& shared() const noexcept { return shared_; }
+
+ private:
+  Arc<ReactorShared> shared_;
+};
+
+// Registration: one descriptor registered with a reactor (tokio's
+// `Registration`). Move-only; its destructor deregisters (before the owner
+// closes the fd, so a reused fd number is never confused with this one).
+class Registration {
+ public:
+  Registration() = default;
+  static IoResult<Registration> add(const Handle& handle, int fd);
+  Registration(Registration&& other) noexcept = default;
+  Registration& operator=(Registration&& other) noexcept {
+    if (this != &other) {
+      deregister();
+      handle_ = std::move(other.handle_);
+      io_ = std::move(other.io_);
+    }
+    return *this;
+  }
+  ~Registration() { deregister(); }
+
+  Poll<ReadyEvent> poll_ready(Context& cx, Direction dir) { return io_->poll_ready(cx, dir); }
+  void clear_readiness(ReadyEvent ev, Direction dir, bool would_block = true) {
+    io_->clear_readiness(ev, dir, would_block);
+  }
+  // Removes the fd from epoll now (idempotent). The fd itself stays open.
+  void deregister() noexcept;
+  bool registered() const noexcept { return static_cast<bool>(io_); }
+  const Handle& handle() const noexcept { return handle_; }
+
+ private:
+  Handle handle_;
+  Arc<ScheduledIo> io_;
+};
+
+// TimerEntry: one pending Sleep, shared by the Sleep and the reactor's heap.
+struct TimerEntry {
+  static constexpr std::uint8_t kWaiting = 0;
+  static constexpr std::uint8_t kFired = 1;
+  static constexpr std::uint8_t kCancelled = 2;
+  explicit TimerEntry(Clock::time_point d) : deadline(d) {}
+  const Clock::time_point deadline;
+  std::atomic<std::uint8_t> state{kWaiting};
+  AtomicWaker waker;
+};
+
+// ReactorShared: the state behind every Handle (tokio's driver Handle
+// internals). Not used directly by callers.
+class ReactorShared {
+ public:
+  ReactorShared(int epfd, int evfd) : epfd_(epfd), evfd_(evfd) {}
+  ~ReactorShared();
+  ReactorShared(const ReactorShared&) = delete;
+  ReactorShared& operator=(const ReactorShared&) = delete;
+
+ private:
+  friend class Reactor;
+  friend class Handle;
+  friend class Registration;
+  friend class Sleep;
+
+  void add_timer(const Arc<TimerEntry>& entry);
+  bool on_driver_thread() const noexcept;
+
+  const int epfd_;
+  const int evfd_;
+  // std::mutex, not absl::Mutex: Debian's Abseil is built without
+  // ThreadSanitizer, so TSan cannot see absl::Mutex's synchronization and
+  // reports races between properly locked accesses; pthread mutexes it
+  // intercepts.
+  std::mutex mu_;
+  bool shut_down_ = false;  // under mu_
+  // Every registered ScheduledIo, keyed by address, holding the reactor's
+  // reference until deregistration moves it to pending_release_.
+  std::unordered_map<const ScheduledIo*, Arc<ScheduledIo>> registered_;  // under mu_
+  std::vector<Arc<ScheduledIo>> pending_release_;  // under mu_
+  std::atomic<bool> has_pending_release_{false};
+
+  struct HeapItem {
+    Clock::time_point deadline;
+    std::uint64_t seq;  // FIFO among equal deadlines
+    Arc<TimerEntry> entry;
+  };
+  std::mutex timer_mu_;
+  std::vector<HeapItem> timers_;  // under timer_mu_: a min-heap on (deadline, seq)
+  std::uint64_t timer_seq_ = 0;  // under timer_mu_
+  bool timers_shut_down_ = false;  // under timer_mu_
+  // The thread inside turn() (or that last was): a timer added on it needs
+  // no unpark, the next turn sees it anyway.
+  std::atomic<std::thread::id> driver_{};
+};
+
+// Reactor: owns the epoll instance and drives it (tokio's I/O + time driver).
+// Not movable (Handles point at its shared state, not at it, but turn() must
+// stay with one owner). Destroying it: see the header comment.
+class Reactor {
+ public:
+  // Creates the epoll fd and the eventfd; throws std::system_error if the
+  // kernel refuses (e.g. EMFILE): without them nothing else can work.
+  Reactor();
+  ~Reactor();
+  Reactor(const Reactor&) = delete;
+  Reactor& operator=(const Reactor&) = delete;
+
+  Handle handle() const { return Handle(shared_); }
+
+  // Waits for readiness events, an unpark, or the nearest timer, at most
+  // `max_wait` (nullopt: no limit; zero: do not block), then wakes the
+  // wakers of every ready descriptor and every expired timer. Returns the
+  // number of descriptor events handled (unparks not counted).
+  int turn(std::optional<Clock::duration> max_wait);
+
+  // Number of descriptors registered now (for tests: nothing leaks).
+  std::size_t registered_count() const;
+
+ private:
+  void release_pending();
+  void fire_timers();
+  std::optional<Clock::time_point> next_deadline();
+
+  Arc<ReactorShared> shared_;
+  std::vector<epoll_event> events_;
+};
+
+// Sleep: completes when its deadline has passed (tokio::time::Sleep), fired
+// by the reactor's turn(). Inert until polled: the timer is armed by the
+// first poll. Dropping it cancels it. If the reactor is dropped first, it
+// completes at once (see the header comment).
+class Sleep {
+ public:
+  using Output = Unit;
+  Sleep(Handle handle, Clock::time_point deadline)
+      : handle_(std::move(handle)), deadline_(deadline) {}
+  Sleep(Sleep&& other) noexcept = default;
+  Sleep& operator=(Sleep&&) = delete;
+  ~Sleep();
+
+  Poll<Unit> poll(Context& cx);
+  Clock::time_point deadline() const noexcept { return deadline_; }
+
+ private:
+  Handle handle_;
+  Clock::time_point deadline_;
+  Arc<TimerEntry> entry_;
+  bool done_ = false;
+};
+
+inline Sleep sleep_until(const Handle& handle, Clock::time_point deadline) {
+  return Sleep(handle, deadline);
+}
+inline Sleep sleep(const Handle& handle, Clock::duration d) {
+  return Sleep(handle, Clock::now() + d);
+}
+
+}  // namespace pollwake::reactor
+
+#endif  // POLLWAKE_REACTOR_REACTOR_H_

@@ -1,0 +1,239 @@
+// reactor/runtime.h
+//
+// Models tokio's `Runtime` in its two flavours, `Builder::new_current_thread()`
+// and `Builder::new_multi_thread()`: the one small piece that joins the
+// reactor (reactor.h, which knows no executor) to pollwake's executors
+// (executor/, which know no reactor).
+//
+//   Rust (tokio)                             pollwake
+//   current_thread Runtime                   LocalRuntime  (LocalPool + Reactor, one thread)
+//   multi_thread Runtime                     PoolRuntime   (ThreadPool + Reactor on its own thread)
+//   rt.block_on(fut)                         rt.block_on(fut)
+//   tokio::spawn / rt.spawn(fut)             rt.spawn(fut)
+//   Handle::current() (a thread-local)       rt.handle()   (passed explicitly)
+//
+// LocalRuntime: the thread that calls block_on runs the tasks and drives the
+// reactor. Its loop (tokio's current-thread `block_on` loop):
+//     poll the main future if it was woken; run the LocalPool until no task
+//     is woken (run_until_stalled); then turn the reactor, blocking in
+//     epoll_wait only if no wake happened meanwhile (else with timeout 0).
+// The one gap: LocalPool parks its thread on its own Parker, which knows
+// nothing about epoll, and a task woken from ANOTHER thread (a ThreadPool
+// task completing a channel, a helper thread) would only unpark that Parker
+// while this thread sleeps in epoll_wait. So every task spawned here is
+// wrapped: its waker is replaced by one that forwards the wake to the
+// LocalPool's waker, sets `notified_`, and, when called from another thread,
+// writes the reactor's eventfd (Handle::unpark). tokio does the same: its
+// current-thread scheduler's remote wake pushes to the inject queue and
+// unparks the driver.
+//
+// PoolRuntime: ThreadPool workers run the tasks; one dedicated thread loops
+// in Reactor::turn and wakes tasks, which the pool's wakers queue to its
+// workers. tokio instead lets whichever worker goes idle first drive the
+// reactor (no extra thread, but a worker that drives cannot poll tasks, and
+// the others must unpark it through the eventfd); pollwake keeps the driver
+// separate so the executor needs no hook. docs/09_reactor.md has the
+// measured cost of the choice.
+//
+// Drop order (both): tasks first (their sockets deregister), then the
+// reactor (remaining registrations get kReactorGone).
+#ifndef POLLWAKE_REACTOR_RUNTIME_H_
+#define POLLWAKE_REACTOR_RUNTIME_H_
+
+#include <atomic>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <thread>
+#include <type_traits>
+#include <utility>
+
+#include "executor/block_on.h"
+#include "executor/local_pool.h"
+#include "executor/thread_pool.h"
+#include "poll/arc.h"
+#include "poll/context.h"
+#include "poll/future.h"
+#include "poll/poll.h"
+#include "poll/wake.h"
+#include "poll/waker.h"
+#include "reactor/reactor.h"
+
+namespace pollwake::reactor {
+
+namespace detail {
+
+// What every task's forwarding waker shares: the flag and the eventfd.
+struct LocalCore {
+  Handle reactor;
+  std::thread::id owner;
+  std::atomic<bool> notified{false};
+  std::atomic<bool> main_woken{false};
+
+  void note_wake() {
+    // ORDERING: release; block_on's acquire exchange of `notified` then sees
+    // the LocalPool queue push that the forwarded wake made before this.
+    notified.store(true, std::memory_order_release);
+    // A wake from the owner thread happens while it is running (polling a
+    // task, or in turn()): it checks `notified` before it blocks again.
+    // From another thread, the owner may be inside epoll_wait: wake it.
+    if (std::this_thread::get_id() != owner) reactor.unpark();
+  }
+};
+
+// The forwarding waker of one task (see the header comment).
+struct ForwardingWake {
+  ForwardingWake(Waker w, Arc<LocalCore> c) : inner(std::move(w)), core(std::move(c)) {}
+  Waker inner;  // the LocalPool's waker for this task
+  Arc<LocalCore> core;
+  void wake_by_ref() {
+    inner.wake_by_ref();
+    core->note_wake();
+  }
+};
+
+struct MainWake {
+  explicit MainWake(Arc<LocalCore> c) : core(std::move(c)) {}
+  Arc<LocalCore> core;
+  void wake_by_ref() {
+    // ORDERING: release, read by block_on's acquire exchange.
+    core->main_woken.store(true, std::memory_order_release);
+    core->note_wake();
+  }
+};
+
+// Forwarding<F>: F, polled with a ForwardingWake in place of the pool's waker.
+template <class F>
+class Forwarding {
+ public:
+  using Output = OutputOf<F>;
+  Forwarding(F f, Arc<LocalCore> core) : f_(std::move(f)), core_(std::move(core)) {}
+
+  Poll<Output> poll(Context& cx) {
+    // One forwarding waker per task, made at the first poll and remade only
+    // if the pool's waker changes (it does not for a LocalPool task).
+    if (!wake_ || !wake_->inner.will_wake(cx.waker())) {
+      wake_ = Arc<ForwardingWake>::make(cx.waker(), core_);
+    }
+    WakerRef w = waker_ref(wake_);
+    Context inner = Context::from_waker(w.get());
+    return f_.poll(inner);
+  }
+
+ private:
+  F f_;
+  Arc<LocalCore> core_;
+  Arc<ForwardingWake> wake_;
+};
+
+}  // namespace detail
+
+// LocalRuntime: tokio's current-thread runtime (see the header comment).
+// Bound to the thread that constructs it, as LocalPool is.
+class LocalRuntime {
+ public:
+  LocalRuntime() : pool_(std::make_unique<LocalPool>()) {
+    core_ = Arc<detail::LocalCore>::make();
+    // Plain field writes before any waker (or other thread) can see core_.
+    detail::LocalCore& core = *core_;
+    core.reactor = reactor_.handle();
+    core.owner = std::this_thread::get_id();
+  }
+  ~LocalRuntime() { pool_.reset(); }  // tasks (and their sockets) before the reactor
+
+  Handle handle() const { return reactor_.handle(); }
+  Reactor& reactor() noexcept { return reactor_; }
+
+  // Spawns `f` as a task of the LocalPool (call on the runtime's thread).
+  template <class F>
+    requires Future<std::remove_cvref_t<F>>
+  void spawn(F&& f) {
+    pool_->spawner().spawn_local(
+        detail::Forwarding<std::remove_cvref_t<F>>(std::forward<F>(f), core_));
+  }
+
+  // Runs `f` and every spawned task on this thread until `f` is ready.
+  // [START local_block_on]
+  template <class F>
+    requires Future<std::remove_cvref_t<F>>
+  OutputOf<std::remove_cvref_t<F>> block_on(F&& f) {
+    std::remove_cvref_t<F> main(std::forward<F>(f));
+    Arc<detail::MainWake> main_wake = Arc<detail::MainWake>::make(core_);
+    WakerRef w = waker_ref(main_wake);
+    Context cx = Context::from_waker(w.get());
+    detail::LocalCore& core = *core_;
+    // ORDERING: relaxed; only this thread reads it before the first wake.
+    core.main_woken.store(true, std::memory_order_relaxed);
+    for (;;) {
+      // ORDERING: acquire, pairs with MainWake's release.
+      if (core.main_woken.exchange(false, std::memory_order_acquire)) {
+        Poll<OutputOf<std::remove_cvref_t<F>>> p = main.poll(cx);
+        if (p.is_ready()) return std::move(p).value();
+      }
+      // ORDERING: acquire, pairs with note_wake's release: wakes before this
+      // point are now in the pool's queues and run_until_stalled sees them.
+      core.notified.exchange(false, std::memory_order_acquire);
+      pool_->run_until_stalled();
+      // A wake during the pass (a task that yielded, a task that woke the
+      // main future, a wake from another thread) means more work: do not
+      // block. Otherwise sleep in epoll_wait until I/O, a timer or an unpark.
+      // ORDERING: acquire, as above.
+      bool more = core.notified.load(std::memory_order_acquire) ||
+                  core.main_woken.load(std::memory_order_acquire);
+      reactor_.turn(more ? std::optional<Clock::duration>(Clock::duration::zero())
+                         : std::nullopt);
+    }
+  }
+  // [END local_block_on]
+
+ private:
+  Reactor reactor_;  // declared first: destroyed last
+  std::unique_ptr<LocalPool> pool_;
+  Arc<detail::LocalCore> core_;
+};
+
+// PoolRuntime: tokio's multi-thread runtime, with the reactor on its own
+// thread (see the header comment).
+class PoolRuntime {
+ public:
+  explicit PoolRuntime(std::size_t workers)
+      : pool_(ThreadPool::builder().pool_size(workers).name_prefix("pw-worker-").create()) {
+    driver_ = std::thread([this] {
+      // ORDERING: acquire, pairs with the destructor's release store.
+      while (!stop_.load(std::memory_order_acquire)) reactor_.turn(std::nullopt);
+    });
+  }
+  ~PoolRuntime() {
+    // ORDERING: release; the unpark makes the driver's epoll_wait return and
+    // re-read the flag.
+    stop_.store(true, std::memory_order_release);
+    reactor_.handle().unpark();
+    driver_.join();
+    pool_.reset();  // joins the workers and drops unfinished tasks
+  }
+
+  Handle handle() const { return reactor_.handle(); }
+
+  template <class F>
+    requires Future<std::remove_cvref_t<F>>
+  void spawn(F&& f) {
+    pool_->spawn_ok(std::forward<F>(f));
+  }
+
+  // Blocks the calling thread (not a worker) until `f` is ready.
+  template <class F>
+    requires Future<std::remove_cvref_t<F>>
+  OutputOf<std::remove_cvref_t<F>> block_on(F&& f) {
+    return pollwake::block_on(std::forward<F>(f));
+  }
+
+ private:
+  Reactor reactor_;  // declared first: destroyed last
+  std::optional<ThreadPool> pool_;
+  std::atomic<bool> stop_{false};
+  std::thread driver_;
+};
+
+}  // namespace pollwake::reactor
+
+#endif  // POLLWAKE_REACTOR_RUNTIME_H_

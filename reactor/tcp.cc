@@ -1,0 +1,256 @@
+// reactor/tcp.cc: TcpListener, TcpStream and their futures. See tcp.h.
+#include "reactor/tcp.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <cstdio>
+
+namespace pollwake::reactor {
+
+// ----------------------------------------------------------------- SocketAddr
+
+std::optional<SocketAddr> SocketAddr::parse(std::string_view text) {
+  std::size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  std::string host(text.substr(0, colon));
+  std::string_view port_text = text.substr(colon + 1);
+  in_addr a{};
+  if (::inet_pton(AF_INET, host.c_str(), &a) != 1) return std::nullopt;
+  unsigned port = 0;
+  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || end != port_text.data() + port_text.size() || port > 65535) {
+    return std::nullopt;
+  }
+  return SocketAddr(ntohl(a.s_addr), static_cast<std::uint16_t>(port));
+}
+
+SocketAddr SocketAddr::from_sockaddr(const sockaddr_in& sa) {
+  return SocketAddr(ntohl(sa.sin_addr.s_addr), ntohs(sa.sin_port));
+}
+
+sockaddr_in SocketAddr::to_sockaddr() const {
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(ip_);
+  sa.sin_port = htons(port_);
+  return sa;
+}
+
+std::string SocketAddr::to_string() const {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%u.%u.%u.%u:%u", ip_ >> 24, (ip_ >> 16) & 255, (ip_ >> 8) & 255,
+                ip_ & 255, port_);
+  return buf;
+}
+
+namespace {
+
+IoResult<SocketAddr> name_of(int fd, bool peer) {
+  sockaddr_in sa{};
+  socklen_t len = sizeof sa;
+  // SAFETY: sockaddr_in is the sockaddr layout for AF_INET, the only family
+  // pollwake's sockets use; the kernel writes at most `len` bytes.
+  auto* p = reinterpret_cast<sockaddr*>(&sa);
+  int r = peer ? ::getpeername(fd, p, &len) : ::getsockname(fd, p, &len);
+  if (r != 0) return Err(IoError::last_os_error());
+  return Ok(SocketAddr::from_sockaddr(sa));
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------ TcpStream
+
+IoResult<TcpStream> TcpStream::from_fd(const Handle& handle, int fd) {
+  int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+    IoError e = IoError::last_os_error();
+    ::close(fd);
+    return Err(e);
+  }
+  IoResult<Registration> reg = Registration::add(handle, fd);
+  if (reg.is_err()) {
+    ::close(fd);
+    return Err(std::move(reg).error());
+  }
+  return Ok(TcpStream(std::move(reg).value(), fd));
+}
+
+void TcpStream::close() noexcept {
+  if (fd_ < 0) return;
+  reg_.deregister();  // first: the fd number must leave epoll before reuse
+  ::close(fd_);
+  fd_ = -1;
+}
+
+IoResult<Unit> TcpStream::shutdown(Shutdown how) {
+  if (fd_ < 0) return Err(IoError(ENOTCONN));
+  int h = how == Shutdown::kRead ? SHUT_RD : how == Shutdown::kWrite ? SHUT_WR : SHUT_RDWR;
+  if (::shutdown(fd_, h) != 0) return Err(IoError::last_os_error());
+  return Ok(Unit{});
+}
+
+IoResult<Unit> TcpStream::set_nodelay(bool on) {
+  int v = on ? 1 : 0;
+  if (::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v) != 0) {
+    return Err(IoError::last_os_error());
+  }
+  return Ok(Unit{});
+}
+
+IoResult<SocketAddr> TcpStream::local_addr() const { return name_of(fd_, false); }
+IoResult<SocketAddr> TcpStream::peer_addr() const { return name_of(fd_, true); }
+
+Poll<IoResult<std::size_t>> ReadFuture::poll(Context& cx) {
+  return s_->poll_io(cx, Direction::kRead, len_,
+                     [&] { return ::recv(s_->fd(), buf_, len_, 0); });
+}
+
+Poll<IoResult<std::size_t>> WriteFuture::poll(Context& cx) {
+  return s_->poll_io(cx, Direction::kWrite, len_,
+                     [&] { return ::send(s_->fd(), buf_, len_, MSG_NOSIGNAL); });
+}
+
+Poll<IoResult<Unit>> WriteAllFuture::poll(Context& cx) {
+  const char* base = static_cast<const char*>(buf_);
+  while (done_ < len_) {
+    std::size_t left = len_ - done_;
+    Poll<IoResult<std::size_t>> p = s_->poll_io(cx, Direction::kWrite, left, [&] {
+      return ::send(s_->fd(), base + done_, left, MSG_NOSIGNAL);
+    });
+    if (p.is_pending()) return Pending;
+    IoResult<std::size_t> r = std::move(p).value();
+    if (r.is_err()) return Ready(IoResult<Unit>(Err(std::move(r).error())));
+    done_ += r.value();
+  }
+  return Ready(IoResult<Unit>(Ok(Unit{})));
+}
+
+// -------------------------------------------------------------- ConnectFuture
+
+ConnectFuture::ConnectFuture(ConnectFuture&& o) noexcept
+    : handle_(std::move(o.handle_)),
+      addr_(o.addr_),
+      fd_(std::exchange(o.fd_, -1)),
+      reg_(std::move(o.reg_)),
+      started_(o.started_),
+      done_(o.done_) {}
+
+ConnectFuture::~ConnectFuture() {
+  reg_.deregister();
+  if (fd_ >= 0) ::close(fd_);  // dropped before it connected: cancelled
+}
+
+// [START connect]
+Poll<IoResult<TcpStream>> ConnectFuture::poll(Context& cx) {
+  using R = IoResult<TcpStream>;
+  if (done_) polled_after_completion("ConnectFuture");
+  if (!started_) {  // first poll: only now does the socket exist
+    started_ = true;
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd_ < 0) {
+      done_ = true;
+      return Ready(R(Err(IoError::last_os_error())));  // e.g. EMFILE
+    }
+    sockaddr_in sa = addr_.to_sockaddr();
+    // SAFETY: sockaddr_in is the AF_INET layout of sockaddr.
+    if (::connect(fd_, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0 &&
+        errno != EINPROGRESS) {
+      done_ = true;
+      return Ready(R(Err(IoError::last_os_error())));  // e.g. ECONNREFUSED at once
+    }
+    // Registered only now, as mio does: epoll reports a socket that has not
+    // started connecting as hung up (EPOLLHUP), and a reactor on another
+    // thread could record that as final before connect() ran.
+    IoResult<Registration> reg = Registration::add(handle_, fd_);
+    if (reg.is_err()) {
+      done_ = true;
+      return Ready(R(Err(std::move(reg).error())));
+    }
+    reg_ = std::move(reg).value();
+  }
+  // Connected (or failed) when the socket becomes writable.
+  Poll<ReadyEvent> ready = reg_.poll_ready(cx, Direction::kWrite);
+  if (ready.is_pending()) return Pending;
+  done_ = true;
+  if (ready.value().ready & kShutdown) return Ready(R(Err(IoError::reactor_gone())));
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+  if (err != 0) return Ready(R(Err(IoError(err))));  // e.g. ECONNREFUSED
+  return Ready(R(Ok(TcpStream(std::move(reg_), std::exchange(fd_, -1)))));
+}
+// [END connect]
+
+// ---------------------------------------------------------------- TcpListener
+
+IoResult<TcpListener> TcpListener::bind(const Handle& handle, SocketAddr addr, int backlog) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Err(IoError::last_os_error());
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in sa = addr.to_sockaddr();
+  // SAFETY: sockaddr_in is the AF_INET layout of sockaddr.
+  if (::bind(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0 ||
+      ::listen(fd, backlog) != 0) {
+    IoError e = IoError::last_os_error();
+    ::close(fd);
+    return Err(e);
+  }
+  IoResult<Registration> reg = Registration::add(handle, fd);
+  if (reg.is_err()) {
+    ::close(fd);
+    return Err(std::move(reg).error());
+  }
+  TcpListener l;
+  l.reg_ = std::move(reg).value();
+  l.fd_ = fd;
+  return Ok(std::move(l));
+}
+
+IoResult<SocketAddr> TcpListener::local_addr() const { return name_of(fd_, false); }
+
+void TcpListener::close() noexcept {
+  if (fd_ < 0) return;
+  reg_.deregister();
+  ::close(fd_);
+  fd_ = -1;
+}
+
+// [START accept]
+Poll<IoResult<TcpStream>> AcceptFuture::poll(Context& cx) {
+  using R = IoResult<TcpStream>;
+  if (l_->fd_ < 0) return Ready(R(Err(IoError(ENOTCONN))));
+  for (;;) {
+    Poll<ReadyEvent> ready = l_->reg_.poll_ready(cx, Direction::kRead);
+    if (ready.is_pending()) return Pending;
+    ReadyEvent ev = ready.value();
+    if (ev.ready & kShutdown) return Ready(R(Err(IoError::reactor_gone())));
+    int fd = ::accept4(l_->fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0) {
+      IoResult<Registration> reg = Registration::add(l_->reg_.handle(), fd);
+      if (reg.is_err()) {
+        ::close(fd);
+        return Ready(R(Err(std::move(reg).error())));
+      }
+      return Ready(R(Ok(TcpStream(std::move(reg).value(), fd))));
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      l_->reg_.clear_readiness(ev, Direction::kRead);
+      continue;
+    }
+    // ECONNABORTED: the client gave up while queued; try the next one.
+    if (errno == EINTR || errno == ECONNABORTED) continue;
+    // EMFILE/ENFILE and the rest: a value. Readiness stays set, so the next
+    // accept retries without waiting for a new connection.
+    return Ready(R(Err(IoError::last_os_error())));
+  }
+}
+// [END accept]
+
+}  // namespace pollwake::reactor

@@ -1,0 +1,273 @@
+// reactor/tcp.h
+//
+// Models tokio's `tokio::net::TcpListener` and `TcpStream` (and std's
+// `SocketAddrV4`): non-blocking sockets whose operations are futures that
+// wait on the reactor instead of blocking the thread.
+//
+//   Rust (tokio)                               pollwake
+//   TcpListener::bind(addr).await?             TcpListener::bind(handle, addr)  (sync)
+//   listener.accept().await? -> (s, addr)      co_await listener.accept() -> IoResult<TcpStream>
+//   TcpStream::connect(addr).await?            co_await TcpStream::connect(handle, addr)
+//   stream.read(&mut buf).await?               co_await stream.read(buf, n) -> IoResult<size_t>
+//   stream.write(&buf).await?                  co_await stream.write(buf, n)
+//   stream.write_all(&buf).await?              co_await stream.write_all(buf, n)
+//   stream.shutdown().await? (AsyncWriteExt)   stream.shutdown(Shutdown::kWrite)  (sync)
+//   drop(stream)                               ~TcpStream / stream.close()
+//   SocketAddr::from_str("127.0.0.1:80")       SocketAddr::parse("127.0.0.1:80")
+//
+// Every operation follows the same loop (tokio's `Registration::poll_io`):
+//   1. poll_ready(direction): Pending (waker stored) until the reactor has
+//      seen the descriptor ready;
+//   2. try the syscall;
+//   3. EAGAIN: the readiness was stale; clear it (if no newer event came,
+//      see reactor.h's tick) and go back to 1. Anything else is the result.
+// So "would block" never reaches the caller; every other failure comes back
+// as an IoError value (refused, reset, broken pipe, EMFILE, reactor gone).
+//
+// What the caller may rely on:
+//   * Futures are inert: connect() creates no socket until first polled.
+//   * A future borrows its stream/listener and buffer: both must outlive it
+//     and stay where they are while it is pending (Rust's borrow checker
+//     enforces this; here it is the caller's rule).
+//   * One reader and one writer may wait on one stream at the same time
+//     (two wakers); two tasks reading the same stream at once is a misuse
+//     whose outcome is that one of them may not be woken (tokio documents
+//     the same for its poll_read_ready).
+//   * Writes use MSG_NOSIGNAL: writing to a closed peer is kBrokenPipe, not
+//     SIGPIPE.
+//   * A stream or listener is moved like a unique_ptr; the moved-from one
+//     is closed (fd() == -1) and its operations return kNotConnected.
+//
+// How pollwake differs, and why: IPv4 only (the tests and examples use
+// loopback); bind is synchronous (tokio's is async only because it resolves
+// names); a short read or write clears readiness as tokio 1.24 does for
+// streams, which saves the EAGAIN syscall that would otherwise follow.
+#ifndef POLLWAKE_REACTOR_TCP_H_
+#define POLLWAKE_REACTOR_TCP_H_
+
+#include <netinet/in.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "poll/context.h"
+#include "poll/poll.h"
+#include "reactor/io_error.h"
+#include "reactor/reactor.h"
+
+namespace pollwake::reactor {
+
+// SocketAddr: an IPv4 address and port (std::net::SocketAddrV4).
+class SocketAddr {
+ public:
+  SocketAddr() = default;
+  SocketAddr(std::uint32_t ip_host_order, std::uint16_t port) : ip_(ip_host_order), port_(port) {}
+  static SocketAddr loopback(std::uint16_t port) { return SocketAddr(0x7f000001u, port); }
+  // "a.b.c.d:port"; nullopt if malformed.
+  static std::optional<SocketAddr> parse(std::string_view text);
+  static SocketAddr from_sockaddr(const sockaddr_in& sa);
+  sockaddr_in to_sockaddr() const;
+  std::uint16_t port() const noexcept { return port_; }
+  std::string to_string() const;
+  friend bool operator==(const SocketAddr&, const SocketAddr&) = default;
+
+ private:
+  std::uint32_t ip_ = 0;
+  std::uint16_t port_ = 0;
+};
+
+enum class Shutdown { kRead, kWrite, kBoth };
+
+class TcpStream;
+
+// ReadFuture, WriteFuture, WriteAllFuture: returned by TcpStream's methods.
+class ReadFuture {
+ public:
+  using Output = IoResult<std::size_t>;
+  ReadFuture(TcpStream* s, void* buf, std::size_t len) : s_(s), buf_(buf), len_(len) {}
+  Poll<Output> poll(Context& cx);
+
+ private:
+  TcpStream* s_;
+  void* buf_;
+  std::size_t len_;
+};
+
+class WriteFuture {
+ public:
+  using Output = IoResult<std::size_t>;
+  WriteFuture(TcpStream* s, const void* buf, std::size_t len) : s_(s), buf_(buf), len_(len) {}
+  Poll<Output> poll(Context& cx);
+
+ private:
+  TcpStream* s_;
+  const void* buf_;
+  std::size_t len_;
+};
+
+class WriteAllFuture {
+ public:
+  using Output = IoResult<Unit>;
+  WriteAllFuture(TcpStream* s, const void* buf, std::size_t len) : s_(s), buf_(buf), len_(len) {}
+  Poll<Output> poll(Context& cx);
+
+ private:
+  TcpStream* s_;
+  const void* buf_;
+  std::size_t len_;
+  std::size_t done_ = 0;
+};
+
+class ConnectFuture {
+ public:
+  using Output = IoResult<TcpStream>;
+  ConnectFuture(Handle h, SocketAddr addr) : handle_(std::move(h)), addr_(addr) {}
+  ConnectFuture(ConnectFuture&&) noexcept;
+  ConnectFuture& operator=(ConnectFuture&&) = delete;
+  ~ConnectFuture();
+  Poll<Output> poll(Context& cx);
+
+ private:
+  Handle handle_;
+  SocketAddr addr_;
+  int fd_ = -1;
+  Registration reg_;
+  bool started_ = false;
+  bool done_ = false;
+};
+
+class TcpStream {
+ public:
+  TcpStream() = default;
+  TcpStream(TcpStream&& other) noexcept
+      : reg_(std::move(other.reg_)), fd_(std::exchange(other.fd_, -1)) {}
+  TcpStream& operator=(TcpStream&& other) noexcept {
+    if (this != &other) {
+      close();
+      reg_ = std::move(other.reg_);
+      fd_ = std::exchange(other.fd_, -1);
+    }
+    return *this;
+  }
+  ~TcpStream() { close(); }
+
+  static ConnectFuture connect(const Handle& handle, SocketAddr addr) {
+    return ConnectFuture(handle, addr);
+  }
+  // Adopts a connected socket (made non-blocking here) into the reactor.
+  static IoResult<TcpStream> from_fd(const Handle& handle, int fd);
+
+  ReadFuture read(void* buf, std::size_t len) { return ReadFuture(this, buf, len); }
+  WriteFuture write(const void* buf, std::size_t len) { return WriteFuture(this, buf, len); }
+  WriteAllFuture write_all(const void* buf, std::size_t len) {
+    return WriteAllFuture(this, buf, len);
+  }
+  WriteAllFuture write_all(std::string_view s) { return write_all(s.data(), s.size()); }
+
+  // shutdown(2): kWrite sends FIN (the peer's read returns 0), the socket
+  // stays open for reading.
+  IoResult<Unit> shutdown(Shutdown how);
+  IoResult<Unit> set_nodelay(bool on);
+  IoResult<SocketAddr> local_addr() const;
+  IoResult<SocketAddr> peer_addr() const;
+  // Deregisters and closes now (the destructor does the same). Idempotent.
+  void close() noexcept;
+  int fd() const noexcept { return fd_; }
+
+  // The readiness loop, for the futures above.
+  // `len` is what op asked for: a shorter non-empty result means the
+  // kernel's buffer is drained (read) or full (write), so readiness is
+  // cleared at once instead of after one more EAGAIN (tokio 1.24 does the
+  // same; the tick keeps it safe).
+  template <class Op>
+  Poll<IoResult<std::size_t>> poll_io(Context& cx, Direction dir, std::size_t len, Op&& op);
+
+ private:
+  friend class AcceptFuture;
+  friend class ConnectFuture;
+  TcpStream(Registration reg, int fd) : reg_(std::move(reg)), fd_(fd) {}
+
+  Registration reg_;
+  int fd_ = -1;
+};
+
+class AcceptFuture;
+
+class TcpListener {
+ public:
+  TcpListener() = default;
+  TcpListener(TcpListener&& other) noexcept
+      : reg_(std::move(other.reg_)), fd_(std::exchange(other.fd_, -1)) {}
+  TcpListener& operator=(TcpListener&& other) noexcept {
+    if (this != &other) {
+      close();
+      reg_ = std::move(other.reg_);
+      fd_ = std::exchange(other.fd_, -1);
+    }
+    return *this;
+  }
+  ~TcpListener() { close(); }
+
+  // socket + SO_REUSEADDR + bind + listen(backlog), registered with `handle`.
+  // Port 0 picks a free port (see local_addr()).
+  static IoResult<TcpListener> bind(const Handle& handle, SocketAddr addr, int backlog = 1024);
+
+  // accept4 when ready. kTooManyOpenFiles comes back as a value and the
+  // pending connection stays in the backlog, so a later accept can take it
+  // once descriptors are free (the caller should back off, e.g. sleep).
+  AcceptFuture accept();
+
+  IoResult<SocketAddr> local_addr() const;
+  void close() noexcept;
+  int fd() const noexcept { return fd_; }
+
+ private:
+  friend class AcceptFuture;
+  Registration reg_;
+  int fd_ = -1;
+};
+
+class AcceptFuture {
+ public:
+  using Output = IoResult<TcpStream>;
+  explicit AcceptFuture(TcpListener* l) : l_(l) {}
+  Poll<Output> poll(Context& cx);
+
+ private:
+  TcpListener* l_;
+};
+
+inline AcceptFuture TcpListener::accept() { return AcceptFuture(this); }
+
+// [START poll_io]
+template <class Op>
+Poll<IoResult<std::size_t>> TcpStream::poll_io(Context& cx, Direction dir, std::size_t len,
+                                              Op&& op) {
+  if (fd_ < 0) return Ready(IoResult<std::size_t>(Err(IoError(ENOTCONN))));
+  for (;;) {
+    Poll<ReadyEvent> ready = reg_.poll_ready(cx, dir);
+    if (ready.is_pending()) return Pending;  // the reactor will wake cx's waker
+    ReadyEvent ev = ready.value();
+    if (ev.ready & kShutdown) return Ready(IoResult<std::size_t>(Err(IoError::reactor_gone())));
+    ssize_t n = op();
+    if (n >= 0) {
+      if (n > 0 && static_cast<std::size_t>(n) < len) reg_.clear_readiness(ev, dir, false);
+      return Ready(IoResult<std::size_t>(Ok(static_cast<std::size_t>(n))));
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      reg_.clear_readiness(ev, dir);  // stale: wait for the next edge
+      continue;
+    }
+    if (errno == EINTR) continue;
+    return Ready(IoResult<std::size_t>(Err(IoError::last_os_error())));
+  }
+}
+// [END poll_io]
+
+}  // namespace pollwake::reactor
+
+#endif  // POLLWAKE_REACTOR_TCP_H_

@@ -1,0 +1,271 @@
+// tests/reactor/reactor_test.cc: the epoll driver itself (reactor/reactor.h):
+// readiness and re-arm, the readiness tick, the eventfd unpark, timers, a
+// reactor dropped under its registrations, and wakes racing deregistration.
+#include "reactor/reactor.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "poll/context.h"
+#include "poll/waker_fn.h"
+#include "tests/reactor/test_support.h"
+
+namespace pollwake::reactor {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::Watchdog;
+
+struct Pair {
+  int a = -1, b = -1;
+  Pair() {
+    int fds[2];
+    EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), 0);
+    a = fds[0];
+    b = fds[1];
+  }
+  ~Pair() {
+    if (a >= 0) ::close(a);
+    if (b >= 0) ::close(b);
+  }
+};
+
+struct CountingWaker {
+  std::shared_ptr<std::atomic<int>> n = std::make_shared<std::atomic<int>>(0);
+  Waker waker() const {
+    return waker_fn([n = n] { n->fetch_add(1); });
+  }
+  int count() const { return n->load(); }
+};
+
+void drain(int fd) {
+  char buf[4096];
+  while (::recv(fd, buf, sizeof buf, 0) > 0) {
+  }
+}
+
+TEST(ReactorTest, ReadinessWakesAndRearmsAfterWouldBlock) {
+  Watchdog dog("ReadinessWakesAndRearmsAfterWouldBlock");
+  Reactor r;
+  Pair p;
+  Registration reg = Registration::add(r.handle(), p.a).value();
+  CountingWaker cw;
+  Waker w = cw.waker();
+  Context cx = Context::from_waker(w);
+
+  r.turn(Clock::duration::zero());  // the initial "writable" edge
+  EXPECT_TRUE(reg.poll_ready(cx, Direction::kWrite).is_ready());
+  EXPECT_TRUE(reg.poll_ready(cx, Direction::kRead).is_pending());
+
+  ASSERT_EQ(::write(p.b, "x", 1), 1);
+  while (cw.count() == 0) r.turn(1s);
+  EXPECT_EQ(cw.count(), 1);
+  Poll<ReadyEvent> ready = reg.poll_ready(cx, Direction::kRead);
+  ASSERT_TRUE(ready.is_ready());
+  EXPECT_TRUE(ready.value().ready & kReadable);
+
+  // Drained: the next recv says EAGAIN; clearing re-arms the wait.
+  drain(p.a);
+  reg.clear_readiness(ready.value(), Direction::kRead);
+  EXPECT_TRUE(reg.poll_ready(cx, Direction::kRead).is_pending());
+  // Edge-triggered: no new data, no new wake, however often we turn.
+  r.turn(Clock::duration::zero());
+  EXPECT_EQ(cw.count(), 1);
+
+  ASSERT_EQ(::write(p.b, "y", 1), 1);
+  while (cw.count() == 1) r.turn(1s);
+  EXPECT_EQ(cw.count(), 2);
+  EXPECT_TRUE(reg.poll_ready(cx, Direction::kRead).is_ready());
+}
+
+TEST(ReactorTest, ClearWithStaleTickKeepsNewerEvent) {
+  Watchdog dog("ClearWithStaleTickKeepsNewerEvent");
+  Reactor r;
+  Pair p;
+  Registration reg = Registration::add(r.handle(), p.a).value();
+  CountingWaker cw;
+  Waker w = cw.waker();
+  Context cx = Context::from_waker(w);
+  ASSERT_EQ(::write(p.b, "x", 1), 1);
+  r.turn(1s);
+  Poll<ReadyEvent> old = reg.poll_ready(cx, Direction::kRead);
+  ASSERT_TRUE(old.is_ready());
+  drain(p.a);
+  // Data arrives (and the reactor sees it) between our recv and our clear.
+  ASSERT_EQ(::write(p.b, "y", 1), 1);
+  r.turn(1s);
+  reg.clear_readiness(old.value(), Direction::kRead);  // stale tick: no effect
+  EXPECT_TRUE(reg.poll_ready(cx, Direction::kRead).is_ready())
+      << "the clear erased an event that came after it was read (lost wakeup)";
+}
+
+TEST(ReactorTest, ShortReadClearKeepsTheClosedBit) {
+  Watchdog dog("ShortReadClearKeepsTheClosedBit");
+  Reactor r;
+  Pair p;
+  Registration reg = Registration::add(r.handle(), p.a).value();
+  Waker w = Waker::noop();
+  Context cx = Context::from_waker(w);
+  ASSERT_EQ(::write(p.b, "abc", 3), 3);
+  ASSERT_EQ(::shutdown(p.b, SHUT_WR), 0);  // the last bytes and the FIN, one edge
+  r.turn(1s);
+  Poll<ReadyEvent> ready = reg.poll_ready(cx, Direction::kRead);
+  ASSERT_TRUE(ready.is_ready());
+  char buf[16];
+  ASSERT_EQ(::recv(p.a, buf, sizeof buf, 0), 3);  // short: the buffer is drained
+  reg.clear_readiness(ready.value(), Direction::kRead, /*would_block=*/false);
+  Poll<ReadyEvent> again = reg.poll_ready(cx, Direction::kRead);
+  ASSERT_TRUE(again.is_ready()) << "the FIN was lost with the short read's clear";
+  EXPECT_TRUE(again.value().ready & kReadClosed);
+  EXPECT_EQ(::recv(p.a, buf, sizeof buf, 0), 0);  // EOF, as the bit said
+}
+
+TEST(ReactorTest, UnparkWakesATurnBlockedInEpollWait) {
+  Watchdog dog("UnparkWakesATurnBlockedInEpollWait");
+  Reactor r;
+  Handle h = r.handle();
+  std::atomic<bool> returned{false};
+  std::thread driver([&] {
+    r.turn(std::nullopt);  // no timer, no I/O: only the unpark can end it
+    returned.store(true);
+  });
+  std::this_thread::sleep_for(20ms);
+  h.unpark();
+  driver.join();
+  EXPECT_TRUE(returned.load());
+}
+
+TEST(ReactorTest, UnparkBeforeTurnIsRemembered) {
+  Watchdog dog("UnparkBeforeTurnIsRemembered");
+  Reactor r;
+  r.handle().unpark();
+  r.turn(std::nullopt);  // returns at once: the eventfd is already readable
+  SUCCEED();
+}
+
+TEST(ReactorTest, TimersFireInDeadlineOrderAndNotEarly) {
+  Watchdog dog("TimersFireInDeadlineOrderAndNotEarly");
+  Reactor r;
+  auto base = Clock::now();
+  std::vector<int> order;
+  std::vector<Sleep> sleeps;
+  int delays[] = {30, 10, 20};
+  for (int d : delays) sleeps.push_back(sleep_until(r.handle(), base + std::chrono::milliseconds(d)));
+  std::vector<Waker> wakers;
+  for (int i = 0; i < 3; ++i) {
+    wakers.push_back(waker_fn([&order, i] { order.push_back(i); }));
+    Context cx = Context::from_waker(wakers.back());
+    EXPECT_TRUE(sleeps[i].poll(cx).is_pending());
+  }
+  while (order.size() < 3) r.turn(std::nullopt);  // the timeout is the nearest deadline
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 0}));
+  for (int i = 0; i < 3; ++i) {
+    Context cx = Context::from_waker(wakers[i]);
+    EXPECT_TRUE(sleeps[i].poll(cx).is_ready());
+  }
+  EXPECT_GE(Clock::now(), base + 30ms);
+}
+
+TEST(ReactorTest, DroppedSleepIsNotWoken) {
+  Watchdog dog("DroppedSleepIsNotWoken");
+  Reactor r;
+  CountingWaker cw;
+  Waker w = cw.waker();
+  Context cx = Context::from_waker(w);
+  {
+    Sleep s = sleep(r.handle(), 5ms);
+    EXPECT_TRUE(s.poll(cx).is_pending());
+  }
+  Sleep later = sleep(r.handle(), 15ms);
+  CountingWaker cw2;
+  Waker w2 = cw2.waker();
+  Context cx2 = Context::from_waker(w2);
+  EXPECT_TRUE(later.poll(cx2).is_pending());
+  while (cw2.count() == 0) r.turn(std::nullopt);
+  EXPECT_EQ(cw.count(), 0);
+  EXPECT_TRUE(later.poll(cx2).is_ready());
+}
+
+TEST(ReactorTest, TimerAddedFromAnotherThreadShortensTheWait) {
+  Watchdog dog("TimerAddedFromAnotherThreadShortensTheWait");
+  Reactor r;
+  std::atomic<bool> fired{false};
+  std::atomic<bool> started{false};
+  std::thread driver([&] {
+    started.store(true);
+    while (!fired.load()) r.turn(std::nullopt);  // blocks with no deadline at all
+  });
+  while (!started.load()) std::this_thread::yield();
+  std::this_thread::sleep_for(10ms);  // let it enter epoll_wait with timeout -1
+  Sleep s = sleep(r.handle(), 10ms);
+  Waker w = waker_fn([&] { fired.store(true); });
+  Context cx = Context::from_waker(w);
+  if (s.poll(cx).is_ready()) fired.store(true);
+  driver.join();  // hangs (watchdog) unless adding the timer unparked the driver
+  EXPECT_TRUE(s.poll(cx).is_ready());
+}
+
+TEST(ReactorTest, DroppedReactorWakesRegistrationsWithReactorGone) {
+  Watchdog dog("DroppedReactorWakesRegistrationsWithReactorGone");
+  auto r = std::make_unique<Reactor>();
+  Handle h = r->handle();
+  Pair p;
+  Registration reg = Registration::add(h, p.a).value();
+  CountingWaker cw;
+  Waker w = cw.waker();
+  Context cx = Context::from_waker(w);
+  EXPECT_TRUE(reg.poll_ready(cx, Direction::kRead).is_pending());
+  Sleep s = sleep(h, std::chrono::hours(1));
+  EXPECT_TRUE(s.poll(cx).is_pending());
+
+  r.reset();
+  EXPECT_EQ(cw.count(), 2);  // the reader and the sleep
+  Poll<ReadyEvent> ready = reg.poll_ready(cx, Direction::kRead);
+  ASSERT_TRUE(ready.is_ready());
+  EXPECT_TRUE(ready.value().ready & kShutdown);
+  EXPECT_TRUE(s.poll(cx).is_ready());  // documented: completes at once
+  Pair q;
+  IoResult<Registration> late = Registration::add(h, q.a);
+  ASSERT_TRUE(late.is_err());
+  EXPECT_EQ(late.error().kind(), ErrorKind::kReactorGone);
+  Sleep s2 = sleep(h, std::chrono::hours(1));
+  EXPECT_TRUE(s2.poll(cx).is_ready());
+}  // reg deregisters after the reactor is gone: no use after free (ASan)
+
+TEST(ReactorTest, WakesRaceDeregistration) {
+  Watchdog dog("WakesRaceDeregistration", std::chrono::seconds(60));
+  Reactor r;
+  Handle h = r.handle();
+  std::atomic<bool> stop{false};
+  std::thread driver([&] {
+    while (!stop.load()) r.turn(1ms);
+  });
+  const int rounds = 3000 / testing::kSanitizerSlowdown;
+  std::atomic<int> wakes{0};
+  Waker w = waker_fn([&] { wakes.fetch_add(1); });
+  Context cx = Context::from_waker(w);
+  for (int i = 0; i < rounds; ++i) {
+    Pair p;
+    Registration reg = Registration::add(h, p.a).value();
+    (void)reg.poll_ready(cx, Direction::kRead);  // a waker the driver may be about to wake
+    ASSERT_EQ(::write(p.b, "x", 1), 1);          // an event in flight...
+    if (i % 2) std::this_thread::yield();
+    reg.deregister();                            // ...racing the deregistration
+  }
+  stop.store(true);
+  driver.join();
+  r.turn(Clock::duration::zero());  // releases what is pending
+  EXPECT_EQ(r.registered_count(), 0u);
+  EXPECT_GT(wakes.load(), 0);
+}
+
+}  // namespace
+}  // namespace pollwake::reactor
