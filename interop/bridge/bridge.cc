@@ -528,12 +528,16 @@ class Bridge {
 
  private:
   enum class State { kStopped, kRunning, kStopping };
-  // An Await condition: absl evaluates it with mu_ held, but maybe inside
-  // Await's own relock (or on the unlocking thread), before AnnotatedAwait
-  // can tell TSan about it; so it annotates its own read.
+  // An Await condition: absl evaluates it with mu_ held, but inside Await
+  // (between its own unlocks and relocks, or on the unlocking thread), where
+  // AnnotatedAwait cannot tell TSan; so it annotates its own read: acquire
+  // before (it sees the last holder's writes), release after (the next
+  // holder sees this read).
   static bool NotStopping(Bridge* b) ABSL_EXCLUSIVE_LOCKS_REQUIRED(b->mu_) {
     POLLWAKE_TSAN_ACQUIRE(&b->mu_);
-    return b->state_ != State::kStopping;
+    const bool not_stopping = b->state_ != State::kStopping;
+    POLLWAKE_TSAN_RELEASE(&b->mu_);
+    return not_stopping;
   }
 
   absl::Mutex mu_;

@@ -45,6 +45,8 @@
  *    thread, before pwb_shutdown returns). Afterwards every call except
  *    connect gets PWB_NOT_RUNNING; a later connect starts a new runtime.
  *    Call pwb_shutdown before the process exits or the library is unloaded.
+ *  - No back-pressure: an asynchronous call never waits for the runtime
+ *    (the channel is unbounded), so a caller can have any number in flight.
  *  - Nothing unwinds across this ABI: every failure is a status.
  */
 #ifndef POLLWAKE_INTEROP_BRIDGE_POLLWAKE_BRIDGE_H_
