@@ -166,10 +166,13 @@ PWB_API pwb_status pwb_ping_blocking(void);
  * PWB_WOULD_DEADLOCK from the runtime thread. Concurrent calls wait for
  * the one that stops it. */
 PWB_API pwb_status pwb_shutdown(void);
-/* Diagnostics: how many times a runtime thread was started since load, and
- * how many connections are open now. */
+/* Diagnostics: how many times a runtime thread was started since load; how
+ * many connections are open now; how many calls have been sent to the
+ * runtime and not yet completed (once a call is counted, a shutdown that
+ * follows cancels it rather than refusing it). */
 PWB_API uint64_t pwb_runtime_starts(void);
 PWB_API uint64_t pwb_open_connections(void);
+PWB_API uint64_t pwb_calls_in_flight(void);
 
 #ifdef __cplusplus
 }  /* extern "C" */
