@@ -35,6 +35,17 @@ if [ "$fuzz_seconds" != 0 ]; then
     overall=1
   fi
 fi
+bridge_fuzz_seconds=${POLLWAKE_BRIDGE_FUZZ_SECONDS:-20}
+if [ "$bridge_fuzz_seconds" != 0 ]; then
+  echo "=== libFuzzer C ABI bridge fuzzer, ${bridge_fuzz_seconds} s (tests/fuzz/run_bridge_fuzzer.sh)"
+  if bash tests/fuzz/run_bridge_fuzzer.sh "$bridge_fuzz_seconds" 2>&1 | tee "$logdir/bridge_fuzz.log" | tail -n 5 &&
+     tail -n 1 "$logdir/bridge_fuzz.log" | grep -q "^run_bridge_fuzzer: PASS"; then
+    echo "bridge_fuzz 1 0" >> "$logdir/counts.txt"
+  else
+    echo "bridge_fuzz 0 1" >> "$logdir/counts.txt"
+    overall=1
+  fi
+fi
 echo "=== elapsed: $(( $(date +%s) - start )) s"
 python3 .ci/count_results.py --sum "$logdir/counts.txt" || overall=1
 exit $overall

@@ -26,6 +26,7 @@
 //   kUnavailable -> PWB_NOT_RUNNING
 //   kFailedPrecondition -> PWB_WOULD_DEADLOCK
 //   anything else -> PWB_INTERNAL
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <exception>
@@ -89,6 +90,9 @@ absl::Status CurrentExceptionStatus() {
   }
 }
 
+// Calls sent to the runtime and not yet completed (pwb_calls_in_flight).
+std::atomic<std::uint64_t> g_in_flight{0};
+
 // Reply: what a blocking call receives on its oneshot.
 struct Reply {
   pwb_status status = PWB_INTERNAL;
@@ -107,7 +111,9 @@ class Completion {
   Completion(pwb_done_fn done, void* user_data) : target_(CallbackTarget{done, user_data}) {}
   explicit Completion(oneshot::Sender<Reply> reply) : target_(std::move(reply)) {}
   Completion(Completion&& other) noexcept
-      : target_(std::move(other.target_)), armed_(std::exchange(other.armed_, false)) {}
+      : target_(std::move(other.target_)),
+        armed_(std::exchange(other.armed_, false)),
+        in_flight_(std::exchange(other.in_flight_, false)) {}
   Completion& operator=(Completion&&) = delete;
   ~Completion() {
     if (armed_) {
@@ -118,6 +124,8 @@ class Completion {
   void Finish(const absl::StatusOr<std::uint64_t>& result) noexcept {
     if (!armed_) return;
     armed_ = false;
+    // ORDERING: relaxed: a diagnostic count; nothing is published through it.
+    if (in_flight_) g_in_flight.fetch_sub(1, std::memory_order_relaxed);
     const pwb_status code = ToCode(result.status());
     const std::uint64_t value = result.ok() ? *result : 0;
     if (auto* cb = std::get_if<CallbackTarget>(&target_)) {
@@ -137,6 +145,13 @@ class Completion {
   // [END completion]
 
   bool armed() const { return armed_; }
+  // Counts this call in pwb_calls_in_flight until it finishes (Submit, just
+  // before the send, under the bridge's reader lock).
+  void MarkInFlight() {
+    in_flight_ = true;
+    // ORDERING: relaxed, as in Finish.
+    g_in_flight.fetch_add(1, std::memory_order_relaxed);
+  }
   pwb_done_fn callback() const {
     auto* cb = std::get_if<CallbackTarget>(&target_);
     return cb != nullptr ? cb->done : nullptr;
@@ -149,6 +164,7 @@ class Completion {
   };
   std::variant<CallbackTarget, oneshot::Sender<Reply>> target_;
   bool armed_ = true;
+  bool in_flight_ = false;  // counted in g_in_flight
 };
 
 // RowSink: where a scan's rows go (the same user_data as its done).
@@ -476,6 +492,9 @@ class Bridge {
     {
       ReaderMutexLock lock(&mu_);
       if (state_ == State::kRunning) {
+        // Counted before the send, under the lock that shutdown must take
+        // exclusively: whoever sees the count can rely on the send.
+        std::visit([](auto& c) { c.done.MarkInFlight(); }, cmd);
         auto sent = tx_->unbounded_send(std::move(cmd));
         if (sent.is_ok()) return PWB_OK;
         refused.emplace(std::move(sent).error().into_inner());
@@ -528,12 +547,16 @@ class Bridge {
 
  private:
   enum class State { kStopped, kRunning, kStopping };
-  // An Await condition: absl evaluates it with mu_ held, but maybe inside
-  // Await's own relock (or on the unlocking thread), before AnnotatedAwait
-  // can tell TSan about it; so it annotates its own read.
+  // An Await condition: absl evaluates it with mu_ held, but inside Await
+  // (between its own unlocks and relocks, or on the unlocking thread), where
+  // AnnotatedAwait cannot tell TSan; so it annotates its own read: acquire
+  // before (it sees the last holder's writes), release after (the next
+  // holder sees this read).
   static bool NotStopping(Bridge* b) ABSL_EXCLUSIVE_LOCKS_REQUIRED(b->mu_) {
     POLLWAKE_TSAN_ACQUIRE(&b->mu_);
-    return b->state_ != State::kStopping;
+    const bool not_stopping = b->state_ != State::kStopping;
+    POLLWAKE_TSAN_RELEASE(&b->mu_);
+    return not_stopping;
   }
 
   absl::Mutex mu_;
@@ -828,6 +851,11 @@ uint64_t pwb_runtime_starts(void) {
   } catch (...) {
     return 0;
   }
+}
+
+uint64_t pwb_calls_in_flight(void) {
+  // ORDERING: relaxed: a diagnostic snapshot.
+  return pb::g_in_flight.load(std::memory_order_relaxed);
 }
 
 uint64_t pwb_open_connections(void) {

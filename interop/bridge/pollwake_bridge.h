@@ -45,6 +45,8 @@
  *    thread, before pwb_shutdown returns). Afterwards every call except
  *    connect gets PWB_NOT_RUNNING; a later connect starts a new runtime.
  *    Call pwb_shutdown before the process exits or the library is unloaded.
+ *  - No back-pressure: an asynchronous call never waits for the runtime
+ *    (the channel is unbounded), so a caller can have any number in flight.
  *  - Nothing unwinds across this ABI: every failure is a status.
  */
 #ifndef POLLWAKE_INTEROP_BRIDGE_POLLWAKE_BRIDGE_H_
@@ -164,10 +166,13 @@ PWB_API pwb_status pwb_ping_blocking(void);
  * PWB_WOULD_DEADLOCK from the runtime thread. Concurrent calls wait for
  * the one that stops it. */
 PWB_API pwb_status pwb_shutdown(void);
-/* Diagnostics: how many times a runtime thread was started since load, and
- * how many connections are open now. */
+/* Diagnostics: how many times a runtime thread was started since load; how
+ * many connections are open now; how many calls have been sent to the
+ * runtime and not yet completed (once a call is counted, a shutdown that
+ * follows cancels it rather than refusing it). */
 PWB_API uint64_t pwb_runtime_starts(void);
 PWB_API uint64_t pwb_open_connections(void);
+PWB_API uint64_t pwb_calls_in_flight(void);
 
 #ifdef __cplusplus
 }  /* extern "C" */

@@ -218,4 +218,27 @@ TEST(TimerTest, PastDeadlineIsReadyWithoutRegistering) {
 }
 
 }  // namespace
+
+// Regression: the timer thread waited on a reference into its heap's
+// storage (heap.top().deadline); a sleep registered while it waited could
+// reallocate that storage, and wait_until read the freed deadline on waking
+// (a heap-use-after-free that ASan reported, found by the C ABI bridge's
+// fuzzer). Here the thread waits on a far deadline while many sleeps are
+// registered (the storage grows several times), and the last one is the
+// earliest, so the thread wakes from that wait. Under --config=asan the old
+// code fails this test; everywhere it must fire every sleep.
+TEST(TimerTest, RegisteringSleepsWhileTheThreadWaitsIsSafe) {
+  Timer timer;
+  std::vector<Sleep> sleeps;
+  sleeps.push_back(timer.sleep(1h));
+  EXPECT_TRUE(poll_once(sleeps.back(), Waker::noop()).is_pending());
+  std::this_thread::sleep_for(2ms);  // the thread is now in wait_until(1 h)
+  for (int i = 0; i < 300; ++i) {
+    sleeps.push_back(timer.sleep(std::chrono::minutes(30) + std::chrono::seconds(i)));
+    EXPECT_TRUE(poll_once(sleeps.back(), Waker::noop()).is_pending());
+  }
+  Sleep soon = timer.sleep(1ms);
+  ASSERT_TRUE(block_on_for(soon).has_value()) << "lost wakeup";
+}
+
 }  // namespace pollwake

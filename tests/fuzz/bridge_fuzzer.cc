@@ -109,8 +109,6 @@ struct Rec {
   }
 };
 
-void Noop(void*, pwb_status, const char*, uint64_t) {}
-
 class Session {
  public:
   Session(const uint8_t* data, size_t size) : data_(data), size_(size) {}

@@ -1,0 +1,252 @@
+// tests/bridge/csharp/BridgeClient.cs: a real C# client of pollwake's C ABI
+// bridge (interop/bridge/pollwake_bridge.h), as the LanceDB C# bridge
+// pattern's C# side: P/Invoke into libpollwake_bridge.so, one
+// TaskCompletionSource per call, so C# code simply awaits the library.
+//
+// Compiled with Mono's mcs and run with mono by tests/bridge/csharp_client_test.cc
+// (LD_LIBRARY_PATH points at the library). It runs many calls at once and
+// checks every result; the last line is "BridgeClient: PASS ..." (exit 0)
+// or "BridgeClient: FAIL ..." (exit 1).
+//
+// The rules of the C header, as C# keeps them:
+//   * The delegates handed to the library are static fields: they live as
+//     long as the program, so the function pointers never dangle (a
+//     delegate collected while the library may still call it is the
+//     classic P/Invoke crash).
+//   * user_data is a GCHandle to the call's state; the completion frees it
+//     (exactly one completion per call: freed exactly once).
+//   * The message and row values are copied inside the callback: the
+//     pointers are valid only during it.
+//   * Callbacks run on the bridge's runtime thread, so the TaskCompletionSource
+//     is made with RunContinuationsAsynchronously: the code after an await
+//     runs on the thread pool, never on the runtime thread (where it would
+//     stall every other call, and where a blocking call would be refused).
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+
+static class Native {
+  const string Lib = "pollwake_bridge";  // libpollwake_bridge.so
+
+  [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+  public delegate void DoneFn(IntPtr userData, int status, IntPtr message, ulong value);
+  [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+  public delegate void RowFn(IntPtr userData, long key, IntPtr value, UIntPtr len);
+
+  [StructLayout(LayoutKind.Sequential)]
+  public struct Filter {
+    public long KeyMin;
+    public long KeyMax;
+    public IntPtr Contains;  // NULL: no substring filter
+  }
+
+  [DllImport(Lib)] public static extern int pwb_connect(string uri, uint latencyUs, DoneFn done, IntPtr ud);
+  [DllImport(Lib)] public static extern int pwb_create_table(ulong conn, string table, DoneFn done, IntPtr ud);
+  [DllImport(Lib)] public static extern int pwb_insert(ulong conn, string table, long[] keys,
+      [MarshalAs(UnmanagedType.LPArray, ArraySubType = UnmanagedType.LPStr)] string[] values,
+      UIntPtr n, DoneFn done, IntPtr ud);
+  [DllImport(Lib)] public static extern int pwb_count(ulong conn, string table, DoneFn done, IntPtr ud);
+  [DllImport(Lib)] public static extern int pwb_scan(ulong conn, string table, ref Filter filter,
+      RowFn row, DoneFn done, IntPtr ud);
+  [DllImport(Lib)] public static extern int pwb_close(ulong conn, DoneFn done, IntPtr ud);
+  [DllImport(Lib)] public static extern int pwb_count_blocking(ulong conn, string table, out ulong n,
+      StringBuilder message, UIntPtr cap);
+  [DllImport(Lib)] public static extern int pwb_shutdown();
+  [DllImport(Lib)] public static extern ulong pwb_runtime_starts();
+  [DllImport(Lib)] public static extern IntPtr pwb_status_name(int status);
+}
+
+// BridgeException: a call completed with a status other than PWB_OK.
+class BridgeException : Exception {
+  public readonly int Status;
+  public BridgeException(int status, string message)
+      : base(Marshal.PtrToStringAnsi(Native.pwb_status_name(status)) + ": " + message) {
+    Status = status;
+  }
+}
+
+// Bridge: the library's calls as awaitable Tasks.
+static class Bridge {
+  public const int OK = 0, CANCELED = 1, BAD_HANDLE = 3, NOT_FOUND = 4, NOT_RUNNING = 7;
+
+  // One call's state, reached from the callbacks through its GCHandle.
+  sealed class Pending {
+    public readonly TaskCompletionSource<ulong> Tcs =
+        new TaskCompletionSource<ulong>(TaskCreationOptions.RunContinuationsAsynchronously);
+    public readonly List<KeyValuePair<long, string>> Rows = new List<KeyValuePair<long, string>>();
+    public int Completions;  // must end at exactly 1
+  }
+
+  // [START csharp_callbacks]
+  // Kept alive for the whole program (see the header comment).
+  static readonly Native.DoneFn DoneCallback = OnDone;
+  static readonly Native.RowFn RowCallback = OnRow;
+
+  static void OnDone(IntPtr ud, int status, IntPtr message, ulong value) {
+    GCHandle handle = GCHandle.FromIntPtr(ud);
+    var p = (Pending)handle.Target;
+    handle.Free();  // the one completion: no callback for this call follows
+    if (Interlocked.Increment(ref p.Completions) != 1) {
+      Console.WriteLine("BridgeClient: FAIL: a call completed twice");
+      Environment.Exit(1);
+    }
+    if (status == OK) {
+      p.Tcs.SetResult(value);
+    } else {
+      p.Tcs.SetException(new BridgeException(status, Marshal.PtrToStringAnsi(message)));
+    }
+  }
+  // [END csharp_callbacks]
+
+  static void OnRow(IntPtr ud, long key, IntPtr value, UIntPtr len) {
+    var p = (Pending)GCHandle.FromIntPtr(ud).Target;
+    var bytes = new byte[(int)len];
+    Marshal.Copy(value, bytes, 0, bytes.Length);  // copied: valid only during the call
+    lock (p.Rows) p.Rows.Add(new KeyValuePair<long, string>(key, Encoding.UTF8.GetString(bytes)));
+  }
+
+  // [START csharp_call]
+  // Starts one call: `start` gets the user_data pointer. If the library
+  // refuses at once it has already called OnDone (which freed the handle).
+  static Task<ulong> Call(Func<IntPtr, int> start, out Pending pending) {
+    var p = new Pending();
+    pending = p;
+    IntPtr ud = GCHandle.ToIntPtr(GCHandle.Alloc(p));
+    start(ud);
+    return p.Tcs.Task;
+  }
+  static Task<ulong> Call(Func<IntPtr, int> start) {
+    Pending unused;
+    return Call(start, out unused);
+  }
+
+  public static Task<ulong> ConnectAsync(string uri, uint latencyUs) {
+    return Call(ud => Native.pwb_connect(uri, latencyUs, DoneCallback, ud));
+  }
+  public static Task<ulong> CreateTableAsync(ulong conn, string table) {
+    return Call(ud => Native.pwb_create_table(conn, table, DoneCallback, ud));
+  }
+  public static Task<ulong> InsertAsync(ulong conn, string table, long[] keys, string[] values) {
+    return Call(ud => Native.pwb_insert(conn, table, keys, values, (UIntPtr)keys.Length,
+                                        DoneCallback, ud));
+  }
+  public static Task<ulong> CountAsync(ulong conn, string table) {
+    return Call(ud => Native.pwb_count(conn, table, DoneCallback, ud));
+  }
+  // [END csharp_call]
+  public static async Task<List<KeyValuePair<long, string>>> ScanAsync(ulong conn, string table,
+                                                                       long keyMin, long keyMax) {
+    var filter = new Native.Filter { KeyMin = keyMin, KeyMax = keyMax, Contains = IntPtr.Zero };
+    Pending p;
+    ulong delivered = await Call(ud => Native.pwb_scan(conn, table, ref filter, RowCallback,
+                                                       DoneCallback, ud), out p);
+    // Every row arrived before the completion, so the list is complete now.
+    if ((ulong)p.Rows.Count != delivered) {
+      throw new Exception("scan delivered " + p.Rows.Count + " rows but reported " + delivered);
+    }
+    return p.Rows;
+  }
+  public static Task<ulong> CloseAsync(ulong conn) {
+    return Call(ud => Native.pwb_close(conn, DoneCallback, ud));
+  }
+}
+
+static class Program {
+  static int failures = 0;
+  static void Check(bool ok, string what) {
+    if (!ok) {
+      failures++;
+      Console.WriteLine("BridgeClient: check failed: " + what);
+    }
+  }
+
+  static async Task<int> StatusOf(Task t) {
+    try {
+      await t;
+      return Bridge.OK;
+    } catch (BridgeException e) {
+      return e.Status;
+    }
+  }
+
+  const int Clients = 16;       // concurrent "users", each with its own table
+  const int RowsPerClient = 50; // one insert call per row: many calls in flight
+
+  static async Task Client(ulong conn, int id) {
+    string table = "t" + id;
+    await Bridge.CreateTableAsync(conn, table);
+    var inserts = new List<Task<ulong>>();
+    for (int i = 0; i < RowsPerClient; i++) {
+      inserts.Add(Bridge.InsertAsync(conn, table, new long[] { i }, new[] { table + "-" + i }));
+    }
+    ulong[] inserted = await Task.WhenAll(inserts);
+    Check(inserted.All(n => n == 1), table + ": every insert reports one row");
+    ulong count = await Bridge.CountAsync(conn, table);
+    Check(count == RowsPerClient, table + ": count " + count);
+    var rows = await Bridge.ScanAsync(conn, table, 10, 19);
+    var keys = rows.Select(r => r.Key).OrderBy(k => k).ToArray();
+    Check(keys.SequenceEqual(Enumerable.Range(10, 10).Select(k => (long)k)),
+          table + ": scan 10..19 returned " + string.Join(",", keys));
+    Check(rows.All(r => r.Value == table + "-" + r.Key), table + ": scan values");
+  }
+
+  static async Task<int> Run() {
+    ulong startsBefore = Native.pwb_runtime_starts();
+    // Several first connects at once: one runtime.
+    ulong[] conns = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Bridge.ConnectAsync("cs", 100)));
+    Check(Native.pwb_runtime_starts() == startsBefore + 1, "one runtime for concurrent connects");
+    Check(conns.Distinct().Count() == 4, "distinct handles");
+
+    // Many clients at once, each with many calls in flight.
+    await Task.WhenAll(Enumerable.Range(0, Clients).Select(id => Client(conns[id % 4], id)));
+    Console.WriteLine("BridgeClient: " + Clients + " clients x " + RowsPerClient +
+                      " inserts, counts and scans checked");
+
+    // Errors arrive as exceptions from await.
+    Check(await StatusOf(Bridge.CountAsync(conns[0], "missing")) == Bridge.NOT_FOUND, "missing table");
+    Check(await StatusOf(Bridge.CountAsync(0, "t0")) == Bridge.BAD_HANDLE, "zero handle");
+    Check(await StatusOf(Bridge.CountAsync(conns[0] + 1, "t0")) == Bridge.BAD_HANDLE, "forged handle");
+    await Bridge.CloseAsync(conns[3]);
+    Check(await StatusOf(Bridge.CountAsync(conns[3], "t3")) == Bridge.BAD_HANDLE, "closed handle");
+
+    // The blocking API from C#: the calling thread waits on the library's oneshot.
+    ulong n;
+    var msg = new StringBuilder(256);
+    Check(Native.pwb_count_blocking(conns[0], "t0", out n, msg, (UIntPtr)msg.Capacity) == Bridge.OK &&
+          n == RowsPerClient, "blocking count");
+
+    // Shutdown with calls in flight: every Task faults with CANCELED.
+    ulong slow = await Bridge.ConnectAsync("cs", 1000000);
+    var inFlight = Enumerable.Range(0, 100).Select(_ => Bridge.CountAsync(slow, "t0")).ToArray();
+    Check(Native.pwb_shutdown() == Bridge.OK, "shutdown");
+    int[] statuses = await Task.WhenAll(inFlight.Select(StatusOf));
+    Check(statuses.All(s => s == Bridge.CANCELED), "in-flight calls canceled: " +
+          string.Join(",", statuses.Distinct()));
+    Check(await StatusOf(Bridge.CountAsync(conns[0], "t0")) == Bridge.NOT_RUNNING, "after shutdown");
+
+    // A later connect starts a new runtime; old handles are stale.
+    ulong again = await Bridge.ConnectAsync("cs", 0);
+    Check(await StatusOf(Bridge.CountAsync(conns[0], "t0")) == Bridge.BAD_HANDLE, "stale after restart");
+    Check(await StatusOf(Bridge.CountAsync(again, "t0")) == Bridge.NOT_FOUND, "data gone after restart");
+    Check(Native.pwb_shutdown() == Bridge.OK, "final shutdown");
+    return failures;
+  }
+
+  static int Main() {
+    Task<int> run = Run();
+    if (!run.Wait(TimeSpan.FromSeconds(60))) {  // the watchdog
+      Console.WriteLine("BridgeClient: FAIL: not finished after 60 s (a lost completion?)");
+      return 1;
+    }
+    if (run.Result != 0) {
+      Console.WriteLine("BridgeClient: FAIL: " + run.Result + " checks failed");
+      return 1;
+    }
+    Console.WriteLine("BridgeClient: PASS: every call completed once with the expected result");
+    return 0;
+  }
+}
