@@ -1,16 +1,17 @@
 // tests/oracles/four/compare_trace_test.cc: FourAnswersTest.
 //
-// One source, several cc_tests (BUILD): each runs one program of the five
-// (docs/10_four_answers.md) and checks its standard output, line by line,
-// against the checked-in <lang>/four.expected.
+// One source, several cc_tests (BUILD): each runs one program (the five of
+// docs/10_four_answers.md in <lang>/four.*, or one of the rule checks
+// js/ordering.js and csharp/pieces.cs) and checks its standard output, line
+// by line, against the checked-in .expected file beside it.
 //
 //   args: real|twin LANG PROGRAM EXPECTED
 //   real rust    PROGRAM is the binary built by Debian's cargo (:rust_four)
-//   real csharp  PROGRAM is four.cs: compiled with mcs, run with mono
-//   real js      PROGRAM is four.js: run with Debian's node (/usr/bin/node)
-//   real go      PROGRAM is four.go: `go run`, standard library only, offline
+//   real csharp  PROGRAM is a .cs file: compiled with mcs, run with mono
+//   real js      PROGRAM is a .js file: run with Debian's node (/usr/bin/node)
+//   real go      PROGRAM is a .go file: `go run`, standard library only, offline
 //                (GOPROXY=off, GOFLAGS=-mod=mod, GOCACHE in the test's tmpdir)
-//   twin LANG    PROGRAM is the C++ twin (twins/LANG_twin.cc)
+//   twin LANG    PROGRAM is a C++ twin (twins/*_twin.cc)
 //
 // So the expected file is what the real runtime prints (a real test failing
 // means the file is stale or the runtime changed its answer), and the C++
@@ -95,7 +96,7 @@ std::string RunProgram(const std::string& kind, const std::string& lang, const s
       *error = "mcs or mono not found: install mono-mcs and mono-runtime (bash .ci/deps.sh)";
       return "";
     }
-    const std::string exe = tmp + "/four.exe";
+    const std::string exe = tmp + "/" + fs::path(program).stem().string() + ".exe";
     int status = -1;
     std::string out = RunCommand(Quote(mcs) + " -nologo -out:" + Quote(exe) + " " + Quote(program) + " 2>&1", &status);
     if (status != 0) {
