@@ -38,7 +38,8 @@
 //   * A task's exception is caught: the task is dropped and its `on_done`
 //     receives an error Status (kInternal, with what()). A task spawned
 //     without on_done that fails is counted (failed_tasks()) and reported on
-//     stderr; it never unwinds into the host's C callback.
+//     stderr; it never unwinds into the host's C callback. An exception
+//     thrown by on_done itself is caught, reported and counted the same way.
 //   * Teardown: shutdown() (or the destructor), on the owner thread, closes
 //     the executor. After it returns notify is never called again and no
 //     call is in progress; every unfinished task's future is destroyed there
