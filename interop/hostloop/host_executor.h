@@ -21,7 +21,7 @@
 //     `notify` hook, which must make the host call run_ready() soon on its
 //     own thread (uv_async_send, lwt_unix_send_notification).
 //   * Coalesced notification: one notify per batch of wakes. A flag
-//     `notified_` is set by the first wake after a run_ready() began; only
+//     (`notified`) is set by the first wake after a run_ready() began; only
 //     the wake that flips it from false to true calls notify. run_ready()
 //     clears it *before* it takes the batch, so a wake that misses the batch
 //     always finds it clear (or set by a later wake that notified): no
@@ -66,9 +66,9 @@
 // and nothing waits while holding it). std::mutex, not absl::Mutex: Debian's
 // libabsl is not built with ThreadSanitizer, so TSan cannot see absl::Mutex's
 // synchronization and reports false races; std::mutex goes through pthread,
-// which TSan intercepts, so the race tests check the real protocol. The `notified_` flag and a task's
-// `queued` flag carry no data of their own; their orderings are argued where
-// they are used (host_executor.cc).
+// which TSan intercepts, so the race tests check the real protocol. The
+// `notified` flag and a task's `queued` flag carry no data of their own;
+// their orderings are argued where they are used (host_executor.cc).
 #ifndef POLLWAKE_INTEROP_HOSTLOOP_HOST_EXECUTOR_H_
 #define POLLWAKE_INTEROP_HOSTLOOP_HOST_EXECUTOR_H_
 
