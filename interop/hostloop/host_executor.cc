@@ -185,7 +185,17 @@ void HostExecutor::finish(detail::HostTask& task, absl::Status status) {
     }
   }
   if (on_done) {
-    on_done(std::move(status));
+    // An exception from on_done must not leave run_ready(): the rest of the
+    // batch is marked unqueued-but-waiting and would never be polled again.
+    try {
+      on_done(std::move(status));
+    } catch (const std::exception& e) {
+      ++failed_;
+      std::fprintf(stderr, "HostExecutor: on_done threw: %s\n", e.what());
+    } catch (...) {
+      ++failed_;
+      std::fputs("HostExecutor: on_done threw a non-std::exception\n", stderr);
+    }
   } else if (!status.ok()) {
     ++failed_;
     std::fprintf(stderr, "HostExecutor: a task failed: %s\n", std::string(status.message()).c_str());

@@ -21,7 +21,7 @@
 //     `notify` hook, which must make the host call run_ready() soon on its
 //     own thread (uv_async_send, lwt_unix_send_notification).
 //   * Coalesced notification: one notify per batch of wakes. A flag
-//     `notified_` is set by the first wake after a run_ready() began; only
+//     (`notified`) is set by the first wake after a run_ready() began; only
 //     the wake that flips it from false to true calls notify. run_ready()
 //     clears it *before* it takes the batch, so a wake that misses the batch
 //     always finds it clear (or set by a later wake that notified): no
@@ -38,7 +38,8 @@
 //   * A task's exception is caught: the task is dropped and its `on_done`
 //     receives an error Status (kInternal, with what()). A task spawned
 //     without on_done that fails is counted (failed_tasks()) and reported on
-//     stderr; it never unwinds into the host's C callback.
+//     stderr; it never unwinds into the host's C callback. An exception
+//     thrown by on_done itself is caught, reported and counted the same way.
 //   * Teardown: shutdown() (or the destructor), on the owner thread, closes
 //     the executor. After it returns notify is never called again and no
 //     call is in progress; every unfinished task's future is destroyed there
@@ -65,9 +66,9 @@
 // and nothing waits while holding it). std::mutex, not absl::Mutex: Debian's
 // libabsl is not built with ThreadSanitizer, so TSan cannot see absl::Mutex's
 // synchronization and reports false races; std::mutex goes through pthread,
-// which TSan intercepts, so the race tests check the real protocol. The `notified_` flag and a task's
-// `queued` flag carry no data of their own; their orderings are argued where
-// they are used (host_executor.cc).
+// which TSan intercepts, so the race tests check the real protocol. The
+// `notified` flag and a task's `queued` flag carry no data of their own;
+// their orderings are argued where they are used (host_executor.cc).
 #ifndef POLLWAKE_INTEROP_HOSTLOOP_HOST_EXECUTOR_H_
 #define POLLWAKE_INTEROP_HOSTLOOP_HOST_EXECUTOR_H_
 

@@ -78,12 +78,14 @@ struct PromiseState {
   // Settles once; wakes the awaiting task outside the lock.
   bool settle(absl::StatusOr<T> value) {
     Waker to_wake = Waker::noop();
+    std::function<void()> unused;  // destroyed outside the lock, like the waker
     {
       std::lock_guard<std::mutex> lock(mu);
       if (settled || canceled) return false;
       settled = true;
       result.emplace(std::move(value));
-      on_cancel = nullptr;  // the work is done: nothing left to cancel
+      unused = std::move(on_cancel);  // the work is done: nothing left to cancel
+      on_cancel = nullptr;
       to_wake = std::move(waker);
     }
     std::move(to_wake).wake();

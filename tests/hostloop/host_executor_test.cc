@@ -156,6 +156,18 @@ TEST(HostExecutorTest, FailedTaskWithoutOnDoneIsCounted) {
   EXPECT_EQ(ex.live_tasks(), 0u);
 }
 
+TEST(HostExecutorTest, ThrowingOnDoneDoesNotStrandTheRestOfThePass) {
+  FakeHost host;
+  HostExecutor ex([&] { host.notify(); });
+  auto polls = std::make_shared<std::atomic<int>>(0);
+  ex.spawn(boxed(ready(Unit{})), [](absl::Status) { throw std::runtime_error("on_done bug"); });
+  ex.spawn(boxed(YieldFuture(0, polls)));
+  EXPECT_NO_THROW(ex.run_ready());
+  EXPECT_EQ(polls->load(), 1);  // the second task still ran in the same pass
+  EXPECT_EQ(ex.failed_tasks(), 1u);
+  EXPECT_EQ(ex.live_tasks(), 0u);
+}
+
 TEST(HostExecutorTest, RunReadyFromAnotherThreadThrows) {
   FakeHost host;
   HostExecutor ex([&] { host.notify(); });
