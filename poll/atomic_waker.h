@@ -88,19 +88,13 @@ class AtomicWaker {
     // before we write the slot.
     if (state_.compare_exchange_strong(state, kRegistering, std::memory_order_acquire,
                                        std::memory_order_acquire)) {
-      // We own the slot until we leave REGISTERING.
-      try {
-        if (slot_) {
-          slot_->clone_from(waker);
-        } else {
-          slot_.emplace(waker);
-        }
-      } catch (...) {
-        // The clone threw (a broken vtable): give the slot back; a wake that
-        // came meanwhile is delivered to the waker we were given.
-        // ORDERING: acq_rel, as the exchange at the end of the wake path.
-        if (state_.exchange(kWaiting, std::memory_order_acq_rel) & kWaking) waker.wake_by_ref();
-        throw;
+      // We own the slot until we leave REGISTERING. Cloning cannot throw (a
+      // waker that throws stops the process: poll/raw_waker.h), so there is
+      // no path that leaves the state REGISTERING.
+      if (slot_) {
+        slot_->clone_from(waker);
+      } else {
+        slot_.emplace(waker);
       }
       std::uint8_t expected = kRegistering;
       // ORDERING: release on success publishes the slot to the next take();

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <stdexcept>
 #include <thread>
 #include <utility>
 
@@ -11,6 +12,7 @@
 #include "poll/arc.h"
 #include "poll/raw_waker.h"
 #include "poll/wake.h"
+#include "poll/waker_fn.h"
 #include "tests/future/test_util.h"
 
 namespace pollwake {
@@ -224,6 +226,21 @@ TEST(AtomicWakerTest, ConcurrentWakersAndOneRegistrarLoseNothing) {
     }
   }
   for (auto& t : threads) t.join();
+}
+
+// A registered waker that throws when woken: the process stops at the
+// waker boundary with a message (poll/raw_waker.h); AtomicWaker has no
+// policy of its own.
+TEST(AtomicWakerDeathTest, AWakerThatThrowsStopsTheProcessAtWake) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        AtomicWaker aw;
+        Waker bad = waker_fn([] { throw std::runtime_error("a waker that throws"); });
+        aw.register_waker(bad);
+        aw.wake();
+      },
+      "RawWakerVTable::wake threw: a waker that throws");
 }
 
 }  // namespace

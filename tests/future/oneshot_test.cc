@@ -4,11 +4,13 @@
 
 #include <atomic>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <utility>
 
 #include "gtest/gtest.h"
+#include "poll/waker_fn.h"
 #include "tests/future/test_util.h"
 
 namespace pollwake {
@@ -220,6 +222,23 @@ TEST(OneshotTest, CrossThreadReceiverDropRacesWithSendAndNothingLeaks) {
   // Every value was destroyed exactly once: by the receiver's drop, or with
   // the error that handed it back.
   EXPECT_EQ(drops, kIterations);
+}
+
+// A wake from a noexcept destructor: dropping the Sender wakes the receiver's
+// waker. A waker that throws there stops the process at the waker boundary,
+// with its message, like any other throwing wake (not a bare terminate).
+void DropASenderWhoseReceiverWaitsWithAThrowingWaker() {
+  auto [tx, rx] = oneshot::channel<int>();
+  Waker bad = waker_fn([] { throw std::runtime_error("woken from a destructor"); });
+  Context cx = Context::from_waker(bad);
+  (void)rx.poll(cx);
+  { auto dropped = std::move(tx); }  // ~Sender (noexcept) wakes the receiver
+}
+
+TEST(OneshotDeathTest, AThrowingWakeFromTheSendersDestructorStopsWithTheMessage) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(DropASenderWhoseReceiverWaitsWithAThrowingWaker(),
+               "RawWakerVTable::wake threw: woken from a destructor");
 }
 
 }  // namespace

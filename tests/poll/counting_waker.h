@@ -9,7 +9,8 @@
 // would make it negative).
 //
 // Switches make the functions misbehave, to test what Waker does then:
-// throw_on_clone, throw_on_wake, throw_on_wake_by_ref, null_vtable_on_clone.
+// throw_on_clone, throw_on_wake, throw_on_wake_by_ref, throw_on_drop,
+// null_vtable_on_clone.
 // All counters are atomics, so wakers may be used from several threads.
 #ifndef POLLWAKE_TESTS_POLL_COUNTING_WAKER_H_
 #define POLLWAKE_TESTS_POLL_COUNTING_WAKER_H_
@@ -44,6 +45,7 @@ class CountingWaker {
   std::atomic<bool> throw_on_clone{false};
   std::atomic<bool> throw_on_wake{false};
   std::atomic<bool> throw_on_wake_by_ref{false};
+  std::atomic<bool> throw_on_drop{false};
   std::atomic<bool> null_vtable_on_clone{false};
 
   static const RawWakerVTable kVTable;
@@ -72,7 +74,11 @@ class CountingWaker {
     c.wake_by_refs_.fetch_add(1);
     if (c.throw_on_wake_by_ref) throw VTableError("wake_by_ref");
   }
-  static void drop(const void* data) { self(data).drops_.fetch_add(1); }
+  static void drop(const void* data) {
+    CountingWaker& c = self(data);
+    c.drops_.fetch_add(1);
+    if (c.throw_on_drop) throw VTableError("drop");
+  }
   // [END counting_vtable]
 
   std::atomic<int> clones_{0};
