@@ -71,6 +71,7 @@
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -219,7 +220,8 @@ class SendFuture {
 
   SendFuture(detail::SenderHandle<T> tx, T value)
       : tx_(std::move(tx)), value_(std::move(value)) {}
-  SendFuture(SendFuture&& other) noexcept
+  // Moves the message: noexcept exactly when moving a T is.
+  SendFuture(SendFuture&& other) noexcept(std::is_nothrow_move_constructible_v<T>)
       : tx_(std::move(other.tx_)),
         value_(std::exchange(other.value_, std::nullopt)),
         ticket_(std::exchange(other.ticket_, 0)) {}

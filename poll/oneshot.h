@@ -225,7 +225,12 @@ class Receiver {
     {
       std::lock_guard lock(inner_->mu);
       inner_->receiver_closed = true;
-      unreceived = std::exchange(inner_->data, std::nullopt);
+      // Moved by construction, not assignment: like Rust, the channel asks
+      // of T only that it can be moved (no move assignment).
+      if (inner_->data) {
+        unreceived.emplace(std::move(*inner_->data));
+        inner_->data.reset();
+      }
       own_waker = std::exchange(inner_->rx_waker, std::nullopt);
       to_wake = std::exchange(inner_->tx_waker, std::nullopt);
     }

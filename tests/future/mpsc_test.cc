@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -15,6 +16,17 @@
 
 namespace pollwake {
 namespace {
+
+// SendFuture's move constructor moves the message: it is noexcept exactly
+// when moving the message is, so a container of futures with a throwing
+// message type keeps its strong guarantee instead of terminating.
+struct ThrowingMove {
+  ThrowingMove() = default;
+  ThrowingMove(ThrowingMove&&) noexcept(false) {}
+};
+static_assert(!std::is_nothrow_move_constructible_v<mpsc::SendFuture<ThrowingMove>>,
+              "moving a SendFuture can throw when moving its message can");
+static_assert(std::is_nothrow_move_constructible_v<mpsc::SendFuture<int>>);
 
 using testing::block_on_for;
 using testing::CountingWaker;

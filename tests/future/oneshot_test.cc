@@ -224,6 +224,40 @@ TEST(OneshotTest, CrossThreadReceiverDropRacesWithSendAndNothingLeaks) {
   EXPECT_EQ(drops, kIterations);
 }
 
+// Rust's oneshot needs only that T can be moved; so does pollwake's: a type
+// that can be move-constructed but not assigned goes through every path
+// (sent and received, sent and dropped unreceived, try_recv).
+struct MoveConstructOnly {
+  explicit MoveConstructOnly(int v) : value(v) {}
+  MoveConstructOnly(MoveConstructOnly&&) = default;
+  MoveConstructOnly& operator=(MoveConstructOnly&&) = delete;
+  int value;
+};
+
+TEST(OneshotTest, AValueThatCanOnlyBeMoveConstructedGoesThrough) {
+  CountingWaker cw;
+  {
+    auto [tx, rx] = oneshot::channel<MoveConstructOnly>();
+    EXPECT_TRUE(poll_once(rx, cw.waker()).is_pending());
+    EXPECT_TRUE(tx.send(MoveConstructOnly(7)).is_ok());
+    auto p = poll_once(rx, cw.waker());
+    ASSERT_TRUE(p.is_ready());
+    EXPECT_EQ(std::move(p).value().value().value, 7);
+  }
+  {
+    auto [tx, rx] = oneshot::channel<MoveConstructOnly>();
+    EXPECT_TRUE(tx.send(MoveConstructOnly(8)).is_ok());
+    auto got = rx.try_recv();
+    ASSERT_TRUE(got.is_ok());
+    EXPECT_EQ(std::move(got).value()->value, 8);
+  }
+  {
+    auto [tx, rx] = oneshot::channel<MoveConstructOnly>();
+    EXPECT_TRUE(tx.send(MoveConstructOnly(9)).is_ok());
+  }  // the receiver is dropped with the value unreceived
+  EXPECT_EQ(cw.live_clones(), 0);
+}
+
 // A wake from a noexcept destructor: dropping the Sender wakes the receiver's
 // waker. A waker that throws there stops the process at the waker boundary,
 // with its message, like any other throwing wake (not a bare terminate).

@@ -75,12 +75,12 @@ Poll<OutputOf<F>> poll_once(F& f, const Waker& w) {
 // Parker: an Arc-owned waker target for cross-thread tests. wake_by_ref sets
 // a flag and notifies; wait_for consumes the flag, waiting at most `limit`.
 struct Parker {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool notified = false;  // written under mu
-  std::atomic<int> wakes{0};
+  mutable std::mutex mu;
+  mutable std::condition_variable cv;
+  mutable bool notified = false;  // written under mu
+  mutable std::atomic<int> wakes{0};
 
-  void wake_by_ref() {
+  void wake_by_ref() const {
     ++wakes;
     {
       std::lock_guard lock(mu);
