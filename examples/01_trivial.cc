@@ -75,6 +75,8 @@ class EventFuture {
     }
     // Pending obliges us to wake the waker of *this* poll later: keep a clone
     // (clone_from skips the clone when the stored waker is already the same).
+    // Written out on purpose, to show the idiom; other code uses LatestWaker
+    // (poll/latest_waker.h), which packages it.
     if (g_event.waker) {
       g_event.waker->clone_from(cx.waker());
     } else {

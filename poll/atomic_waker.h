@@ -88,7 +88,10 @@ class AtomicWaker {
     // before we write the slot.
     if (state_.compare_exchange_strong(state, kRegistering, std::memory_order_acquire,
                                        std::memory_order_acquire)) {
-      // We own the slot until we leave REGISTERING. Cloning cannot throw (a
+      // We own the slot until we leave REGISTERING. The store-or-refresh is
+      // written out here rather than through LatestWaker (poll/
+      // latest_waker.h): there is no lock, and the state machine around it is
+      // what this type teaches. Cloning cannot throw (a
       // waker that throws stops the process: poll/raw_waker.h), so there is
       // no path that leaves the state REGISTERING.
       if (slot_) {

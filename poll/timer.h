@@ -55,6 +55,7 @@
 
 #include "poll/arc.h"
 #include "poll/context.h"
+#include "poll/latest_waker.h"
 #include "poll/poll.h"
 #include "poll/waker.h"
 
@@ -79,7 +80,7 @@ class TimerFuture {
     std::condition_variable cv;
     bool completed = false;       // written under mu, by the thread
     bool canceled = false;        // written under mu, by the destructor
-    std::optional<Waker> waker;   // written under mu: the latest poll's waker
+    LatestWaker waker;            // written under mu: the latest poll's waker
   };
 
   TimerClock::time_point deadline_;
@@ -98,7 +99,7 @@ class TimerShutDown : public std::runtime_error {
 namespace detail {
 struct TimerEntry {
   bool fired = false;           // written under TimerCore::mu
-  std::optional<Waker> waker;   // written under TimerCore::mu
+  LatestWaker waker;            // written under TimerCore::mu
 };
 struct TimerCore {
   struct Item {

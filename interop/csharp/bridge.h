@@ -57,6 +57,7 @@
 #include "interop/csharp/task_completion_source.h"
 #include "poll/context.h"
 #include "poll/future.h"
+#include "poll/latest_waker.h"
 #include "poll/poll.h"
 #include "poll/waker.h"
 
@@ -117,7 +118,7 @@ class CompletingFuture {
 // The state a TaskFuture shares with the continuation it registers.
 struct TaskFutureSlot {
   std::mutex mu;
-  std::optional<Waker> waker;  // the waker of the latest poll, under mu
+  LatestWaker waker;           // the waker of the latest poll, under mu
   bool fired = false;          // the continuation has run, under mu
 };
 
@@ -174,10 +175,10 @@ class TaskFuture {
   TaskFuture(TaskFuture&&) noexcept = default;
   TaskFuture& operator=(TaskFuture&&) noexcept = default;
   ~TaskFuture() {
-    if (slot_) {
-      std::lock_guard<std::mutex> lock(slot_->mu);
-      slot_->waker.reset();  // a later completion wakes nothing
-    }
+    if (!slot_) return;
+    TakenWaker forgotten;  // a later completion wakes nothing; dropped after unlocking
+    std::lock_guard<std::mutex> lock(slot_->mu);
+    forgotten = slot_->waker.take();
   }
 
   Poll<Output> poll(Context& cx) {
@@ -188,11 +189,7 @@ class TaskFuture {
         if (!slot_->fired) {
           // The continuation has not run, so it will run later and wake
           // this waker: it reads slot_->waker under the same lock.
-          if (slot_->waker) {
-            slot_->waker->clone_from(cx.waker());
-          } else {
-            slot_->waker.emplace(cx.waker());
-          }
+          slot_->waker.update(cx.waker());
         }
       }
       if (!registered_) {
@@ -201,13 +198,13 @@ class TaskFuture {
         // continuation inline now, which wakes the waker just stored.
         task_.OnCompleted(
             [slot = slot_] {
-              std::optional<Waker> to_wake;
+              TakenWaker to_wake;
               {
                 std::lock_guard<std::mutex> lock(slot->mu);
                 slot->fired = true;
-                to_wake.swap(slot->waker);
+                to_wake = slot->waker.take();
               }
-              if (to_wake) std::move(*to_wake).wake();
+              std::move(to_wake).wake();
             },
             /*continueOnCapturedContext=*/false);
       }

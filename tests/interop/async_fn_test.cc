@@ -14,6 +14,7 @@
 #include "poll/future.h"
 #include "poll/poll.h"
 #include "poll/ready.h"
+#include "poll/latest_waker.h"
 #include "poll/waker.h"
 #include "poll/waker_fn.h"
 
@@ -29,7 +30,7 @@ static_assert(std::is_same_v<OutputOf<Async<>>, Unit>);
 // Event: a counted leaf future, Pending until fire(); stores the latest waker.
 struct EventState {
   std::optional<int> value;
-  std::optional<Waker> waker;
+  LatestWaker waker;
   int polls = 0;
   int drops = 0;
 };
@@ -44,11 +45,7 @@ class EventFuture {
   Poll<int> poll(Context& cx) {
     ++s_->polls;
     if (s_->value) return Ready(*s_->value);
-    if (s_->waker) {
-      s_->waker->clone_from(cx.waker());
-    } else {
-      s_->waker.emplace(cx.waker());
-    }
+    s_->waker.update(cx.waker());
     return Pending;
   }
 
@@ -57,11 +54,7 @@ class EventFuture {
 };
 void fire(EventState& s, int v) {
   s.value = v;
-  if (s.waker) {
-    Waker w = std::move(*s.waker);
-    s.waker.reset();
-    std::move(w).wake();
-  }
+  s.waker.take().wake();
 }
 
 struct CountingWaker {
@@ -111,8 +104,8 @@ TEST(AsyncTest, AwaitPollsWithTheCurrentContextAndWakeLeadsToReady) {
   CountingWaker w;
   Context cx = Context::from_waker(w.waker);
   ASSERT_TRUE(fut.poll(cx).is_pending());
-  ASSERT_TRUE(ev->waker.has_value());
-  EXPECT_TRUE(ev->waker->will_wake(w.waker)) << "the inner future did not get the poll's waker";
+  ASSERT_TRUE(ev->waker.has_waker());
+  EXPECT_TRUE(ev->waker.clone()->will_wake(w.waker)) << "the inner future did not get the poll's waker";
   fire(*ev, 21);
   EXPECT_EQ(w.wakes->load(), 1);
   Poll<int> p = fut.poll(cx);

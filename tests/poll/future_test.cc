@@ -182,7 +182,8 @@ TEST(PollFnTest, AnExceptionFromTheClosurePropagates) {
 
 // [START flag_future]
 // Pending obliges a future to wake the waker of its *latest* poll. This one
-// stores it with clone_from, the way executors expect.
+// stores it with clone_from, the way executors expect (written out here to
+// show it; poll/latest_waker.h packages the idiom).
 class Flag {
  public:
   using Output = Unit;

@@ -19,6 +19,7 @@
 #include "poll/context.h"
 #include "poll/poll.h"
 #include "poll/ready.h"
+#include "poll/latest_waker.h"
 #include "poll/waker.h"
 #include "tests/stress/stress_util.h"
 
@@ -35,11 +36,11 @@ struct Round {
   std::atomic<int> events{0};
   std::atomic<int> polls{0};
   std::mutex mu;
-  std::optional<Waker> waker;  // written under mu
+  LatestWaker waker;  // written under mu
 
   std::optional<Waker> clone_waker() {
     std::lock_guard lock(mu);
-    return waker;
+    return waker.clone();
   }
 };
 
@@ -54,11 +55,7 @@ struct StormFuture {
     if (round->events.load(std::memory_order_acquire) == round->total) return Ready(round->total);
     {
       std::lock_guard lock(round->mu);
-      if (round->waker) {
-        round->waker->clone_from(cx.waker());
-      } else {
-        round->waker.emplace(cx.waker());
-      }
+      round->waker.update(cx.waker());
     }
     if (round->events.load(std::memory_order_acquire) == round->total) return Ready(round->total);
     return Pending;
@@ -212,7 +209,7 @@ TEST(BlockOnStressTest, ExceptionFromPollWhileWokenLeavesThreadUsable) {
       if (round->polls.fetch_add(1) == 2) throw Boom();
       {
         std::lock_guard lock(round->mu);
-        round->waker.emplace(cx.waker());
+        round->waker.update(cx.waker());
       }
       cx.waker().wake_by_ref();  // keep it going until the third poll
       return Pending;
