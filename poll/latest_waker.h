@@ -91,6 +91,10 @@ class LatestWaker {
 
   bool has_waker() const noexcept { return waker_.has_value(); }
 
+  // True when a waker is stored and it wakes the same task as `w`
+  // (Waker::will_wake).
+  bool will_wake(const Waker& w) const noexcept { return waker_ && waker_->will_wake(w); }
+
   // A clone of the stored waker (nullopt if none), for a caller that wakes
   // without emptying the slot; wake it after unlocking, as take()'s result.
   std::optional<Waker> clone() const noexcept { return waker_; }

@@ -19,7 +19,7 @@ namespace pollwake {
 namespace {
 
 using testing::CountingWaker;
-using testing::kLostWakeupLimit;
+using testing::kDeadline;
 using testing::Parker;
 
 TEST(AtomicWakerTest, WakeWithNothingRegisteredDoesNothing) {
@@ -37,7 +37,7 @@ TEST(AtomicWakerTest, RegisterThenWakeWakesOnceAndEmptiesTheSlot) {
   EXPECT_EQ(cw.wakes(), 1);
   aw.wake();  // empty now
   EXPECT_EQ(cw.woken(), 1);
-  EXPECT_EQ(cw.live_clones(), 0);
+  EXPECT_EQ(cw.live(), 0);
 }
 
 TEST(AtomicWakerTest, TakeHandsBackTheRegisteredWaker) {
@@ -64,7 +64,7 @@ TEST(AtomicWakerTest, ANewWakerReplacesTheOldOne) {
   AtomicWaker aw;
   aw.register_waker(first.waker());
   aw.register_waker(second.waker());
-  EXPECT_EQ(first.live_clones(), 0);  // dropped on replacement
+  EXPECT_EQ(first.live(), 0);  // dropped on replacement
   aw.wake();
   EXPECT_EQ(first.woken(), 0);
   EXPECT_EQ(second.wakes(), 1);
@@ -76,7 +76,7 @@ TEST(AtomicWakerTest, DestroyingItDropsTheStoredWaker) {
     AtomicWaker aw;
     aw.register_waker(cw.waker());
   }
-  EXPECT_EQ(cw.live_clones(), 0);
+  EXPECT_EQ(cw.live(), 0);
   EXPECT_EQ(cw.woken(), 0);
 }
 
@@ -163,7 +163,7 @@ TEST(AtomicWakerTest, RegisterWakeRaceNeverLosesAWakeup) {
       aw.register_waker(wakers[k]);
       if (produced.load(std::memory_order_acquire) >= i) break;  // THE RULE
       ++parks;
-      if (!parkers[k]->wait_for(kLostWakeupLimit)) {
+      if (!parkers[k]->wait_for(kDeadline)) {
         stop = true;
         producer.join();
         FAIL() << "lost wakeup at iteration " << i << " (produced "
@@ -218,7 +218,7 @@ TEST(AtomicWakerTest, ConcurrentWakersAndOneRegistrarLoseNothing) {
     while (!all_done(r)) {
       aw.register_waker(w);
       if (all_done(r)) break;  // THE RULE
-      if (!parker->wait_for(kLostWakeupLimit)) {
+      if (!parker->wait_for(kDeadline)) {
         stop = true;
         for (auto& t : threads) t.join();
         FAIL() << "lost wakeup in round " << r;

@@ -17,7 +17,7 @@ namespace pollwake {
 namespace {
 
 using oneshot::Canceled;
-using testing::block_on_for;
+using testing::wait_output;
 using testing::CountingWaker;
 using testing::poll_once;
 using testing::Tracked;
@@ -43,7 +43,7 @@ TEST(OneshotTest, ReceiverIsPendingUntilTheSendWakesIt) {
   auto p = poll_once(rx, cw.waker());
   ASSERT_TRUE(p.is_ready());
   EXPECT_EQ(p.value().value(), 3);
-  EXPECT_EQ(cw.live_clones(), 0);
+  EXPECT_EQ(cw.live(), 0);
 }
 
 TEST(OneshotTest, OnlyTheLatestWakerIsWoken) {
@@ -51,7 +51,7 @@ TEST(OneshotTest, OnlyTheLatestWakerIsWoken) {
   auto [tx, rx] = oneshot::channel<int>();
   EXPECT_TRUE(poll_once(rx, first.waker()).is_pending());
   EXPECT_TRUE(poll_once(rx, second.waker()).is_pending());
-  EXPECT_EQ(first.live_clones(), 0);  // replaced, dropped
+  EXPECT_EQ(first.live(), 0);  // replaced, dropped
   EXPECT_TRUE(tx.send(1).is_ok());
   EXPECT_EQ(first.woken(), 0);
   EXPECT_EQ(second.wakes(), 1);
@@ -75,9 +75,9 @@ TEST(OneshotTest, SendToADroppedReceiverGivesTheValueBack) {
   EXPECT_FALSE(tx.is_canceled());
   { auto dropped = std::move(rx); }
   EXPECT_TRUE(tx.is_canceled());
-  auto r = tx.send(Tracked(&drops, 8));
+  auto r = tx.send(Tracked(8, &drops));
   ASSERT_TRUE(r.is_err());
-  EXPECT_EQ(r.error().value, 8);
+  EXPECT_EQ(r.error().value(), 8);
   EXPECT_EQ(drops, 0);  // handed back, not destroyed
 }
 
@@ -153,7 +153,7 @@ TEST(OneshotTest, CancellationCompletesWhenTheReceiverCloses) {
 TEST(OneshotTest, DroppedReceiverDestroysAnUnreceivedValue) {
   std::atomic<int> drops{0};
   auto [tx, rx] = oneshot::channel<Tracked>();
-  EXPECT_TRUE(tx.send(Tracked(&drops, 1)).is_ok());
+  EXPECT_TRUE(tx.send(Tracked(1, &drops)).is_ok());
   EXPECT_EQ(drops, 0);
   { auto dropped = std::move(rx); }
   EXPECT_EQ(drops, 1);
@@ -179,7 +179,7 @@ TEST(OneshotTest, ReceiverDroppedWhilePendingReleasesItsWaker) {
     EXPECT_TRUE(poll_once(r, cw.waker()).is_pending());
   }
   EXPECT_EQ(cw.clones(), 1);
-  EXPECT_EQ(cw.live_clones(), 0);  // released with the receiver
+  EXPECT_EQ(cw.live(), 0);  // released with the receiver
   { auto dropped = std::move(tx); }
   EXPECT_EQ(cw.woken(), 0);        // so the sender's drop wakes nobody
 }
@@ -190,7 +190,7 @@ TEST(OneshotTest, CrossThreadSendWakesTheReceiver) {
   for (int i = 0; i < kIterations; ++i) {
     auto [tx, rx] = oneshot::channel<int>();
     std::thread sender([&t = tx, i] { EXPECT_TRUE(t.send(i).is_ok()); });
-    auto out = block_on_for(rx);
+    auto out = wait_output(rx);
     sender.join();
     ASSERT_TRUE(out.has_value()) << "lost wakeup at iteration " << i;
     ASSERT_TRUE(out->is_ok());
@@ -203,7 +203,7 @@ TEST(OneshotTest, CrossThreadSenderDropCancels) {
   for (int i = 0; i < kIterations; ++i) {
     auto [tx, rx] = oneshot::channel<int>();
     std::thread dropper([t = std::move(tx)]() mutable { auto gone = std::move(t); });
-    auto out = block_on_for(rx);
+    auto out = wait_output(rx);
     dropper.join();
     ASSERT_TRUE(out.has_value()) << "lost wakeup at iteration " << i;
     ASSERT_TRUE(out->is_err());
@@ -216,7 +216,7 @@ TEST(OneshotTest, CrossThreadReceiverDropRacesWithSendAndNothingLeaks) {
   for (int i = 0; i < kIterations; ++i) {
     auto [tx, rx] = oneshot::channel<Tracked>();
     std::thread dropper([r = std::move(rx)]() mutable { auto gone = std::move(r); });
-    auto res = tx.send(Tracked(&drops, i));  // if handed back: dies with `res`
+    auto res = tx.send(Tracked(i, &drops));  // if handed back: dies with `res`
     dropper.join();
   }
   // Every value was destroyed exactly once: by the receiver's drop, or with
@@ -255,7 +255,7 @@ TEST(OneshotTest, AValueThatCanOnlyBeMoveConstructedGoesThrough) {
     auto [tx, rx] = oneshot::channel<MoveConstructOnly>();
     EXPECT_TRUE(tx.send(MoveConstructOnly(9)).is_ok());
   }  // the receiver is dropped with the value unreceived
-  EXPECT_EQ(cw.live_clones(), 0);
+  EXPECT_EQ(cw.live(), 0);
 }
 
 // A wake from a noexcept destructor: dropping the Sender wakes the receiver's

@@ -13,7 +13,7 @@
 
 #include "poll/waker.h"
 #include "poll/waker_fn.h"
-#include "tests/poll/counting_waker.h"
+#include "tests/support/counting_waker.h"
 
 namespace pollwake {
 namespace {
@@ -25,7 +25,7 @@ TEST(LatestWakerTest, UpdateStoresAClone) {
   {
     LatestWaker slot;
     EXPECT_FALSE(slot.has_waker());
-    Waker w = task.waker();
+    Waker w = task.owned();
     slot.update(w);
     EXPECT_TRUE(slot.has_waker());
     EXPECT_EQ(task.clones(), 1);
@@ -37,7 +37,7 @@ TEST(LatestWakerTest, UpdateWithTheSameTaskClonesNothing) {
   CountingWaker task;
   {
     LatestWaker slot;
-    Waker w = task.waker();
+    Waker w = task.owned();
     for (int i = 0; i < 5; ++i) slot.update(w);  // an executor re-polling
     EXPECT_EQ(task.clones(), 1);
     EXPECT_EQ(task.drops(), 0);
@@ -50,8 +50,8 @@ TEST(LatestWakerTest, UpdateWithAnotherTaskReplacesTheStoredWaker) {
   CountingWaker second;
   {
     LatestWaker slot;
-    Waker a = first.waker();
-    Waker b = second.waker();
+    Waker a = first.owned();
+    Waker b = second.owned();
     slot.update(a);
     slot.update(b);  // the future moved to another task: only it counts
     EXPECT_EQ(first.live(), 1);   // only `a` is left of the first task
@@ -67,7 +67,7 @@ TEST(LatestWakerTest, TakeEmptiesTheSlotAndTheTakenWakerWakesOnce) {
   CountingWaker task;
   {
     LatestWaker slot;
-    slot.update(task.waker());
+    slot.update(task.owned());
     TakenWaker taken = slot.take();
     EXPECT_TRUE(static_cast<bool>(taken));
     EXPECT_FALSE(slot.has_waker());
@@ -85,7 +85,7 @@ TEST(LatestWakerTest, ATakenWakerThatIsNeverWokenIsDropped) {
   CountingWaker task;
   {
     LatestWaker slot;
-    slot.update(task.waker());
+    slot.update(task.owned());
     TakenWaker taken = slot.take();
   }
   EXPECT_EQ(task.wakes(), 0);
@@ -97,7 +97,7 @@ TEST(LatestWakerTest, CloneLeavesTheSlotFull) {
   {
     LatestWaker slot;
     EXPECT_FALSE(slot.clone().has_value());
-    slot.update(task.waker());
+    slot.update(task.owned());
     std::optional<Waker> c = slot.clone();
     ASSERT_TRUE(c.has_value());
     c->wake_by_ref();
@@ -141,7 +141,7 @@ TEST(LatestWakerTest, AProducerOnAnotherThreadWakesTheLatestWaker) {
   {
     std::mutex mu;
     LatestWaker slot;  // guarded by mu
-    Waker w = task.waker();
+    Waker w = task.owned();
     std::thread producer([&] {
       for (int i = 0; i < kRounds; ++i) {
         TakenWaker to_wake;

@@ -1,7 +1,7 @@
 // tests/poll/waker_test.cc: Waker (Rust's std::task::Waker) and the
 // RawWaker/RawWakerVTable contract, from poll/waker.h and poll/raw_waker.h.
 //
-// Every test uses CountingWaker (tests/poll/counting_waker.h), whose four
+// Every test uses CountingWaker (tests/support/counting_waker.h), whose four
 // vtable functions count their calls, and ends by checking live() == 0: no
 // waker leaked, none dropped twice.
 #include "poll/waker.h"
@@ -16,7 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "poll/raw_waker.h"
-#include "tests/poll/counting_waker.h"
+#include "tests/support/counting_waker.h"
 
 namespace pollwake {
 namespace {
@@ -41,7 +41,7 @@ TEST(WakerTest, FromRawTakesOwnershipWithoutCloning) {
 
 TEST(WakerTest, DataAndVtableReturnWhatFromRawWasGiven) {
   CountingWaker c;
-  Waker w = c.waker();
+  Waker w = c.owned();
   EXPECT_EQ(w.data(), &c);
   EXPECT_EQ(w.vtable(), &CountingWaker::kVTable);
 }
@@ -54,7 +54,7 @@ TEST(WakerTest, FromRawRefusesANullVtable) {
 TEST(WakerTest, CopyIsCloneAndEachCopyIsDroppedOnce) {
   CountingWaker c;
   {
-    Waker a = c.waker();
+    Waker a = c.owned();
     Waker b = a;  // Rust: a.clone()
     EXPECT_EQ(c.clones(), 1);
     EXPECT_TRUE(b.will_wake(a));
@@ -70,7 +70,7 @@ TEST(WakerTest, CopyIsCloneAndEachCopyIsDroppedOnce) {
 TEST(WakerTest, WakeConsumesTheWakerSoDropIsNotCalled) {
   CountingWaker c;
   {
-    Waker w = c.waker();
+    Waker w = c.owned();
     std::move(w).wake();
     EXPECT_EQ(c.wakes(), 1);
     EXPECT_EQ(c.drops(), 0);
@@ -89,7 +89,7 @@ TEST(WakerTest, WakeConsumesTheWakerSoDropIsNotCalled) {
 TEST(WakerTest, WakeByRefDoesNotConsume) {
   CountingWaker c;
   {
-    Waker w = c.waker();
+    Waker w = c.owned();
     w.wake_by_ref();
     w.wake_by_ref();
     EXPECT_EQ(c.wake_by_refs(), 2);
@@ -103,7 +103,7 @@ TEST(WakerTest, WakeByRefDoesNotConsume) {
 TEST(WakerTest, MoveTransfersOwnershipAndMovedFromIsNoop) {
   CountingWaker c;
   {
-    Waker a = c.waker();
+    Waker a = c.owned();
     Waker b = std::move(a);
     EXPECT_EQ(c.clones(), 0);
     EXPECT_EQ(b.data(), &c);
@@ -122,8 +122,8 @@ TEST(WakerTest, MoveTransfersOwnershipAndMovedFromIsNoop) {
 TEST(WakerTest, MoveAssignmentDropsTheOldWakerOnce) {
   CountingWaker old_task, new_task;
   {
-    Waker w = old_task.waker();
-    Waker other = new_task.waker();
+    Waker w = old_task.owned();
+    Waker other = new_task.owned();
     w = std::move(other);
     EXPECT_EQ(old_task.drops(), 1);
     EXPECT_EQ(new_task.drops(), 0);
@@ -140,9 +140,9 @@ TEST(WakerTest, MoveAssignmentDropsTheOldWakerOnce) {
 
 TEST(WakerTest, WillWakeComparesDataAndVtable) {
   CountingWaker c1, c2;
-  Waker a = c1.waker();
+  Waker a = c1.owned();
   Waker b = a;
-  Waker other_task = c2.waker();
+  Waker other_task = c2.owned();
   EXPECT_TRUE(a.will_wake(a));
   EXPECT_TRUE(a.will_wake(b));
   EXPECT_FALSE(a.will_wake(other_task));  // same vtable, other data
@@ -158,7 +158,7 @@ TEST(WakerTest, WillWakeComparesDataAndVtable) {
 TEST(WakerTest, CloneFromSkipsTheCloneWhenWillWake) {
   CountingWaker c;
   {
-    Waker stored = c.waker();
+    Waker stored = c.owned();
     Waker fresh = stored;  // clones: 1
     stored.clone_from(fresh);
     stored = fresh;  // copy assignment is clone_from
@@ -174,13 +174,13 @@ TEST(WakerTest, CloneFromSkipsTheCloneWhenWillWake) {
 TEST(WakerTest, CloneFromAnotherTaskClonesItAndDropsTheOld) {
   CountingWaker old_task, new_task, third_task;
   {
-    Waker stored = old_task.waker();
-    Waker latest = new_task.waker();
+    Waker stored = old_task.owned();
+    Waker latest = new_task.owned();
     stored.clone_from(latest);
     EXPECT_EQ(new_task.clones(), 1);
     EXPECT_EQ(old_task.drops(), 1);
     EXPECT_TRUE(stored.will_wake(latest));
-    Waker again = third_task.waker();
+    Waker again = third_task.owned();
     again = latest;  // copy assignment: the same clone-then-drop
     EXPECT_EQ(new_task.clones(), 2);
     EXPECT_EQ(third_task.drops(), 1);
@@ -206,7 +206,7 @@ TEST(WakerTest, IntoRawHandsOwnershipToTheCaller) {
   CountingWaker c;
   RawWaker raw{};
   {
-    Waker w = c.waker();
+    Waker w = c.owned();
     raw = std::move(w).into_raw();
     EXPECT_TRUE(w.will_wake(Waker::noop()));  // NOLINT(bugprone-use-after-move)
   }
@@ -228,7 +228,7 @@ TEST(WakerDeathTest, AWakeThatThrowsStopsTheProcessWithAMessage) {
       {
         CountingWaker c;
         c.throw_on_wake = true;
-        c.waker().wake();
+        c.owned().wake();
       },
       "RawWakerVTable::wake threw: wake");
 }
@@ -239,7 +239,7 @@ TEST(WakerDeathTest, AWakeByRefThatThrowsStopsTheProcessWithAMessage) {
       {
         CountingWaker c;
         c.throw_on_wake_by_ref = true;
-        c.waker().wake_by_ref();
+        c.owned().wake_by_ref();
       },
       "RawWakerVTable::wake_by_ref threw: wake_by_ref");
 }
@@ -249,7 +249,7 @@ TEST(WakerDeathTest, ACloneThatThrowsStopsTheProcessWithAMessage) {
   EXPECT_DEATH(
       {
         CountingWaker c;
-        Waker w = c.waker();
+        Waker w = c.owned();
         c.throw_on_clone = true;
         Waker copy = w;
       },
@@ -258,9 +258,9 @@ TEST(WakerDeathTest, ACloneThatThrowsStopsTheProcessWithAMessage) {
       {
         CountingWaker stored_task;
         CountingWaker latest_task;
-        Waker stored = stored_task.waker();
+        Waker stored = stored_task.owned();
         latest_task.throw_on_clone = true;
-        stored.clone_from(latest_task.waker());
+        stored.clone_from(latest_task.owned());
       },
       "RawWakerVTable::clone threw: clone");
 }
@@ -270,7 +270,7 @@ TEST(WakerDeathTest, ACloneReturningANullVtableStopsTheProcessWithAMessage) {
   EXPECT_DEATH(
       {
         CountingWaker c;
-        Waker w = c.waker();
+        Waker w = c.owned();
         c.null_vtable_on_clone = true;
         Waker copy = w;
       },
@@ -285,16 +285,16 @@ TEST(WakerDeathTest, ADropThatThrowsStopsTheProcessWithAMessage) {
       {
         CountingWaker c;
         c.throw_on_drop = true;
-        Waker w = c.waker();
+        Waker w = c.owned();
       },
       "RawWakerVTable::drop threw: drop");
   EXPECT_DEATH(
       {
         CountingWaker old_task;
         CountingWaker new_task;
-        Waker stored = old_task.waker();
+        Waker stored = old_task.owned();
         old_task.throw_on_drop = true;
-        stored.clone_from(new_task.waker());  // releases the old one
+        stored.clone_from(new_task.owned());  // releases the old one
       },
       "RawWakerVTable::drop threw: drop");
 }
@@ -315,7 +315,7 @@ TEST(WakerTest, ClonesAreWokenAndDroppedFromOtherThreads) {
   constexpr int kRounds = 500;
   CountingWaker c;
   {
-    Waker original = c.waker();
+    Waker original = c.owned();
     const Waker& shared = original;
     std::vector<std::thread> threads;
     for (int t = 0; t < kThreads; ++t) {

@@ -4,7 +4,7 @@
 // condition again); producers on other threads make the condition true and
 // wake, while a third thread calls take() concurrently. A lost wakeup leaves
 // the consumer's block_on parked: the watchdog rescues it by hand after
-// kStallSeconds and the test FAILS.
+// the deadline and the test FAILS.
 #include <atomic>
 #include <stdexcept>
 #include <string>
@@ -24,10 +24,10 @@
 namespace pollwake {
 namespace {
 
-using stress::Scaled;
+using testing::Scaled;
 
 TEST(AtomicWakerStressTest, WakeRacingRegisterAndTakeIsNeverLost) {
-  stress::Watchdog dog("AtomicWaker wake vs register");
+  testing::Watchdog dog("AtomicWaker wake vs register");
   const int rounds = Scaled(20000, 2000);
   AtomicWaker aw;
   std::atomic<int> reached{0};   // the producer's round counter (the condition)

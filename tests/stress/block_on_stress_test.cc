@@ -1,7 +1,7 @@
 // tests/stress/block_on_stress_test.cc: block_on under races (bounded).
 //
 // A lost wakeup leaves block_on parked forever; the Watchdog then wakes the
-// stuck waker by hand after kStallSeconds and the test FAILS with the round
+// stuck waker by hand after the deadline and the test FAILS with the round
 // it was in. The thread-local parker's lifetime (wakers outliving their
 // thread) is checked by ASan (use after free, leaks) and TSan (races).
 #include <atomic>
@@ -26,7 +26,7 @@
 namespace pollwake {
 namespace {
 
-using stress::Scaled;
+using testing::Scaled;
 
 // The state one round shares between the blocked thread and the producers:
 // a count of events and the waker of the latest poll.
@@ -88,7 +88,7 @@ void Produce(Round& round, int p, int per) {
 
 template <class Strategy>
 void RunWakeStorm(const char* name) {
-  stress::Watchdog dog(std::string("block_on wake storm, ") + name);
+  testing::Watchdog dog(std::string("block_on wake storm, ") + name);
   const int rounds = Scaled(1500, 40);
   constexpr int kProducers = 3;
   constexpr int kPerProducer = 20;
@@ -131,7 +131,7 @@ TEST(BlockOnStressTest, WakeStormFromSeveralThreadsIsNeverLostSpinThenPark) {
 // the clones. The last clone frees the thread's parker (ASan checks it is
 // freed once, and not used after).
 TEST(BlockOnStressTest, WakersOutliveTheirThread) {
-  stress::Watchdog dog("block_on wakers outliving their thread");
+  testing::Watchdog dog("block_on wakers outliving their thread");
   const int rounds = Scaled(300, 20);
   for (int r = 0; r < rounds; ++r) {
     dog.tick("round " + std::to_string(r));
@@ -198,7 +198,7 @@ struct Boom : std::runtime_error {
 // works again on the same thread), and the wakes still in flight for the
 // failed call only cost the next call a poll.
 TEST(BlockOnStressTest, ExceptionFromPollWhileWokenLeavesThreadUsable) {
-  stress::Watchdog dog("block_on exception from poll");
+  testing::Watchdog dog("block_on exception from poll");
   const int rounds = Scaled(600, 30);
   int thrown = 0;
   for (int r = 0; r < rounds; ++r) {

@@ -1,22 +1,28 @@
-// tests/poll/counting_waker.h: a RawWakerVTable whose four functions count
-// their calls, the fixture the poll/ tests use to check the Waker contract.
+// tests/support/counting_waker.h: a RawWakerVTable whose four functions count
+// their calls, the fixture tests use to check the Waker contract and to see
+// which task a future woke, and how often.
 //
-// Each CountingWaker is one "task". The waker's data pointer is the
-// CountingWaker itself; every owned RawWaker is one reference, so
-//   live() = 1 (from_raw) + clones - wakes - drops
-// is the number of owned RawWakers still alive. A test that ends with
-// live() == 0 has neither leaked a waker nor dropped one twice (a second drop
-// would make it negative).
+// Each CountingWaker is one "task"; the waker's data pointer is the
+// CountingWaker itself. Two ways to get a waker:
+//   waker()  the root waker, owned by the fixture: a `const Waker&` to pass
+//            to a poll. It is not counted (neither made nor dropped), so
+//            clones() counts exactly what the code under test cloned.
+//   owned()  a new Waker that owns one reference (from_raw; counted as made),
+//            for tests of Waker itself that move, wake and drop it by hand.
+// live() = made + clones - wakes - drops is the number of counted wakers
+// still alive. A test that ends with live() == 0 has neither leaked a waker
+// nor dropped one twice (a second drop would make it negative).
 //
 // Switches make the functions misbehave, to test what Waker does then:
 // throw_on_clone, throw_on_wake, throw_on_wake_by_ref, throw_on_drop,
-// null_vtable_on_clone.
-// All counters are atomics, so wakers may be used from several threads.
-#ifndef POLLWAKE_TESTS_POLL_COUNTING_WAKER_H_
-#define POLLWAKE_TESTS_POLL_COUNTING_WAKER_H_
+// null_vtable_on_clone. All counters are atomics, so wakers may be used from
+// several threads.
+#ifndef POLLWAKE_TESTS_SUPPORT_COUNTING_WAKER_H_
+#define POLLWAKE_TESTS_SUPPORT_COUNTING_WAKER_H_
 
 #include <atomic>
 #include <stdexcept>
+#include <utility>
 
 #include "poll/raw_waker.h"
 #include "poll/waker.h"
@@ -30,17 +36,31 @@ struct VTableError : std::runtime_error {
 
 class CountingWaker {
  public:
-  // A new Waker that owns one reference to this task (no clone is counted).
-  Waker waker() { return Waker::from_raw(RawWaker{this, &kVTable}); }
-  // The RawWaker itself, for tests that build Wakers by hand.
-  RawWaker raw() { return RawWaker{this, &kVTable}; }
+  CountingWaker() : root_(Waker::from_raw(RawWaker{this, &kVTable})) {}
+  // The root is not dropped through the vtable (it was never counted).
+  ~CountingWaker() { (void)std::move(root_).into_raw(); }
+  CountingWaker(const CountingWaker&) = delete;
+  CountingWaker& operator=(const CountingWaker&) = delete;
 
+  // The root waker (see above); copying it is a counted clone.
+  const Waker& waker() const { return root_; }
+  // A new Waker that owns one reference to this task (counted as made).
+  Waker owned() { return Waker::from_raw(raw()); }
+  // The RawWaker itself, owning one reference (counted as made), for tests
+  // that build Wakers by hand.
+  RawWaker raw() {
+    made_.fetch_add(1);
+    return RawWaker{this, &kVTable};
+  }
+
+  int made() const { return made_.load(); }
   int clones() const { return clones_.load(); }
-  int wakes() const { return wakes_.load(); }
-  int wake_by_refs() const { return wake_by_refs_.load(); }
+  int wakes() const { return wakes_.load(); }                // consuming wake()
+  int wake_by_refs() const { return wake_by_refs_.load(); }  // wake_by_ref()
+  int woken() const { return wakes() + wake_by_refs(); }     // either kind
   int drops() const { return drops_.load(); }
-  // Owned RawWakers still alive, counting the one from_raw took (see above).
-  int live() const { return 1 + clones() - wakes() - drops(); }
+  // Counted wakers still alive (see above).
+  int live() const { return made() + clones() - wakes() - drops(); }
 
   std::atomic<bool> throw_on_clone{false};
   std::atomic<bool> throw_on_wake{false};
@@ -81,10 +101,12 @@ class CountingWaker {
   }
   // [END counting_vtable]
 
+  std::atomic<int> made_{0};
   std::atomic<int> clones_{0};
   std::atomic<int> wakes_{0};
   std::atomic<int> wake_by_refs_{0};
   std::atomic<int> drops_{0};
+  Waker root_;  // last: built once the counters exist
 };
 
 inline const RawWakerVTable CountingWaker::kVTable{&CountingWaker::clone, &CountingWaker::wake,
@@ -93,4 +115,4 @@ inline const RawWakerVTable CountingWaker::kVTable{&CountingWaker::clone, &Count
 
 }  // namespace pollwake::testing
 
-#endif  // POLLWAKE_TESTS_POLL_COUNTING_WAKER_H_
+#endif  // POLLWAKE_TESTS_SUPPORT_COUNTING_WAKER_H_
