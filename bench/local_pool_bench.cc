@@ -1,6 +1,6 @@
 // bench/local_pool_bench.cc: what a LocalPool task costs on one thread.
 //
-// What it measures: ns_per_op of two workloads of WORKLOADS.md on
+// What it measures: ns_per_op of two workloads of bench/WORKLOADS.md on
 // executor/local_pool.h:
 //   BM_localpool_spawn_run/1000       one trivial task (ready at its first
 //                                     poll) spawned and run to completion;
@@ -12,7 +12,7 @@
 // one pool for the whole benchmark, so the figure is the steady state of
 // spawn (one allocation), queue push/pop, poll, and free, with the pool's
 // allocations already warm. The argument is the round size (1000 tasks) or
-// K, shown in the name as WORKLOADS.md's example does.
+// K, shown in the name as bench/WORKLOADS.md's example does.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>

@@ -11,7 +11,7 @@ file holding a median aggregate is also understood.
 
 What it writes:
   results.md        the workload table (pollwake beside every peer), the
-                    ratios pollwake/peer, issue 7's targets met or missed, and
+                    ratios pollwake/peer, the targets met or missed, and
                     the wake-strategy tables
   summary.json      {implementation: {workload: ns_per_op}}
   summary.tsv       the same, one `implementation<TAB>workload<TAB>ns` a line
@@ -29,7 +29,7 @@ import os
 import statistics
 import sys
 
-# The workloads of WORKLOADS.md, in its order.
+# The workloads of bench/WORKLOADS.md, in its order.
 WORKLOADS = [
     "waker_clone_drop",
     "waker_wake_by_ref_arc",
@@ -53,8 +53,9 @@ PEERS = [
     ("futex", "bare ping-pong on direct futex calls (what Rust's thread::park does)"),
 ]
 
-# Issue 7's targets: pollwake <= factor x the best peer measured in the same
-# run; and the issue's own figures (futures 0.3, best peer) for reference.
+# The targets: pollwake <= factor x the best peer measured in the same
+# run; and the figures the targets were set from (futures 0.3, best peer;
+# another run) for reference.
 TARGETS = {
     "waker_clone_drop": (1.0, "14.1", "14.1 (std Wake)"),
     "waker_wake_by_ref_static": (1.0, "1.13", "1.13"),
@@ -161,7 +162,7 @@ def write_markdown(rows, contexts, path, smoke):
              + (" --smoke (tiny iteration counts: these figures are NOT measurements)" if smoke else "")
              + "; do not edit by hand. How to read it: docs/05_benchmarks.md.")
     L.append("")
-    L.append("Every figure is `ns_per_op`: wall-clock nanoseconds per operation as WORKLOADS.md "
+    L.append("Every figure is `ns_per_op`: wall-clock nanoseconds per operation as bench/WORKLOADS.md "
              "defines it, the median of 5 repetitions. Single-thread rows ran in processes that had "
              "started no thread; `pollwake (threaded)` is the same benchmark after the process "
              "started (and joined) one thread.")
@@ -204,14 +205,14 @@ def write_markdown(rows, contexts, path, smoke):
             cells.append("—" if pw is None or v is None or v == 0 else f"{pw / v:.2f}")
         L.append(f"| {w} | " + " | ".join(cells) + " |")
     L.append("")
-    L.append("## Issue 7's targets")
+    L.append("## Targets")
     L.append("")
-    L.append("Target: pollwake at most `factor` × the best peer measured in this run. The issue's own "
-             "figures (another run, same kind of machine) are shown for reference. The last two columns "
+    L.append("Target: pollwake at most `factor` × the best peer measured in this run. The figures the "
+             "targets were set from (another run, same kind of machine) are shown for reference. The last two columns "
              "judge the same target on CPU time (for single-thread workloads, wall-clock time minus the "
              "time the process was runnable but another process held the CPU).")
     L.append("")
-    L.append("| workload | issue: futures | issue: best peer | best peer here | pollwake | ratio | target | met? | ratio on CPU time | met on CPU time? |")
+    L.append("| workload | reference: futures | reference: best peer | best peer here | pollwake | ratio | target | met? | ratio on CPU time | met on CPU time? |")
     L.append("|---|---:|---|---|---:|---:|---:|---|---:|---|")
     for w in WORKLOADS:
         if w not in TARGETS:
@@ -335,7 +336,7 @@ def plots(rows, docs):
     ax.invert_yaxis()
     ax.set_xscale("log")
     ax.set_xlabel("ns per operation (wall clock, median of 5; log scale; shorter is faster)")
-    ax.set_title("WORKLOADS.md workloads: pollwake beside its peers")
+    ax.set_title("The benchmark workloads: pollwake beside its peers")
     ax.grid(axis="x", which="both", alpha=0.3)
     ax.legend(loc="upper right", fontsize=9)
     fig.tight_layout()
@@ -365,7 +366,7 @@ def plots(rows, docs):
     ax.set_yticks(range(len(names)))
     ax.set_yticklabels(names)
     ax.invert_yaxis()
-    ax.set_xlabel("pollwake / best peer (below 1: pollwake faster); black tick = issue 7 target")
+    ax.set_xlabel("pollwake / best peer (below 1: pollwake faster); black tick = target")
     ax.set_title("pollwake / best peer, wall clock (green: target met, red: missed, gray: no target)")
     ax.set_xlim(0, max(ratios + [1.0]) * 1.35 if ratios else 2)
     fig.tight_layout()

@@ -9,7 +9,7 @@
 #
 # Writes Google-Benchmark-shaped JSON into docs/benchmarks/results/ (one file
 # per binary and group), then docs/benchmarks/results.md (tables: pollwake
-# beside each peer, ratios, issue 7's targets met or missed) and
+# beside each peer, ratios, the targets met or missed) and
 # docs/benchmarks/*.png (matplotlib).
 #
 # Options:

@@ -4,7 +4,7 @@
 //   bash .ci/tour.sh 10        (or: bazel run //examples:10_eager_vs_lazy)
 //   bazel run //examples:10_eager_vs_lazy -- --sizes   (also prints sizes)
 //
-// The program is the seed's trivial async function:
+// The program is the trivial async function of examples/01_trivial.cc:
 //
 //   async fn trivial() -> u32 {            // Rust
 //       println!("Hello!");

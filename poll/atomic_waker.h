@@ -59,6 +59,9 @@
 // Memory ordering: the acquire on leaving WAITING pairs with the release on
 // returning to it, so whoever touches the slot next sees the previous
 // writer's Waker completely; see the ORDERING comments at each step.
+//
+// Its promises, and the tests that check them, are written once in
+// docs/guarantees.md ("AtomicWaker and channels").
 #ifndef POLLWAKE_POLL_ATOMIC_WAKER_H_
 #define POLLWAKE_POLL_ATOMIC_WAKER_H_
 

@@ -41,6 +41,9 @@
 // whose lock-free protocol is the lesson; the first example
 // (examples/01_trivial.cc), which builds the idiom by hand to show it; and the
 // executors in executor/, which keep their own slots for now.
+//
+// Its promises, and the tests that check them, are written once in
+// docs/guarantees.md ("LatestWaker").
 #ifndef POLLWAKE_POLL_LATEST_WAKER_H_
 #define POLLWAKE_POLL_LATEST_WAKER_H_
 

@@ -60,6 +60,9 @@
 // The state is one std::mutex-guarded struct: a queue, the sender count and
 // the wakers. A plain mutex, not an async one, because nothing waits while
 // it is held. Memory ordering: the mutex orders everything.
+//
+// Its promises, and the tests that check them, are written once in
+// docs/guarantees.md ("AtomicWaker and channels").
 #ifndef POLLWAKE_POLL_MPSC_H_
 #define POLLWAKE_POLL_MPSC_H_
 

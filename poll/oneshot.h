@@ -41,6 +41,9 @@
 // shows that style). Memory ordering: the mutex orders everything; the value
 // written by send() under the lock is visible to the receiver that finds it
 // under the lock.
+//
+// Its promises, and the tests that check them, are written once in
+// docs/guarantees.md ("AtomicWaker and channels").
 #ifndef POLLWAKE_POLL_ONESHOT_H_
 #define POLLWAKE_POLL_ONESHOT_H_
 

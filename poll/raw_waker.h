@@ -42,6 +42,9 @@
 // third. One boundary gives one outcome with one message.
 // Everything a waker does must therefore be infallible: allocate nothing
 // that can fail, or treat that failure as fatal itself.
+//
+// Its promises, and the tests that check them, are written once in
+// docs/guarantees.md ("Wakers").
 #ifndef POLLWAKE_POLL_RAW_WAKER_H_
 #define POLLWAKE_POLL_RAW_WAKER_H_
 

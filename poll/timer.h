@@ -40,6 +40,9 @@
 //
 // Both futures throw FuturePolledAfterCompletion when polled after Ready.
 // Deadlines use std::chrono::steady_clock.
+//
+// Its promises, and the tests that check them, are written once in
+// docs/guarantees.md ("Futures, combinators and timers").
 #ifndef POLLWAKE_POLL_TIMER_H_
 #define POLLWAKE_POLL_TIMER_H_
 

@@ -27,6 +27,9 @@
 // static table per W, so waker_from allocates nothing: clone is one atomic
 // increment and drop one atomic decrement. wake_by_ref must be safe to call
 // from any thread, concurrently (the Waker contract).
+//
+// Its promises, and the tests that check them, are written once in
+// docs/guarantees.md ("Wakers").
 #ifndef POLLWAKE_POLL_WAKE_H_
 #define POLLWAKE_POLL_WAKE_H_
 

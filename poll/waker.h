@@ -24,6 +24,9 @@
 // threads that share one Waker object may both call wake_by_ref() and
 // will_wake(), but not mutate it (assign, move, wake()) concurrently; give
 // each thread its own clone, as Rust's ownership rules force you to.
+//
+// Its promises, and the tests that check them, are written once in
+// docs/guarantees.md ("Wakers").
 #ifndef POLLWAKE_POLL_WAKER_H_
 #define POLLWAKE_POLL_WAKER_H_
 

@@ -1,4 +1,4 @@
-// bench/peers/asio_peer.cc: the executor workloads of WORKLOADS.md on
+// bench/peers/asio_peer.cc: the executor workloads of bench/WORKLOADS.md on
 // Boost.Asio (Debian's libboost-dev), and cross_thread_wake on bare C++20
 // atomic wait/notify, so pollwake's figures can be set beside them.
 //
@@ -27,7 +27,7 @@
 // iterations; n doubles until one run lasts --min-time seconds; then 5
 // repetitions, median reported (--smoke: one tiny repetition). --group single
 // runs only workloads that start no thread, so glibc stays in single-thread
-// mode (WORKLOADS.md, "Fairness notes"); --group threaded runs the others.
+// mode (bench/WORKLOADS.md, "Measuring fairly"); --group threaded runs the others.
 // Output: one JSON document on stdout, the same shape as the Rust peer's.
 #include <linux/futex.h>
 #include <sched.h>

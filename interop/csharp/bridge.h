@@ -1,17 +1,18 @@
 // interop/csharp/bridge.h
 //
-// The two halves of the C#-to-Rust bridge of seed 000, in one language:
+// The two halves of a C#-to-Rust bridge (the LanceDB C# bridge pattern), in
+// one language:
 // C# code holds Tasks, Rust code holds futures, and each side must be able to
 // wait for the other's work without blocking a thread.
 //
 //   1. A Rust future seen from C#:  spawn_as_task(spawn, future) -> csharp::Task<T>
 //      The future is spawned on a pollwake executor (Rust: tokio::spawn in
-//      the seed); when it finishes, the task's TaskCompletionSource is
-//      completed (the seed: the Rust task calls the C# completion callback,
+//      that bridge); when it finishes, the task's TaskCompletionSource is
+//      completed (there: the Rust task calls the C# completion callback,
 //      and C# wraps it in a TaskCompletionSource).
 //   2. A C# task seen from Rust:   task_future(task) -> TaskFuture<T>, a
 //      pollwake Future. Polling it registers a continuation on the task
-//      that wakes the waker of the latest poll (the seed: a oneshot whose
+//      that wakes the waker of the latest poll (there: a oneshot whose
 //      sender the C# callback fires).
 //
 // These are bridge functions on the Rust side, so they are snake_case;
@@ -41,6 +42,9 @@
 // LocalSpawner::spawn_local or ThreadPool::spawn_ok. Overloads below accept
 // the spawner or pool itself; they find spawn_local / spawn_ok by name, so
 // this header does not include the executors.
+//
+// Its promises, and the tests that check them, are written once in
+// docs/guarantees.md ("The C# model and the bridge").
 #ifndef POLLWAKE_INTEROP_CSHARP_BRIDGE_H_
 #define POLLWAKE_INTEROP_CSHARP_BRIDGE_H_
 

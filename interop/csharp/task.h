@@ -54,6 +54,9 @@
 // Memory ordering: the task state is guarded by a mutex; completion stores
 // the result under it and then sets `completed_` with release, so a thread
 // that sees IsCompleted() true (acquire) also sees the result.
+//
+// Its promises, and the tests that check them, are written once in
+// docs/guarantees.md ("The C# model and the bridge").
 #ifndef POLLWAKE_INTEROP_CSHARP_TASK_H_
 #define POLLWAKE_INTEROP_CSHARP_TASK_H_
 

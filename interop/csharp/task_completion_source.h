@@ -25,6 +25,9 @@
 // TaskCompletionSource<object>) completes with SetResult().
 //
 // Copies share one source (C# references). May be used from any thread.
+//
+// Its promises, and the tests that check them, are written once in
+// docs/guarantees.md ("The C# model and the bridge").
 #ifndef POLLWAKE_INTEROP_CSHARP_TASK_COMPLETION_SOURCE_H_
 #define POLLWAKE_INTEROP_CSHARP_TASK_COMPLETION_SOURCE_H_
 

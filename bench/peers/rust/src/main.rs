@@ -1,9 +1,9 @@
-// bench/peers/rust/src/main.rs: the workloads of WORKLOADS.md on Rust's
+// bench/peers/rust/src/main.rs: the workloads of bench/WORKLOADS.md on Rust's
 // futures 0.3, tokio and std, so that pollwake's figures can be set beside
 // them on the same machine.
 //
 // What it measures: wall-clock nanoseconds per operation (ns_per_op), the
-// operation being the one WORKLOADS.md defines for each workload. How: each
+// operation being the one bench/WORKLOADS.md defines for each workload. How: each
 // workload is a closure that runs `n` iterations and returns how many
 // operations they held; the harness doubles `n` until one run lasts at least
 // --min-time seconds, then runs 5 repetitions of that size and reports the
@@ -14,7 +14,7 @@
 //                       --group single|threaded
 //   single:   workloads that start no thread. This process has then started
 //             no other thread, so glibc's malloc skips locked instructions, as
-//             in pollwake's single-thread binary (WORKLOADS.md "Fairness notes").
+//             in pollwake's single-thread binary (bench/WORKLOADS.md, "Measuring fairly").
 //   threaded: threadpool_spawn and cross_thread_wake.
 // Output (stdout): one JSON document shaped like Google Benchmark's
 // (`{"context": {...}, "benchmarks": [{"name", "peer", "ns_per_op", ...}]}`).
