@@ -17,10 +17,11 @@
 #include "executor/enter.h"
 #include "gtest/gtest.h"
 #include "poll/context.h"
+#include "poll/latest_waker.h"
 #include "poll/poll.h"
 #include "poll/ready.h"
-#include "poll/latest_waker.h"
 #include "poll/waker.h"
+#include "tests/stress/counted_future.h"
 #include "tests/stress/stress_util.h"
 
 namespace pollwake {
@@ -29,19 +30,12 @@ namespace {
 using testing::Scaled;
 
 // The state one round shares between the blocked thread and the producers:
-// a count of events and the waker of the latest poll.
-struct Round {
+// a stress::Slot (a count of events and the waker of the latest poll), the
+// number of events that makes the future Ready, and a count of polls.
+struct Round : stress::Slot {
   explicit Round(int total) : total(total) {}
   const int total;
-  std::atomic<int> events{0};
   std::atomic<int> polls{0};
-  std::mutex mu;
-  LatestWaker waker;  // written under mu
-
-  std::optional<Waker> clone_waker() {
-    std::lock_guard lock(mu);
-    return waker.clone();
-  }
 };
 
 // Ready once it has seen every event. It keeps the rule of a future that
