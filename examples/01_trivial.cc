@@ -2,7 +2,7 @@
 //
 //   bash .ci/tour.sh 01        (or: bazel run //examples:01_trivial)
 //
-// The Rust program this example rewrites (seed 002, "Trivial Async Fn"):
+// The Rust program this example rewrites ("Trivial Async Fn"):
 //
 //   async fn trivial() -> u32 {
 //       println!("Hello!");         // line 1
@@ -16,7 +16,7 @@
 // nothing and returns a state machine, and a poll() that runs the body from
 // one await point to the next. There is no executor yet: main() polls the
 // future by hand, fires the event, and polls again. The waker is built from a
-// RawWaker and a static table of four functions, as the seed shows, and it
+// RawWaker and a static table of four functions, as the Rust original does, and it
 // prints each call, so you can watch the vtable contract at work.
 //
 // Each trace line is numbered; `// (n)` marks the statement that prints [n].
@@ -52,7 +52,7 @@ void trace(const char* text) { std::printf("[%d] %s\n", ++g_step, text); }
 
 // ---------------------------------------------------------------------------
 // The event: something outside the future that completes later (a timer, a
-// socket, another thread). The seed only declares it:
+// socket, another thread). The Rust original only declares it:
 //   fn event() -> EventFuture { ... }
 //   impl Future for EventFuture { type Output = u32; ... }
 // Here the "outside world" is main(), which calls fire_event().
@@ -75,6 +75,8 @@ class EventFuture {
     }
     // Pending obliges us to wake the waker of *this* poll later: keep a clone
     // (clone_from skips the clone when the stored waker is already the same).
+    // Written out on purpose, to show the idiom; other code uses LatestWaker
+    // (poll/latest_waker.h), which packages it.
     if (g_event.waker) {
       g_event.waker->clone_from(cx.waker());
     } else {
@@ -118,14 +120,14 @@ class TrivialFuture {
   using Output = std::uint32_t;
 
   Poll<std::uint32_t> poll(Context& cx) {
-    for (;;) {  // the seed's `loop { match _self { ... } }`
+    for (;;) {  // the Rust rewrite's `loop { match _self { ... } }`
       if (std::holds_alternative<NeverPolled>(state_)) {
         trace("TrivialFuture::poll: NeverPolled, runs lines 1-2");  // (3)
         std::printf("Hello!\n");                                     // line 1
         EventFuture e = event();                                     // line 2
         state_ = WaitingForE{std::move(e)};                          // line 3
         trace("TrivialFuture: state -> WaitingForE");                // (4)
-        continue;  // straight on to WaitingForE, as the seed's loop does
+        continue;  // straight on to WaitingForE, as the Rust rewrite's loop does
       }
       if (auto* waiting = std::get_if<WaitingForE>(&state_)) {
         trace("TrivialFuture::poll: WaitingForE, line 3 polls e");  // (5), (11)
@@ -158,7 +160,7 @@ static_assert(pollwake::Future<EventFuture>);
 static_assert(pollwake::Future<TrivialFuture>);
 
 // ---------------------------------------------------------------------------
-// A waker made by hand, as in the seed: a RawWaker (a data pointer and a
+// A waker made by hand, as in the Rust original: a RawWaker (a data pointer and a
 // static table of four functions). It wakes nothing; it says what happens.
 // A real executor's wake would put the task back on its run queue.
 

@@ -4,7 +4,7 @@
 //   bash .ci/tour.sh 10        (or: bazel run //examples:10_eager_vs_lazy)
 //   bazel run //examples:10_eager_vs_lazy -- --sizes   (also prints sizes)
 //
-// The program is the seed's trivial async function:
+// The program is the trivial async function of examples/01_trivial.cc:
 //
 //   async fn trivial() -> u32 {            // Rust
 //       println!("Hello!");
@@ -47,10 +47,12 @@
 #include "interop/csharp/task_completion_source.h"
 #include "poll/context.h"
 #include "poll/poll.h"
+#include "poll/latest_waker.h"
 #include "poll/waker.h"
 #include "poll/waker_fn.h"
 
 using pollwake::Context;
+using pollwake::LatestWaker;
 using pollwake::Pending;
 using pollwake::Poll;
 using pollwake::Ready;
@@ -82,7 +84,7 @@ std::size_t allocations() { return g_allocations.load(std::memory_order_relaxed)
 // main() fires it, and then wakes the waker it stored.
 struct EventSlot {
   std::optional<std::uint32_t> value;
-  std::optional<Waker> waker;
+  LatestWaker waker;  // the idiom of poll/latest_waker.h (example 01 writes it out)
 };
 EventSlot g_event;
 
@@ -91,11 +93,7 @@ class EventFuture {
   using Output = std::uint32_t;
   Poll<std::uint32_t> poll(Context& cx) {
     if (g_event.value) return Ready(*g_event.value);
-    if (g_event.waker) {
-      g_event.waker->clone_from(cx.waker());
-    } else {
-      g_event.waker.emplace(cx.waker());
-    }
+    g_event.waker.update(cx.waker());
     return Pending;
   }
 };
@@ -105,11 +103,7 @@ EventFuture event() {
 }
 void fire_event(std::uint32_t v) {
   g_event.value = v;
-  if (g_event.waker) {
-    Waker w = std::move(*g_event.waker);
-    g_event.waker.reset();
-    std::move(w).wake();
-  }
+  g_event.waker.take().wake();
 }
 
 // ---------------------------------------------------------------------------

@@ -31,6 +31,9 @@
 // destruction. Rust and Boost use release plus an acquire fence on the last
 // decrement; ThreadSanitizer does not model fences, and on x86 both compile
 // to the same locked instruction, so pollwake takes acq_rel.
+//
+// Its promises, and the tests that check them, are written once in
+// docs/guarantees.md ("Wakers").
 #ifndef POLLWAKE_POLL_ARC_H_
 #define POLLWAKE_POLL_ARC_H_
 

@@ -59,6 +59,9 @@
 // Memory ordering: the acquire on leaving WAITING pairs with the release on
 // returning to it, so whoever touches the slot next sees the previous
 // writer's Waker completely; see the ORDERING comments at each step.
+//
+// Its promises, and the tests that check them, are written once in
+// docs/guarantees.md ("AtomicWaker and channels").
 #ifndef POLLWAKE_POLL_ATOMIC_WAKER_H_
 #define POLLWAKE_POLL_ATOMIC_WAKER_H_
 
@@ -88,19 +91,16 @@ class AtomicWaker {
     // before we write the slot.
     if (state_.compare_exchange_strong(state, kRegistering, std::memory_order_acquire,
                                        std::memory_order_acquire)) {
-      // We own the slot until we leave REGISTERING.
-      try {
-        if (slot_) {
-          slot_->clone_from(waker);
-        } else {
-          slot_.emplace(waker);
-        }
-      } catch (...) {
-        // The clone threw (a broken vtable): give the slot back; a wake that
-        // came meanwhile is delivered to the waker we were given.
-        // ORDERING: acq_rel, as the exchange at the end of the wake path.
-        if (state_.exchange(kWaiting, std::memory_order_acq_rel) & kWaking) waker.wake_by_ref();
-        throw;
+      // We own the slot until we leave REGISTERING. The store-or-refresh is
+      // written out here rather than through LatestWaker (poll/
+      // latest_waker.h): there is no lock, and the state machine around it is
+      // what this type teaches. Cloning cannot throw (a
+      // waker that throws stops the process: poll/raw_waker.h), so there is
+      // no path that leaves the state REGISTERING.
+      if (slot_) {
+        slot_->clone_from(waker);
+      } else {
+        slot_.emplace(waker);
       }
       std::uint8_t expected = kRegistering;
       // ORDERING: release on success publishes the slot to the next take();

@@ -20,6 +20,9 @@
 // After the inner future returns Ready, the box destroys it at once; polling
 // the box again (or polling a moved-from box) throws
 // FuturePolledAfterCompletion, whatever the inner future would have done.
+//
+// Its promises, and the tests that check them, are written once in
+// docs/guarantees.md ("Futures, combinators and timers").
 #ifndef POLLWAKE_POLL_BOX_FUTURE_H_
 #define POLLWAKE_POLL_BOX_FUTURE_H_
 

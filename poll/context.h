@@ -11,6 +11,9 @@
 // outliving its Waker or escaping the poll. C++ cannot check that, so Context
 // cannot be copied or moved: it lives on the poller's stack for one poll, and
 // a future that needs the waker later clones it (`Waker w = cx.waker();`).
+//
+// Its promises, and the tests that check them, are written once in
+// docs/guarantees.md ("Wakers").
 #ifndef POLLWAKE_POLL_CONTEXT_H_
 #define POLLWAKE_POLL_CONTEXT_H_
 

@@ -16,6 +16,9 @@
 // BadEitherAccess (Rust's `left().unwrap()` panics the same way). L and R may
 // be the same type: the side is kept by index, not by type. Futures-rs's
 // Either is also a Future when both sides are; pollwake's is only a value.
+//
+// Its promises, and the tests that check them, are written once in
+// docs/guarantees.md ("Futures, combinators and timers").
 #ifndef POLLWAKE_POLL_EITHER_H_
 #define POLLWAKE_POLL_EITHER_H_
 

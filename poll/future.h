@@ -26,6 +26,9 @@
 //     across a suspension point deletes its move constructor so that breaking
 //     the rule does not compile (examples/ show one).
 //   * Dropping a future (running its destructor) cancels it, at any state.
+//
+// Its promises, and the tests that check them, are written once in
+// docs/guarantees.md ("Futures, combinators and timers").
 #ifndef POLLWAKE_POLL_FUTURE_H_
 #define POLLWAKE_POLL_FUTURE_H_
 

@@ -28,6 +28,9 @@
 //     counts as finished (the output it would have mapped is gone), so a
 //     later poll throws FuturePolledAfterCompletion.
 //   * Then's second future, once made, is polled in place and never moved.
+//
+// Its promises, and the tests that check them, are written once in
+// docs/guarantees.md ("Futures, combinators and timers").
 #ifndef POLLWAKE_POLL_FUTURE_EXT_H_
 #define POLLWAKE_POLL_FUTURE_EXT_H_
 

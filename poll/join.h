@@ -33,6 +33,9 @@
 //     is safe.
 //   * join_all of an empty vector is Ready(empty vector) on the first poll.
 // Pinning: once polled, a Join holds polled futures and must not move.
+//
+// Its promises, and the tests that check them, are written once in
+// docs/guarantees.md ("Futures, combinators and timers").
 #ifndef POLLWAKE_POLL_JOIN_H_
 #define POLLWAKE_POLL_JOIN_H_
 

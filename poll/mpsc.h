@@ -60,6 +60,9 @@
 // The state is one std::mutex-guarded struct: a queue, the sender count and
 // the wakers. A plain mutex, not an async one, because nothing waits while
 // it is held. Memory ordering: the mutex orders everything.
+//
+// Its promises, and the tests that check them, are written once in
+// docs/guarantees.md ("AtomicWaker and channels").
 #ifndef POLLWAKE_POLL_MPSC_H_
 #define POLLWAKE_POLL_MPSC_H_
 
@@ -71,11 +74,13 @@
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "poll/arc.h"
 #include "poll/context.h"
+#include "poll/latest_waker.h"
 #include "poll/poll.h"
 #include "poll/result.h"
 #include "poll/waker.h"
@@ -120,7 +125,7 @@ struct Chan {
   std::deque<T> queue;                // written under mu
   std::size_t senders = 1;            // written under mu: live Sender objects
   bool closed = false;                // written under mu: receiver closed or dropped
-  std::optional<Waker> recv_waker;    // written under mu: the receiver's task
+  LatestWaker recv_waker;             // written under mu: the receiver's task
   // Written under mu: bounded senders waiting for room, by ticket, so a
   // SendFuture can refresh or remove its own entry.
   std::vector<std::pair<std::uint64_t, Waker>> send_waiters;
@@ -130,11 +135,11 @@ struct Chan {
   enum class Push { kSent, kFull, kClosed };
 
   // Under mu: queue `v` if there is room, and take the receiver's waker.
-  Push try_push(T& v, std::optional<Waker>& to_wake) {
+  Push try_push(T& v, TakenWaker& to_wake) {
     if (closed) return Push::kClosed;
     if (queue.size() >= capacity) return Push::kFull;
     queue.push_back(std::move(v));
-    to_wake = std::exchange(recv_waker, std::nullopt);
+    to_wake = recv_waker.take();
     return Push::kSent;
   }
   // Under mu: removes a waiting sender's entry, if still there.
@@ -145,9 +150,6 @@ struct Chan {
 
 inline void wake_all(std::vector<std::pair<std::uint64_t, Waker>> waiters) {
   for (auto& [ticket, w] : waiters) std::move(w).wake();
-}
-inline void wake_opt(std::optional<Waker> w) {
-  if (w) std::move(*w).wake();
 }
 
 // SenderHandle: what Sender and UnboundedSender share: one counted reference
@@ -169,24 +171,24 @@ class SenderHandle {
   }
   ~SenderHandle() {
     if (!chan_) return;
-    std::optional<Waker> to_wake;
+    TakenWaker to_wake;
     {
       std::lock_guard lock(chan_->mu);
-      if (--chan_->senders == 0) to_wake = std::exchange(chan_->recv_waker, std::nullopt);
+      if (--chan_->senders == 0) to_wake = chan_->recv_waker.take();
     }
-    wake_opt(std::move(to_wake));
+    std::move(to_wake).wake();
   }
 
   Result<Unit, TrySendError<T>> try_send(T v) {
     using K = typename TrySendError<T>::Kind;
     if (!chan_) return Err(TrySendError<T>{K::kDisconnected, std::move(v)});
-    std::optional<Waker> to_wake;
+    TakenWaker to_wake;
     typename Chan<T>::Push r;
     {
       std::lock_guard lock(chan_->mu);
       r = chan_->try_push(v, to_wake);
     }
-    wake_opt(std::move(to_wake));
+    std::move(to_wake).wake();
     if (r == Chan<T>::Push::kSent) return Ok(Unit{});
     return Err(TrySendError<T>{r == Chan<T>::Push::kFull ? K::kFull : K::kDisconnected,
                                std::move(v)});
@@ -219,7 +221,8 @@ class SendFuture {
 
   SendFuture(detail::SenderHandle<T> tx, T value)
       : tx_(std::move(tx)), value_(std::move(value)) {}
-  SendFuture(SendFuture&& other) noexcept
+  // Moves the message: noexcept exactly when moving a T is.
+  SendFuture(SendFuture&& other) noexcept(std::is_nothrow_move_constructible_v<T>)
       : tx_(std::move(other.tx_)),
         value_(std::exchange(other.value_, std::nullopt)),
         ticket_(std::exchange(other.ticket_, 0)) {}
@@ -235,7 +238,7 @@ class SendFuture {
     if (!value_) polled_after_completion("mpsc::SendFuture");
     auto& chan = tx_.chan();
     if (!chan) return finish(false);
-    std::optional<Waker> to_wake;
+    TakenWaker to_wake;
     typename detail::Chan<T>::Push r;
     {
       std::lock_guard lock(chan->mu);
@@ -257,7 +260,7 @@ class SendFuture {
       if (ticket_ != 0) chan->forget_waiter(ticket_);
       ticket_ = 0;
     }
-    detail::wake_opt(std::move(to_wake));
+    std::move(to_wake).wake();
     return finish(r == detail::Chan<T>::Push::kSent);
   }
 
@@ -334,13 +337,13 @@ class Receiver {
   ~Receiver() {
     if (!chan_) return;
     std::deque<T> unreceived;        // destroyed after the lock is released
-    std::optional<Waker> own_waker;  // ours: nobody will wake it now
+    TakenWaker own_waker;            // ours: dropped unwoken, after unlocking
     std::vector<std::pair<std::uint64_t, Waker>> waiters;
     {
       std::lock_guard lock(chan_->mu);
       chan_->closed = true;
       unreceived.swap(chan_->queue);
-      own_waker = std::exchange(chan_->recv_waker, std::nullopt);
+      own_waker = chan_->recv_waker.take();
       waiters.swap(chan_->send_waiters);
     }
     detail::wake_all(std::move(waiters));
@@ -357,11 +360,7 @@ class Receiver {
       std::lock_guard lock(chan_->mu);
       if (chan_->queue.empty()) {
         if (chan_->senders == 0 || chan_->closed) return Ready(std::optional<T>());
-        if (chan_->recv_waker) {
-          chan_->recv_waker->clone_from(cx.waker());
-        } else {
-          chan_->recv_waker.emplace(cx.waker());
-        }
+        chan_->recv_waker.update(cx.waker());
         return Pending;
       }
       out.emplace(std::move(chan_->queue.front()));

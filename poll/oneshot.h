@@ -41,6 +41,9 @@
 // shows that style). Memory ordering: the mutex orders everything; the value
 // written by send() under the lock is visible to the receiver that finds it
 // under the lock.
+//
+// Its promises, and the tests that check them, are written once in
+// docs/guarantees.md ("AtomicWaker and channels").
 #ifndef POLLWAKE_POLL_ONESHOT_H_
 #define POLLWAKE_POLL_ONESHOT_H_
 
@@ -50,6 +53,7 @@
 
 #include "poll/arc.h"
 #include "poll/context.h"
+#include "poll/latest_waker.h"
 #include "poll/poll.h"
 #include "poll/result.h"
 #include "poll/waker.h"
@@ -71,22 +75,8 @@ struct Inner {
   std::optional<T> data;              // written under mu: the value in flight
   bool sender_done = false;           // written under mu: sent, or sender dropped
   bool receiver_closed = false;       // written under mu: close() or receiver dropped
-  std::optional<Waker> rx_waker;      // written under mu: the receiver's task
-  std::optional<Waker> tx_waker;      // written under mu: poll_canceled's task
-
-  // Stores (or refreshes) the waker for a pending poll; clone_from skips the
-  // clone when the stored one already wakes the same task.
-  static void store(std::optional<Waker>& slot, const Waker& w) {
-    if (slot) {
-      slot->clone_from(w);
-    } else {
-      slot.emplace(w);
-    }
-  }
-  // Wakes a waker taken out under the lock, after the lock is released.
-  static void wake(std::optional<Waker> w) {
-    if (w) std::move(*w).wake();
-  }
+  LatestWaker rx_waker;               // written under mu: the receiver's task
+  LatestWaker tx_waker;               // written under mu: poll_canceled's task
 };
 
 }  // namespace detail
@@ -125,15 +115,15 @@ class Sender {
     if (!inner_) return Err(std::move(value));
     Arc<detail::Inner<T>> inner = std::move(inner_);  // spent from here on
     bool refused;
-    std::optional<Waker> to_wake;
+    TakenWaker to_wake;
     {
       std::lock_guard lock(inner->mu);
       refused = inner->receiver_closed;
       if (!refused) inner->data.emplace(std::move(value));
       inner->sender_done = true;
-      to_wake = std::exchange(inner->rx_waker, std::nullopt);
+      to_wake = inner->rx_waker.take();
     }
-    detail::Inner<T>::wake(std::move(to_wake));
+    std::move(to_wake).wake();
     if (refused) return Err(std::move(value));  // the receiver was gone: give it back
     return Ok(Unit{});
   }
@@ -153,7 +143,7 @@ class Sender {
     if (!inner_) return Ready();
     std::lock_guard lock(inner_->mu);
     if (inner_->receiver_closed) return Ready();
-    detail::Inner<T>::store(inner_->tx_waker, cx.waker());
+    inner_->tx_waker.update(cx.waker());
     return Pending;
   }
 
@@ -183,14 +173,14 @@ class Sender {
 
   void finish() {
     if (!inner_) return;
-    std::optional<Waker> to_wake;
+    TakenWaker to_wake;
     {
       std::lock_guard lock(inner_->mu);
       inner_->sender_done = true;  // the receiver now resolves to Canceled
-      to_wake = std::exchange(inner_->rx_waker, std::nullopt);
+      to_wake = inner_->rx_waker.take();
     }
     Arc<detail::Inner<T>> release = std::move(inner_);  // spent: inner_ is empty
-    detail::Inner<T>::wake(std::move(to_wake));
+    std::move(to_wake).wake();
   }
 
   Arc<detail::Inner<T>> inner_;  // empty once spent or moved from
@@ -220,16 +210,21 @@ class Receiver {
   ~Receiver() {
     if (!inner_) return;
     std::optional<T> unreceived;        // destroyed after the lock is released
-    std::optional<Waker> own_waker;     // ours: nobody will wake it now
-    std::optional<Waker> to_wake;
+    TakenWaker own_waker;               // ours: dropped unwoken, after unlocking
+    TakenWaker to_wake;
     {
       std::lock_guard lock(inner_->mu);
       inner_->receiver_closed = true;
-      unreceived = std::exchange(inner_->data, std::nullopt);
-      own_waker = std::exchange(inner_->rx_waker, std::nullopt);
-      to_wake = std::exchange(inner_->tx_waker, std::nullopt);
+      // Moved by construction, not assignment: like Rust, the channel asks
+      // of T only that it can be moved (no move assignment).
+      if (inner_->data) {
+        unreceived.emplace(std::move(*inner_->data));
+        inner_->data.reset();
+      }
+      own_waker = inner_->rx_waker.take();
+      to_wake = inner_->tx_waker.take();
     }
-    detail::Inner<T>::wake(std::move(to_wake));
+    std::move(to_wake).wake();
   }
 
   // Receiver::poll: Ready(Ok(v)) once a value is here, Ready(Err(Canceled))
@@ -248,7 +243,7 @@ class Receiver {
       done_ = true;
       return Ready(Output(Err(Canceled{})));
     }
-    detail::Inner<T>::store(inner_->rx_waker, cx.waker());
+    inner_->rx_waker.update(cx.waker());
     return Pending;
   }
 
@@ -257,13 +252,13 @@ class Receiver {
   // be received, by polling or by try_recv.
   void close() {
     if (!inner_) return;
-    std::optional<Waker> to_wake;
+    TakenWaker to_wake;
     {
       std::lock_guard lock(inner_->mu);
       inner_->receiver_closed = true;
-      to_wake = std::exchange(inner_->tx_waker, std::nullopt);
+      to_wake = inner_->tx_waker.take();
     }
-    detail::Inner<T>::wake(std::move(to_wake));
+    std::move(to_wake).wake();
   }
 
   // Receiver::try_recv: never waits. Ok(v) if a value is here (the receiver

@@ -21,6 +21,9 @@
 // Also here: FuturePolledAfterCompletion, the exception every future that
 // pollwake ships throws when it is polled again after it returned Ready
 // (Rust panics with "`async fn` resumed after completion").
+//
+// Its promises, and the tests that check them, are written once in
+// docs/guarantees.md ("Futures, combinators and timers").
 #ifndef POLLWAKE_POLL_POLL_H_
 #define POLLWAKE_POLL_POLL_H_
 

@@ -25,9 +25,26 @@
 // All four may be called from any thread, including threads that did not
 // create the waker, and concurrently with each other on clones of one waker.
 // The table itself must outlive every waker that points at it (usually a
-// `static` or `inline constexpr` object). `drop` must not throw: it runs in
-// Waker's destructor. `clone`, `wake` and `wake_by_ref` may throw; the
-// exception reaches whoever called the Waker method.
+// `static` or `inline constexpr` object).
+//
+// A waker that throws is a bug, and the process stops. None of the four
+// functions may throw, and clone must return a non-null vtable. Waker calls
+// each of them through one noexcept boundary (detail::call_vtable in
+// poll/waker.h); if one throws anyway, the boundary prints which operation
+// threw (and what(), for a std::exception) to stderr and calls std::abort.
+// No caller ever sees the exception, and nothing swallows it. This is
+// async-task's rule (a waker that panics is a bug, and it aborts). Rust's std
+// lets such a panic unwind into whoever called wake; pollwake does not.
+// Why one rule and not "the caller sees it": wakes run in destructors
+// (oneshot's Sender, mpsc's Receiver), after a lock is released, and inside
+// executors' bookkeeping. An exception there would be swallowed in one place,
+// terminate the process in another, and leave a task queued twice in a
+// third. One boundary gives one outcome with one message.
+// Everything a waker does must therefore be infallible: allocate nothing
+// that can fail, or treat that failure as fatal itself.
+//
+// Its promises, and the tests that check them, are written once in
+// docs/guarantees.md ("Wakers").
 #ifndef POLLWAKE_POLL_RAW_WAKER_H_
 #define POLLWAKE_POLL_RAW_WAKER_H_
 

@@ -13,6 +13,9 @@
 // completion"; Rust's PollFn just calls the closure again, pollwake does not).
 // PendingFuture never completes, so it has no such case; it also never stores
 // or wakes the waker, so a task awaiting it sleeps until it is dropped.
+//
+// Its promises, and the tests that check them, are written once in
+// docs/guarantees.md ("Futures, combinators and timers").
 #ifndef POLLWAKE_POLL_READY_H_
 #define POLLWAKE_POLL_READY_H_
 

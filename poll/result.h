@@ -13,6 +13,9 @@
 //
 // How pollwake differs, and why: C++20 has no std::expected, so this is a
 // small std::variant wrapper. Where Rust's `unwrap` panics, value() throws.
+//
+// Its promises, and the tests that check them, are written once in
+// docs/guarantees.md ("Futures, combinators and timers").
 #ifndef POLLWAKE_POLL_RESULT_H_
 #define POLLWAKE_POLL_RESULT_H_
 

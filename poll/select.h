@@ -30,6 +30,9 @@
 //   * After Ready, the winner has been destroyed and the loser lives on in
 //     the output; the Select holds nothing.
 //   * An inner future throws: the exception leaves poll(); both futures stay.
+//
+// Its promises, and the tests that check them, are written once in
+// docs/guarantees.md ("Futures, combinators and timers").
 #ifndef POLLWAKE_POLL_SELECT_H_
 #define POLLWAKE_POLL_SELECT_H_
 

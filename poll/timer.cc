@@ -7,8 +7,8 @@
 namespace pollwake {
 
 namespace {
-void wake_all(std::vector<Waker>& wakers) {
-  for (Waker& w : wakers) std::move(w).wake();
+void wake_all(std::vector<TakenWaker>& wakers) {
+  for (TakenWaker& w : wakers) std::move(w).wake();
   wakers.clear();
 }
 }  // namespace
@@ -39,19 +39,19 @@ Poll<Unit> TimerFuture::poll(Context& cx) {
       return Ready();
     }
     Arc<Shared> shared = Arc<Shared>::make();
-    shared->waker.emplace(cx.waker());  // stored before the thread can look
+    shared->waker.update(cx.waker());  // stored before the thread can look
     // The thread owns its own reference: it never depends on this object.
     // If the thread cannot be started (std::system_error), shared_ stays
     // empty and the next poll tries again.
     thread_ = std::thread([shared, deadline = deadline_] {
-      Waker to_wake = Waker::noop();
+      TakenWaker to_wake;
       {
         std::unique_lock lock(shared->mu);
         if (shared->cv.wait_until(lock, deadline, [&] { return shared->canceled; })) {
           return;  // the future was dropped: nobody to wake
         }
         shared->completed = true;
-        if (shared->waker) to_wake = std::exchange(shared->waker, std::nullopt).value();
+        to_wake = shared->waker.take();
       }
       std::move(to_wake).wake();  // after unlocking: the waker may poll inline
     });
@@ -63,12 +63,7 @@ Poll<Unit> TimerFuture::poll(Context& cx) {
     done_ = true;
     return Ready();
   }
-  // Only the latest waker counts: refresh it (no clone if it is the same).
-  if (shared_->waker) {
-    shared_->waker->clone_from(cx.waker());
-  } else {
-    shared_->waker.emplace(cx.waker());
-  }
+  shared_->waker.update(cx.waker());  // only the latest waker counts
   return Pending;
 }
 
@@ -76,7 +71,7 @@ Poll<Unit> TimerFuture::poll(Context& cx) {
 // Timer / Sleep
 
 void detail::TimerCore::run() {
-  std::vector<Waker> due;
+  std::vector<TakenWaker> due;
   std::unique_lock lock(mu);
   while (!shutdown) {
     if (heap.empty()) {
@@ -94,7 +89,7 @@ void detail::TimerCore::run() {
     while (!heap.empty() && heap.top().deadline <= TimerClock::now()) {
       TimerEntry& e = *heap.top().entry;
       e.fired = true;
-      if (e.waker) due.push_back(std::exchange(e.waker, std::nullopt).value());
+      due.push_back(e.waker.take());
       heap.pop();
     }
     lock.unlock();
@@ -105,7 +100,7 @@ void detail::TimerCore::run() {
   // instead of sleeping forever.
   while (!heap.empty()) {
     TimerEntry& e = *heap.top().entry;
-    if (e.waker) due.push_back(std::exchange(e.waker, std::nullopt).value());
+    due.push_back(e.waker.take());
     heap.pop();
   }
   lock.unlock();
@@ -131,8 +126,9 @@ Timer::~Timer() {
 
 Sleep::~Sleep() {
   if (!entry_) return;  // never registered, or moved from
+  TakenWaker forgotten;  // nobody to wake any more; dropped after unlocking
   std::lock_guard lock(core_->mu);
-  entry_->waker.reset();  // nobody to wake any more
+  forgotten = entry_->waker.take();
 }
 
 Poll<Unit> Sleep::poll(Context& cx) {
@@ -150,19 +146,14 @@ Poll<Unit> Sleep::poll(Context& cx) {
       return Ready();
     }
     entry_ = Arc<detail::TimerEntry>::make();
-    entry_->waker.emplace(cx.waker());
+    entry_->waker.update(cx.waker());
     bool earliest = core_->heap.empty() || deadline_ < core_->heap.top().deadline;
     core_->heap.push({deadline_, core_->next_seq++, entry_});
     lock.unlock();
     if (earliest) core_->cv.notify_one();  // the thread must wait less now
     return Pending;
   }
-  // Only the latest waker counts: refresh it (no clone if it is the same).
-  if (entry_->waker) {
-    entry_->waker->clone_from(cx.waker());
-  } else {
-    entry_->waker.emplace(cx.waker());
-  }
+  entry_->waker.update(cx.waker());  // only the latest waker counts
   return Pending;
 }
 

@@ -40,6 +40,9 @@
 //
 // Both futures throw FuturePolledAfterCompletion when polled after Ready.
 // Deadlines use std::chrono::steady_clock.
+//
+// Its promises, and the tests that check them, are written once in
+// docs/guarantees.md ("Futures, combinators and timers").
 #ifndef POLLWAKE_POLL_TIMER_H_
 #define POLLWAKE_POLL_TIMER_H_
 
@@ -55,6 +58,7 @@
 
 #include "poll/arc.h"
 #include "poll/context.h"
+#include "poll/latest_waker.h"
 #include "poll/poll.h"
 #include "poll/waker.h"
 
@@ -79,7 +83,7 @@ class TimerFuture {
     std::condition_variable cv;
     bool completed = false;       // written under mu, by the thread
     bool canceled = false;        // written under mu, by the destructor
-    std::optional<Waker> waker;   // written under mu: the latest poll's waker
+    LatestWaker waker;            // written under mu: the latest poll's waker
   };
 
   TimerClock::time_point deadline_;
@@ -98,7 +102,7 @@ class TimerShutDown : public std::runtime_error {
 namespace detail {
 struct TimerEntry {
   bool fired = false;           // written under TimerCore::mu
-  std::optional<Waker> waker;   // written under TimerCore::mu
+  LatestWaker waker;            // written under TimerCore::mu
 };
 struct TimerCore {
   struct Item {

@@ -5,13 +5,18 @@
 // Waker from a reference-counted object without writing a vtable by hand.
 //
 //   Rust                                   pollwake
-//   impl ArcWake for W {                   struct W { void wake_by_ref(); }
+//   impl ArcWake for W {                   struct W { void wake_by_ref() const; }
 //     fn wake_by_ref(arc_self: &Arc<Self>)   (satisfies the Wake concept)
 //   }
 //   Waker::from(arc) / waker(arc)          waker_from(std::move(arc))
 //   waker_ref(&arc) -> WakerRef<'_>        waker_ref(arc) -> WakerRef
 //
-// A type W satisfies `Wake` when `w.wake_by_ref()` compiles. It may also
+// A type W satisfies `Wake` when `w.wake_by_ref()` compiles on a `const W&`.
+// Rust's `wake_by_ref(self: &Arc<Self>)` gives shared access only: many
+// wakers of one task may call it at once, from any thread, so whatever it
+// changes must be synchronized (atomics, a mutex: `mutable` members here,
+// interior mutability in Rust). A non-const wake_by_ref would promise
+// exclusive access that concurrent wakes cannot give, so it is refused. It may also
 // define `static void wake(Arc<W> self)` to make the consuming wake cheaper;
 // otherwise wake is wake_by_ref followed by dropping the reference, which is
 // ArcWake's default. (std's Wake trait has it the other way round: `wake` is
@@ -22,6 +27,9 @@
 // static table per W, so waker_from allocates nothing: clone is one atomic
 // increment and drop one atomic decrement. wake_by_ref must be safe to call
 // from any thread, concurrently (the Waker contract).
+//
+// Its promises, and the tests that check them, are written once in
+// docs/guarantees.md ("Wakers").
 #ifndef POLLWAKE_POLL_WAKE_H_
 #define POLLWAKE_POLL_WAKE_H_
 
@@ -35,7 +43,7 @@
 namespace pollwake {
 
 template <class W>
-concept Wake = requires(W& w) { w.wake_by_ref(); };
+concept Wake = requires(const W& w) { w.wake_by_ref(); };
 
 namespace detail {
 
@@ -56,11 +64,11 @@ struct ArcWakerVTable {
     if constexpr (HasStaticWake<W>) {
       W::wake(std::move(self));
     } else {
-      self->wake_by_ref();
+      std::as_const(*self).wake_by_ref();
     }  // `self` is dropped here: wake consumed the reference.
   }
   static void wake_by_ref(const void* data) {
-    const_cast<W*>(static_cast<const W*>(data))->wake_by_ref();
+    static_cast<const W*>(data)->wake_by_ref();  // shared access only
   }
   static void drop(const void* data) {
     Arc<W>::decrement_strong_count(static_cast<const W*>(data));

@@ -1,8 +1,12 @@
 // poll/waker.cc: the out-of-line parts of poll/waker.h (the noop table,
-// from_raw's check, the refused clone).
+// from_raw's check, the boundary that stops the process when a waker throws).
 #include "poll/waker.h"
 
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
 #include <stdexcept>
+#include <string>
 
 namespace pollwake {
 namespace detail {
@@ -16,6 +20,28 @@ const RawWakerVTable kNoopVTable = {
     /*drop=*/[](const void*) {},
 };
 
+void waker_broke(const char* operation, const char* why) noexcept {
+  std::fprintf(stderr,
+               "pollwake: a waker broke its contract: RawWakerVTable::%s %s. A waker that "
+               "throws is a bug (poll/raw_waker.h); stopping the process.\n",
+               operation, why);
+  std::fflush(stderr);
+  std::abort();
+}
+
+void waker_threw(const char* operation) noexcept {
+  // Called from inside call_vtable's catch block, so `throw;` rethrows the
+  // exception in flight, only to read its message.
+  std::string why = "threw an exception that is not a std::exception";
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    why = std::string("threw: ") + e.what();
+  } catch (...) {
+  }
+  waker_broke(operation, why.c_str());
+}
+
 }  // namespace detail
 
 Waker Waker::from_raw(RawWaker raw) {
@@ -25,12 +51,6 @@ Waker Waker::from_raw(RawWaker raw) {
   return Waker(raw);
 }
 
-void Waker::clone_returned_null_vtable() {
-  // The clone may hold a resource that cannot be released (there is no drop
-  // to call through a null table); refusing loudly beats crashing at the
-  // next wake.
-  throw std::logic_error("Waker clone: vtable->clone returned a null vtable");
-}
 
 const Waker& Waker::noop() noexcept {
   // Built once, on first use (thread-safe, as every function-local static),

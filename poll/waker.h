@@ -24,6 +24,9 @@
 // threads that share one Waker object may both call wake_by_ref() and
 // will_wake(), but not mutate it (assign, move, wake()) concurrently; give
 // each thread its own clone, as Rust's ownership rules force you to.
+//
+// Its promises, and the tests that check them, are written once in
+// docs/guarantees.md ("Wakers").
 #ifndef POLLWAKE_POLL_WAKER_H_
 #define POLLWAKE_POLL_WAKER_H_
 
@@ -37,6 +40,26 @@ namespace detail {
 // The noop waker's table: every entry does nothing; clone returns the same
 // static RawWaker, so it needs no allocation and no reference count.
 extern const RawWakerVTable kNoopVTable;
+
+// [START waker_boundary]
+// The one boundary between a Waker and its vtable (the rule is written in
+// raw_waker.h): every call Waker makes into a vtable function goes through
+// call_vtable. If the function throws, waker_broke prints which operation
+// ("wake", "wake_by_ref", "clone" or "drop") broke the contract, and why,
+// and aborts. On the normal path this costs nothing: the try block adds no
+// instruction (the exception tables are only read when something throws).
+[[noreturn]] void waker_broke(const char* operation, const char* why) noexcept;
+[[noreturn]] void waker_threw(const char* operation) noexcept;  // inside a catch
+
+template <class R>
+R call_vtable(R (*fn)(const void*), const void* data, const char* operation) noexcept {
+  try {
+    return fn(data);
+  } catch (...) {
+    waker_threw(operation);
+  }
+}
+// [END waker_boundary]
 }  // namespace detail
 
 class Waker {
@@ -50,10 +73,10 @@ class Waker {
   // future whose wake-ups you do not care about (tests, benchmarks).
   static const Waker& noop() noexcept;
 
-  // Copy = Rust's `clone`: calls vtable->clone. A clone that returns a
-  // RawWaker with a null vtable is refused (std::logic_error) as from_raw
-  // refuses one; an exception from clone propagates and nothing is built.
-  Waker(const Waker& other) : raw_(checked_clone(other.raw_)) {}
+  // Copy = Rust's `clone`: calls vtable->clone. A clone that throws, or that
+  // returns a RawWaker with a null vtable, breaks the contract: the process
+  // stops (raw_waker.h). So copying a Waker never throws.
+  Waker(const Waker& other) noexcept : raw_(checked_clone(other.raw_)) {}
 
   // [START waker_move]
   // Move transfers ownership without calling clone or drop; `other` becomes
@@ -63,7 +86,7 @@ class Waker {
 
   // Copy assignment = Rust's `clone_from`: skips the clone (and the drop)
   // when both wakers already wake the same task.
-  Waker& operator=(const Waker& other) {
+  Waker& operator=(const Waker& other) noexcept {
     clone_from(other);
     return *this;
   }
@@ -78,19 +101,20 @@ class Waker {
 
   // Destructor = Rust's `Drop`: calls vtable->drop exactly once per owned
   // RawWaker.
-  ~Waker() { raw_.vtable->drop(raw_.data); }
+  ~Waker() { detail::call_vtable(raw_.vtable->drop, raw_.data, "drop"); }
 
   // [START waker_wake]
   // Waker::wake: wakes the task and consumes this waker (vtable->wake, then
-  // no vtable->drop). Afterwards *this is the noop waker. If vtable->wake
-  // throws, the waker is still consumed.
-  void wake() && {
+  // no vtable->drop). Afterwards *this is the noop waker.
+  void wake() && noexcept {
     RawWaker raw = std::exchange(raw_, noop_raw());
-    raw.vtable->wake(raw.data);
+    detail::call_vtable(raw.vtable->wake, raw.data, "wake");
   }
 
   // Waker::wake_by_ref: wakes the task; the waker stays usable.
-  void wake_by_ref() const { raw_.vtable->wake_by_ref(raw_.data); }
+  void wake_by_ref() const noexcept {
+    detail::call_vtable(raw_.vtable->wake_by_ref, raw_.data, "wake_by_ref");
+  }
   // [END waker_wake]
 
   // Waker::will_wake: true when both wakers would wake the same task, judged
@@ -107,11 +131,11 @@ class Waker {
   // Waker::clone_from: makes *this wake what `other` wakes. When will_wake
   // already holds it does nothing (no clone, no drop): executors call this on
   // every poll to refresh a stored waker, and it is usually the same one.
-  void clone_from(const Waker& other) {
+  void clone_from(const Waker& other) noexcept {
     if (will_wake(other)) return;
-    RawWaker fresh = checked_clone(other.raw_);  // if it throws, *this is unchanged
+    RawWaker fresh = checked_clone(other.raw_);
     RawWaker old = std::exchange(raw_, fresh);
-    old.vtable->drop(old.data);
+    detail::call_vtable(old.vtable->drop, old.data, "drop");
   }
   // [END waker_clone_from]
 
@@ -128,15 +152,17 @@ class Waker {
   static constexpr RawWaker noop_raw() noexcept {
     return RawWaker{nullptr, &detail::kNoopVTable};
   }
-  // Calls raw.vtable->clone; throws std::logic_error if it returns a null
-  // vtable (Rust's type system rules that out: the vtable is a `&'static`).
-  // The check stays inline so a clone costs no extra call.
-  static RawWaker checked_clone(const RawWaker& raw) {
-    RawWaker fresh = raw.vtable->clone(raw.data);
-    if (fresh.vtable == nullptr) [[unlikely]] clone_returned_null_vtable();
+  // Calls raw.vtable->clone through the boundary; a null vtable in what it
+  // returns stops the process too (Rust's type system rules it out: the
+  // vtable is a `&'static`). The check stays inline so a clone costs no
+  // extra call.
+  static RawWaker checked_clone(const RawWaker& raw) noexcept {
+    RawWaker fresh = detail::call_vtable(raw.vtable->clone, raw.data, "clone");
+    if (fresh.vtable == nullptr) [[unlikely]] {
+      detail::waker_broke("clone", "it returned a RawWaker with a null vtable");
+    }
     return fresh;
   }
-  [[noreturn]] static void clone_returned_null_vtable();
 
   RawWaker raw_;
 };

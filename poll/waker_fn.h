@@ -14,6 +14,9 @@
 // synchronization. As Rust asks for `Fn` (not `FnMut`), F is called through a
 // const reference, so a `mutable` lambda, which would race with itself when
 // two clones wake at once, does not compile.
+//
+// Its promises, and the tests that check them, are written once in
+// docs/guarantees.md ("Wakers").
 #ifndef POLLWAKE_POLL_WAKER_FN_H_
 #define POLLWAKE_POLL_WAKER_FN_H_
 

@@ -16,6 +16,9 @@
 // runtime so the task is not re-polled before other ready tasks; pollwake
 // wakes at once, as futures-rs code does by hand, and relies on the executor
 // to queue the woken task behind those already ready.
+//
+// Its promises, and the tests that check them, are written once in
+// docs/guarantees.md ("Futures, combinators and timers").
 #ifndef POLLWAKE_POLL_YIELD_NOW_H_
 #define POLLWAKE_POLL_YIELD_NOW_H_
 

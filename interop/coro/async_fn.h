@@ -42,6 +42,9 @@
 // moved freely, even after it has been polled. `co_await` on an lvalue polls
 // that future in place (it must outlive the await); on an rvalue it moves the
 // future into the frame first.
+//
+// Its promises, and the tests that check them, are written once in
+// docs/guarantees.md ("The C# model and the bridge").
 #ifndef POLLWAKE_INTEROP_CORO_ASYNC_FN_H_
 #define POLLWAKE_INTEROP_CORO_ASYNC_FN_H_
 

@@ -13,6 +13,9 @@
 //
 // Memory ordering: the counters are statistics read after the fact by the
 // thread that made the frames (or after a join); relaxed is enough.
+//
+// Its promises, and the tests that check them, are written once in
+// docs/guarantees.md ("The C# model and the bridge").
 #ifndef POLLWAKE_INTEROP_CORO_FRAME_STATS_H_
 #define POLLWAKE_INTEROP_CORO_FRAME_STATS_H_
 

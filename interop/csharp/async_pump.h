@@ -11,6 +11,9 @@
 //
 // Every continuation of the method that captured the context runs on the
 // calling thread, inside Run. An exception of the method is rethrown by Run.
+//
+// Its promises, and the tests that check them, are written once in
+// docs/guarantees.md ("The C# model and the bridge").
 #ifndef POLLWAKE_INTEROP_CSHARP_ASYNC_PUMP_H_
 #define POLLWAKE_INTEROP_CSHARP_ASYNC_PUMP_H_
 

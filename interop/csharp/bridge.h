@@ -1,17 +1,18 @@
 // interop/csharp/bridge.h
 //
-// The two halves of the C#-to-Rust bridge of seed 000, in one language:
+// The two halves of a C#-to-Rust bridge (the LanceDB C# bridge pattern), in
+// one language:
 // C# code holds Tasks, Rust code holds futures, and each side must be able to
 // wait for the other's work without blocking a thread.
 //
 //   1. A Rust future seen from C#:  spawn_as_task(spawn, future) -> csharp::Task<T>
 //      The future is spawned on a pollwake executor (Rust: tokio::spawn in
-//      the seed); when it finishes, the task's TaskCompletionSource is
-//      completed (the seed: the Rust task calls the C# completion callback,
+//      that bridge); when it finishes, the task's TaskCompletionSource is
+//      completed (there: the Rust task calls the C# completion callback,
 //      and C# wraps it in a TaskCompletionSource).
 //   2. A C# task seen from Rust:   task_future(task) -> TaskFuture<T>, a
 //      pollwake Future. Polling it registers a continuation on the task
-//      that wakes the waker of the latest poll (the seed: a oneshot whose
+//      that wakes the waker of the latest poll (there: a oneshot whose
 //      sender the C# callback fires).
 //
 // These are bridge functions on the Rust side, so they are snake_case;
@@ -41,6 +42,9 @@
 // LocalSpawner::spawn_local or ThreadPool::spawn_ok. Overloads below accept
 // the spawner or pool itself; they find spawn_local / spawn_ok by name, so
 // this header does not include the executors.
+//
+// Its promises, and the tests that check them, are written once in
+// docs/guarantees.md ("The C# model and the bridge").
 #ifndef POLLWAKE_INTEROP_CSHARP_BRIDGE_H_
 #define POLLWAKE_INTEROP_CSHARP_BRIDGE_H_
 
@@ -57,6 +61,7 @@
 #include "interop/csharp/task_completion_source.h"
 #include "poll/context.h"
 #include "poll/future.h"
+#include "poll/latest_waker.h"
 #include "poll/poll.h"
 #include "poll/waker.h"
 
@@ -117,7 +122,7 @@ class CompletingFuture {
 // The state a TaskFuture shares with the continuation it registers.
 struct TaskFutureSlot {
   std::mutex mu;
-  std::optional<Waker> waker;  // the waker of the latest poll, under mu
+  LatestWaker waker;           // the waker of the latest poll, under mu
   bool fired = false;          // the continuation has run, under mu
 };
 
@@ -174,10 +179,10 @@ class TaskFuture {
   TaskFuture(TaskFuture&&) noexcept = default;
   TaskFuture& operator=(TaskFuture&&) noexcept = default;
   ~TaskFuture() {
-    if (slot_) {
-      std::lock_guard<std::mutex> lock(slot_->mu);
-      slot_->waker.reset();  // a later completion wakes nothing
-    }
+    if (!slot_) return;
+    TakenWaker forgotten;  // a later completion wakes nothing; dropped after unlocking
+    std::lock_guard<std::mutex> lock(slot_->mu);
+    forgotten = slot_->waker.take();
   }
 
   Poll<Output> poll(Context& cx) {
@@ -188,11 +193,7 @@ class TaskFuture {
         if (!slot_->fired) {
           // The continuation has not run, so it will run later and wake
           // this waker: it reads slot_->waker under the same lock.
-          if (slot_->waker) {
-            slot_->waker->clone_from(cx.waker());
-          } else {
-            slot_->waker.emplace(cx.waker());
-          }
+          slot_->waker.update(cx.waker());
         }
       }
       if (!registered_) {
@@ -201,13 +202,13 @@ class TaskFuture {
         // continuation inline now, which wakes the waker just stored.
         task_.OnCompleted(
             [slot = slot_] {
-              std::optional<Waker> to_wake;
+              TakenWaker to_wake;
               {
                 std::lock_guard<std::mutex> lock(slot->mu);
                 slot->fired = true;
-                to_wake.swap(slot->waker);
+                to_wake = slot->waker.take();
               }
-              if (to_wake) std::move(*to_wake).wake();
+              std::move(to_wake).wake();
             },
             /*continueOnCapturedContext=*/false);
       }

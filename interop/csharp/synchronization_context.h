@@ -32,6 +32,9 @@
 // has been posted (for a SingleThreadSynchronizationContext: until
 // RunOnCurrentThread returns). Current() is a raw, non-owning pointer.
 // C#'s `Send` (synchronous) is left out: nothing here needs it.
+//
+// Its promises, and the tests that check them, are written once in
+// docs/guarantees.md ("The C# model and the bridge").
 #ifndef POLLWAKE_INTEROP_CSHARP_SYNCHRONIZATION_CONTEXT_H_
 #define POLLWAKE_INTEROP_CSHARP_SYNCHRONIZATION_CONTEXT_H_
 

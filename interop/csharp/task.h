@@ -30,10 +30,14 @@
 //   * A task's own continuations run inline on the thread that finishes the
 //     body (C#'s async-method builder completes its task synchronously).
 //   * An exception that leaves the body faults the task; `co_await`,
-//     GetResult() rethrow the same exception (C#'s `await` rethrows the first
-//     inner exception, not an AggregateException; Task.Result's
-//     AggregateException wrapper is not modelled). A fault nobody observes is
-//     dropped silently, as in .NET 4.5 and later.
+//     GetResult() rethrow the same exception (C#'s `await` and
+//     GetAwaiter().GetResult() rethrow the first inner exception as it was).
+//     Wait() and Wait(timeout) on a faulted task throw AggregateException
+//     (below) holding that exception, as C#'s Task.Wait does: C# wraps there
+//     because Wait is the blocking API that may report several faults, and a
+//     caller that catches AggregateException must keep working when ported.
+//     Task.Result is not modelled. A fault nobody observes is dropped
+//     silently, as in .NET 4.5 and later.
 //   * A Task is a handle: copies share one task, as C# references do, and
 //     moving one copies it, so a handle is never empty. It can be awaited any
 //     number of times, from any threads; each await gets a copy of the result
@@ -50,6 +54,9 @@
 // Memory ordering: the task state is guarded by a mutex; completion stores
 // the result under it and then sets `completed_` with release, so a thread
 // that sees IsCompleted() true (acquire) also sees the result.
+//
+// Its promises, and the tests that check them, are written once in
+// docs/guarantees.md ("The C# model and the bridge").
 #ifndef POLLWAKE_INTEROP_CSHARP_TASK_H_
 #define POLLWAKE_INTEROP_CSHARP_TASK_H_
 
@@ -79,6 +86,20 @@ namespace pollwake::csharp {
 class InvalidOperationException : public std::logic_error {
  public:
   using std::logic_error::logic_error;
+};
+
+// AggregateException: C#'s exception of that name, as Task.Wait() throws it
+// for a faulted task. It holds the task's exception (C# keeps a list; a
+// pollwake task faults with exactly one, so the list has one entry);
+// InnerException() is it, for a caller to rethrow or inspect.
+class AggregateException : public std::runtime_error {
+ public:
+  explicit AggregateException(std::exception_ptr inner)
+      : std::runtime_error("One or more errors occurred."), inner_(std::move(inner)) {}
+  const std::exception_ptr& InnerException() const noexcept { return inner_; }
+
+ private:
+  std::exception_ptr inner_;
 };
 
 template <class T = void>
@@ -144,6 +165,8 @@ class TaskStateBase {
     return true;
   }
 
+  // Blocks until completed. Does not look at the outcome: GetResult
+  // rethrows it, Task::Wait wraps it.
   void Wait() const {
     std::unique_lock<std::mutex> lock(mu_);
     cv_.wait(lock, [this] { return done_; });
@@ -151,6 +174,11 @@ class TaskStateBase {
   bool WaitFor(std::chrono::milliseconds timeout) const {
     std::unique_lock<std::mutex> lock(mu_);
     return cv_.wait_for(lock, timeout, [this] { return done_; });
+  }
+  // Task.Wait's outcome check: a faulted task throws AggregateException.
+  // Called after Wait/WaitFor saw done_, so error_ is read-only by now.
+  void ThrowIfFaulted() const {
+    if (error_) throw AggregateException(error_);
   }
 
  protected:
@@ -199,6 +227,8 @@ class TaskState final : public TaskStateBase {
   bool TrySetResult(U&& v) {
     return TryComplete([&] { value_.emplace(std::forward<U>(v)); });
   }
+  // `e` must not be null (TaskCompletionSource checks it: a null one would
+  // complete the task as successful with no value).
   bool TrySetException(std::exception_ptr e) {
     return TryComplete([&] { error_ = std::move(e); });
   }
@@ -334,12 +364,21 @@ class Task {
   bool IsFaulted() const noexcept { return state_->IsFaulted(); }
   bool IsCompletedSuccessfully() const noexcept { return IsCompleted() && !IsFaulted(); }
 
-  // Task.Wait(): blocks the calling thread until the task completes. As in
+  // Task.Wait(): blocks the calling thread until the task completes; throws
+  // AggregateException (holding the fault) if it faulted, as C# does. As in
   // C#, calling it on the thread of the SynchronizationContext the task's
   // continuation needs deadlocks; a test should use Wait(timeout).
-  void Wait() const { state_->Wait(); }
-  // Task.Wait(timeout): false if the task did not complete in time.
-  bool Wait(std::chrono::milliseconds timeout) const { return state_->WaitFor(timeout); }
+  void Wait() const {
+    state_->Wait();
+    state_->ThrowIfFaulted();
+  }
+  // Task.Wait(timeout): false if the task did not complete in time; throws
+  // AggregateException if it completed faulted.
+  bool Wait(std::chrono::milliseconds timeout) const {
+    if (!state_->WaitFor(timeout)) return false;
+    state_->ThrowIfFaulted();
+    return true;
+  }
   // GetAwaiter().GetResult(): waits, then returns the value or rethrows.
   Value GetResult() const {
     state_->Wait();

@@ -11,6 +11,7 @@
 //   tcs.Task                                             tcs.Task()
 //   tcs.SetResult(v) / SetException(e)                   same (throw InvalidOperationException if already completed)
 //   tcs.TrySetResult(v) / TrySetException(e)             same (return false if already completed)
+//   SetException(null) / TrySetException(null)           throw ArgumentNullException; the task is untouched
 //
 // Members are named in PascalCase, as C# names them, because these model C#
 // items, not Rust ones.
@@ -24,17 +25,31 @@
 // TaskCompletionSource<object>) completes with SetResult().
 //
 // Copies share one source (C# references). May be used from any thread.
+//
+// Its promises, and the tests that check them, are written once in
+// docs/guarantees.md ("The C# model and the bridge").
 #ifndef POLLWAKE_INTEROP_CSHARP_TASK_COMPLETION_SOURCE_H_
 #define POLLWAKE_INTEROP_CSHARP_TASK_COMPLETION_SOURCE_H_
 
 #include <exception>
 #include <memory>
+#include <stdexcept>
+#include <string>
 #include <type_traits>
 #include <utility>
 
 #include "interop/csharp/task.h"
 
 namespace pollwake::csharp {
+
+// ArgumentNullException: C#'s exception of that name; SetException and
+// TrySetException throw it for a null exception pointer (C# for a null
+// Exception), before touching the task.
+class ArgumentNullException : public std::invalid_argument {
+ public:
+  explicit ArgumentNullException(const char* param)
+      : std::invalid_argument(std::string("Value cannot be null. (Parameter '") + param + "')") {}
+};
 
 enum class TaskCreationOptions {
   None,
@@ -65,7 +80,10 @@ class TaskCompletionSource {
   {
     return state_->TrySetResult(Unit{});
   }
-  bool TrySetException(std::exception_ptr e) { return state_->TrySetException(std::move(e)); }
+  bool TrySetException(std::exception_ptr e) {
+    if (!e) throw ArgumentNullException("exception");
+    return state_->TrySetException(std::move(e));
+  }
 
   template <class U>
     requires(!std::is_void_v<T>)

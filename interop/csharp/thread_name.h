@@ -10,6 +10,9 @@
 // How pollwake differs, and why: the name lives in a thread_local string and
 // is not given to the operating system; its only use is deterministic traces.
 // Threads of csharp::ThreadPool are all named "pool".
+//
+// Its promises, and the tests that check them, are written once in
+// docs/guarantees.md ("The C# model and the bridge").
 #ifndef POLLWAKE_INTEROP_CSHARP_THREAD_NAME_H_
 #define POLLWAKE_INTEROP_CSHARP_THREAD_NAME_H_
 

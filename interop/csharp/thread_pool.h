@@ -21,6 +21,9 @@
 // An exception that escapes a work item ends the process (std::terminate,
 // after a message on stderr), as an unhandled exception on a C# pool thread
 // does. Task continuations never throw: a Task's body catches everything.
+//
+// Its promises, and the tests that check them, are written once in
+// docs/guarantees.md ("The C# model and the bridge").
 #ifndef POLLWAKE_INTEROP_CSHARP_THREAD_POOL_H_
 #define POLLWAKE_INTEROP_CSHARP_THREAD_POOL_H_
 

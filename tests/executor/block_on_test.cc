@@ -14,14 +14,18 @@
 
 #include "executor/enter.h"
 #include "poll/ready.h"
-#include "tests/executor/test_support.h"
+#include "tests/support/deadline.h"
+#include "tests/support/drop_counter.h"
+#include "tests/support/gate.h"
+#include "tests/support/sanitizer_scale.h"
+#include "tests/support/watchdog.h"
 
 namespace pollwake {
 namespace {
 
 using testing::Gate;
 using testing::GateFuture;
-using testing::kLostWakeupDeadline;
+using testing::kDeadline;
 using testing::Watchdog;
 
 TEST(BlockOnTest, ReturnsTheOutputOfAReadyFuture) {
@@ -31,7 +35,7 @@ TEST(BlockOnTest, ReturnsTheOutputOfAReadyFuture) {
 
 TEST(BlockOnTest, PollsAReadyFutureOnce) {
   auto gate = std::make_shared<Gate>();
-  gate->open = true;
+  gate->open.store(true);
   block_on(GateFuture<>(gate));
   EXPECT_EQ(gate->polls.load(), 1);
 }
@@ -55,7 +59,7 @@ TYPED_TEST(BlockOnStrategyTest, WakeBeforeParkIsNotLost) {
   std::mutex mu;
   std::atomic<bool> rescued{false};
   int polls = 0;
-  Watchdog dog(kLostWakeupDeadline, [&] {
+  Watchdog dog("lost wakeup", kDeadline, [&] {
     rescued = true;
     std::lock_guard<std::mutex> lock(mu);
     if (stored) stored->wake_by_ref();
@@ -79,7 +83,7 @@ TYPED_TEST(BlockOnStrategyTest, WakeBeforeParkIsNotLost) {
 // returns the value.
 TYPED_TEST(BlockOnStrategyTest, WakeFromAnotherThreadCompletes) {
   auto gate = std::make_shared<Gate>();
-  Watchdog dog(kLostWakeupDeadline, [&] { gate->open_and_wake(); });
+  Watchdog dog("lost wakeup", kDeadline, [&] { gate->open_and_wake(); });
   std::thread waker([&] {
     while (!gate->clone_waker()) std::this_thread::yield();  // until the first poll
     gate->open_and_wake();
@@ -87,7 +91,7 @@ TYPED_TEST(BlockOnStrategyTest, WakeFromAnotherThreadCompletes) {
   int v = block_on_with<TypeParam>(GateFuture<int>(gate, 7));
   waker.join();
   dog.stop();
-  EXPECT_FALSE(dog.fired()) << "lost wakeup";
+  EXPECT_FALSE(dog.stalled()) << "lost wakeup";
   EXPECT_EQ(v, 7);
   EXPECT_GE(gate->polls.load(), 2);
 }
@@ -97,14 +101,14 @@ TYPED_TEST(BlockOnStrategyTest, WakeFromAnotherThreadCompletes) {
 // lost wake would leave block_on parked with the count incomplete.
 TYPED_TEST(BlockOnStrategyTest, ManyWakesFromManyThreadsAreNotLost) {
   constexpr int kThreads = 3;
-  const int per_thread = 100000 / testing::kStressScale;
+  const int per_thread = testing::Scaled(100000);
   std::atomic<int> sent{0};
   std::atomic<bool> rescued{false};
   std::optional<Waker> first;
   std::atomic<bool> have_waker{false};
   std::vector<std::thread> threads;
   int polls = 0;
-  Watchdog dog(kLostWakeupDeadline * 2, [&] {
+  Watchdog dog("lost wakeup", kDeadline * 2, [&] {
     rescued = true;
     first->wake_by_ref();
   });

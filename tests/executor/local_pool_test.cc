@@ -15,7 +15,11 @@
 #include "executor/block_on.h"
 #include "executor/enter.h"
 #include "poll/ready.h"
-#include "tests/executor/test_support.h"
+#include "tests/support/deadline.h"
+#include "tests/support/drop_counter.h"
+#include "tests/support/gate.h"
+#include "tests/support/sanitizer_scale.h"
+#include "tests/support/watchdog.h"
 
 namespace pollwake {
 namespace {
@@ -23,7 +27,7 @@ namespace {
 using testing::DropCounter;
 using testing::Gate;
 using testing::GateFuture;
-using testing::kLostWakeupDeadline;
+using testing::kDeadline;
 using testing::Watchdog;
 using testing::YieldFuture;
 using Log = std::vector<std::string>;
@@ -398,7 +402,7 @@ TEST(LocalPoolTest, WakeFromAnotherThreadWakesARunningPool) {
   LocalPool pool;
   auto gate = std::make_shared<Gate>();
   pool.spawner().spawn_local(GateFuture<>(gate));
-  Watchdog dog(kLostWakeupDeadline, [&] { gate->open_and_wake(); });
+  Watchdog dog("lost wakeup", kDeadline, [&] { gate->open_and_wake(); });
   std::thread t([&] {
     while (!gate->clone_waker()) std::this_thread::yield();
     gate->open_and_wake();
@@ -406,7 +410,7 @@ TEST(LocalPoolTest, WakeFromAnotherThreadWakesARunningPool) {
   pool.run();  // parks until the other thread wakes the task
   t.join();
   dog.stop();
-  EXPECT_FALSE(dog.fired()) << "lost wakeup";
+  EXPECT_FALSE(dog.stalled()) << "lost wakeup";
   EXPECT_EQ(gate->polls.load(), 2);
 }
 
@@ -492,7 +496,7 @@ TEST(LocalPoolTest, TasksRunInSpawnOrder) {
 TEST(LocalPoolTest, RunUntilMainFutureWokenFromAnotherThread) {
   LocalPool pool;
   auto gate = std::make_shared<Gate>();
-  Watchdog dog(kLostWakeupDeadline, [&] { gate->open_and_wake(); });
+  Watchdog dog("lost wakeup", kDeadline, [&] { gate->open_and_wake(); });
   std::thread t([&] {
     while (!gate->clone_waker()) std::this_thread::yield();
     gate->open_and_wake();
@@ -500,7 +504,7 @@ TEST(LocalPoolTest, RunUntilMainFutureWokenFromAnotherThread) {
   int v = pool.run_until(GateFuture<int>(gate, 3));  // parks until t wakes it
   t.join();
   dog.stop();
-  EXPECT_FALSE(dog.fired()) << "lost wakeup of run_until's main future";
+  EXPECT_FALSE(dog.stalled()) << "lost wakeup of run_until's main future";
   EXPECT_EQ(v, 3);
   EXPECT_EQ(gate->polls.load(), 2);
 }

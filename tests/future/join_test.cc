@@ -52,9 +52,9 @@ TEST(JoinTest, PollsOnlyUnfinishedFuturesAndPassesTheWakerDown) {
   EXPECT_EQ(sa->polls, 1);
   EXPECT_EQ(sb->polls, 1);
   // Each pending inner future holds (a clone of) the Join's waker.
-  ASSERT_TRUE(sa->waker && sb->waker);
-  EXPECT_TRUE(sa->waker->will_wake(cw.waker()));
-  EXPECT_TRUE(sb->waker->will_wake(cw.waker()));
+  ASSERT_TRUE(sa->waker.has_waker() && sb->waker.has_waker());
+  EXPECT_TRUE(sa->waker.will_wake(cw.waker()));
+  EXPECT_TRUE(sb->waker.will_wake(cw.waker()));
 
   sa->complete(7);  // wakes the Join's waker
   EXPECT_EQ(cw.wakes(), 1);
@@ -73,7 +73,7 @@ TEST(JoinTest, PollsOnlyUnfinishedFuturesAndPassesTheWakerDown) {
   EXPECT_EQ(p.value(), std::make_tuple(7, std::string("done")));
   EXPECT_EQ(sa->polls, 2);
   EXPECT_EQ(sb->polls, 4);
-  EXPECT_EQ(cw.live_clones(), 0);  // every stored clone was released
+  EXPECT_EQ(cw.live(), 0);  // every stored clone was released
 }
 
 TEST(JoinTest, OutputsKeepArgumentOrderWhateverTheFinishOrder) {
@@ -109,7 +109,7 @@ TEST(JoinTest, DroppingTheJoinDropsUnfinishedFuturesAndKeptOutputs) {
   {
     auto j = join(std::move(a), std::move(b));
     EXPECT_TRUE(poll_once(j, cw.waker()).is_pending());
-    sa->complete(Tracked(&output_drops, 1));
+    sa->complete(Tracked(1, &output_drops));
     EXPECT_TRUE(poll_once(j, cw.waker()).is_pending());
     EXPECT_EQ(sa->drops, 1);    // finished future already gone
     EXPECT_EQ(output_drops, 0);  // its output is kept
@@ -117,7 +117,7 @@ TEST(JoinTest, DroppingTheJoinDropsUnfinishedFuturesAndKeptOutputs) {
   }
   EXPECT_EQ(output_drops, 1);  // the kept output died with the Join
   EXPECT_EQ(sb->drops, 1);     // so did the unfinished future
-  EXPECT_EQ(cw.live_clones(), 0);
+  EXPECT_EQ(cw.live(), 0);
 }
 
 struct Throwing {
@@ -134,7 +134,7 @@ TEST(JoinTest, ExceptionFromAnInnerFutureLeavesPollAndTheJoinCanBeDropped) {
     EXPECT_EQ(sa->polls, 1);  // polled first, in argument order
   }
   EXPECT_EQ(sa->drops, 1);
-  EXPECT_EQ(cw.live_clones(), 0);
+  EXPECT_EQ(cw.live(), 0);
 }
 
 TEST(JoinAllTest, OutputsComeInVectorOrder) {
@@ -186,7 +186,7 @@ TEST(JoinAllTest, DroppingJoinAllDropsEveryInnerFuture) {
   }
   EXPECT_EQ(sa->drops, 1);
   EXPECT_EQ(sb->drops, 1);
-  EXPECT_EQ(cw.live_clones(), 0);
+  EXPECT_EQ(cw.live(), 0);
 }
 
 }  // namespace

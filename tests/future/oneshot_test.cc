@@ -4,18 +4,20 @@
 
 #include <atomic>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <utility>
 
 #include "gtest/gtest.h"
+#include "poll/waker_fn.h"
 #include "tests/future/test_util.h"
 
 namespace pollwake {
 namespace {
 
 using oneshot::Canceled;
-using testing::block_on_for;
+using testing::wait_output;
 using testing::CountingWaker;
 using testing::poll_once;
 using testing::Tracked;
@@ -41,7 +43,7 @@ TEST(OneshotTest, ReceiverIsPendingUntilTheSendWakesIt) {
   auto p = poll_once(rx, cw.waker());
   ASSERT_TRUE(p.is_ready());
   EXPECT_EQ(p.value().value(), 3);
-  EXPECT_EQ(cw.live_clones(), 0);
+  EXPECT_EQ(cw.live(), 0);
 }
 
 TEST(OneshotTest, OnlyTheLatestWakerIsWoken) {
@@ -49,7 +51,7 @@ TEST(OneshotTest, OnlyTheLatestWakerIsWoken) {
   auto [tx, rx] = oneshot::channel<int>();
   EXPECT_TRUE(poll_once(rx, first.waker()).is_pending());
   EXPECT_TRUE(poll_once(rx, second.waker()).is_pending());
-  EXPECT_EQ(first.live_clones(), 0);  // replaced, dropped
+  EXPECT_EQ(first.live(), 0);  // replaced, dropped
   EXPECT_TRUE(tx.send(1).is_ok());
   EXPECT_EQ(first.woken(), 0);
   EXPECT_EQ(second.wakes(), 1);
@@ -73,9 +75,9 @@ TEST(OneshotTest, SendToADroppedReceiverGivesTheValueBack) {
   EXPECT_FALSE(tx.is_canceled());
   { auto dropped = std::move(rx); }
   EXPECT_TRUE(tx.is_canceled());
-  auto r = tx.send(Tracked(&drops, 8));
+  auto r = tx.send(Tracked(8, &drops));
   ASSERT_TRUE(r.is_err());
-  EXPECT_EQ(r.error().value, 8);
+  EXPECT_EQ(r.error().value(), 8);
   EXPECT_EQ(drops, 0);  // handed back, not destroyed
 }
 
@@ -151,7 +153,7 @@ TEST(OneshotTest, CancellationCompletesWhenTheReceiverCloses) {
 TEST(OneshotTest, DroppedReceiverDestroysAnUnreceivedValue) {
   std::atomic<int> drops{0};
   auto [tx, rx] = oneshot::channel<Tracked>();
-  EXPECT_TRUE(tx.send(Tracked(&drops, 1)).is_ok());
+  EXPECT_TRUE(tx.send(Tracked(1, &drops)).is_ok());
   EXPECT_EQ(drops, 0);
   { auto dropped = std::move(rx); }
   EXPECT_EQ(drops, 1);
@@ -177,7 +179,7 @@ TEST(OneshotTest, ReceiverDroppedWhilePendingReleasesItsWaker) {
     EXPECT_TRUE(poll_once(r, cw.waker()).is_pending());
   }
   EXPECT_EQ(cw.clones(), 1);
-  EXPECT_EQ(cw.live_clones(), 0);  // released with the receiver
+  EXPECT_EQ(cw.live(), 0);  // released with the receiver
   { auto dropped = std::move(tx); }
   EXPECT_EQ(cw.woken(), 0);        // so the sender's drop wakes nobody
 }
@@ -188,7 +190,7 @@ TEST(OneshotTest, CrossThreadSendWakesTheReceiver) {
   for (int i = 0; i < kIterations; ++i) {
     auto [tx, rx] = oneshot::channel<int>();
     std::thread sender([&t = tx, i] { EXPECT_TRUE(t.send(i).is_ok()); });
-    auto out = block_on_for(rx);
+    auto out = wait_output(rx);
     sender.join();
     ASSERT_TRUE(out.has_value()) << "lost wakeup at iteration " << i;
     ASSERT_TRUE(out->is_ok());
@@ -201,7 +203,7 @@ TEST(OneshotTest, CrossThreadSenderDropCancels) {
   for (int i = 0; i < kIterations; ++i) {
     auto [tx, rx] = oneshot::channel<int>();
     std::thread dropper([t = std::move(tx)]() mutable { auto gone = std::move(t); });
-    auto out = block_on_for(rx);
+    auto out = wait_output(rx);
     dropper.join();
     ASSERT_TRUE(out.has_value()) << "lost wakeup at iteration " << i;
     ASSERT_TRUE(out->is_err());
@@ -214,12 +216,63 @@ TEST(OneshotTest, CrossThreadReceiverDropRacesWithSendAndNothingLeaks) {
   for (int i = 0; i < kIterations; ++i) {
     auto [tx, rx] = oneshot::channel<Tracked>();
     std::thread dropper([r = std::move(rx)]() mutable { auto gone = std::move(r); });
-    auto res = tx.send(Tracked(&drops, i));  // if handed back: dies with `res`
+    auto res = tx.send(Tracked(i, &drops));  // if handed back: dies with `res`
     dropper.join();
   }
   // Every value was destroyed exactly once: by the receiver's drop, or with
   // the error that handed it back.
   EXPECT_EQ(drops, kIterations);
+}
+
+// Rust's oneshot needs only that T can be moved; so does pollwake's: a type
+// that can be move-constructed but not assigned goes through every path
+// (sent and received, sent and dropped unreceived, try_recv).
+struct MoveConstructOnly {
+  explicit MoveConstructOnly(int v) : value(v) {}
+  MoveConstructOnly(MoveConstructOnly&&) = default;
+  MoveConstructOnly& operator=(MoveConstructOnly&&) = delete;
+  int value;
+};
+
+TEST(OneshotTest, AValueThatCanOnlyBeMoveConstructedGoesThrough) {
+  CountingWaker cw;
+  {
+    auto [tx, rx] = oneshot::channel<MoveConstructOnly>();
+    EXPECT_TRUE(poll_once(rx, cw.waker()).is_pending());
+    EXPECT_TRUE(tx.send(MoveConstructOnly(7)).is_ok());
+    auto p = poll_once(rx, cw.waker());
+    ASSERT_TRUE(p.is_ready());
+    EXPECT_EQ(std::move(p).value().value().value, 7);
+  }
+  {
+    auto [tx, rx] = oneshot::channel<MoveConstructOnly>();
+    EXPECT_TRUE(tx.send(MoveConstructOnly(8)).is_ok());
+    auto got = rx.try_recv();
+    ASSERT_TRUE(got.is_ok());
+    EXPECT_EQ(std::move(got).value()->value, 8);
+  }
+  {
+    auto [tx, rx] = oneshot::channel<MoveConstructOnly>();
+    EXPECT_TRUE(tx.send(MoveConstructOnly(9)).is_ok());
+  }  // the receiver is dropped with the value unreceived
+  EXPECT_EQ(cw.live(), 0);
+}
+
+// A wake from a noexcept destructor: dropping the Sender wakes the receiver's
+// waker. A waker that throws there stops the process at the waker boundary,
+// with its message, like any other throwing wake (not a bare terminate).
+void DropASenderWhoseReceiverWaitsWithAThrowingWaker() {
+  auto [tx, rx] = oneshot::channel<int>();
+  Waker bad = waker_fn([] { throw std::runtime_error("woken from a destructor"); });
+  Context cx = Context::from_waker(bad);
+  (void)rx.poll(cx);
+  { auto dropped = std::move(tx); }  // ~Sender (noexcept) wakes the receiver
+}
+
+TEST(OneshotDeathTest, AThrowingWakeFromTheSendersDestructorStopsWithTheMessage) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(DropASenderWhoseReceiverWaitsWithAThrowingWaker(),
+               "RawWakerVTable::wake threw: woken from a destructor");
 }
 
 }  // namespace

@@ -22,9 +22,9 @@ namespace pollwake {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::block_on_for;
+using testing::wait_output;
 using testing::CountingWaker;
-using testing::kLostWakeupLimit;
+using testing::kDeadline;
 using testing::poll_once;
 
 // Runs `f` on a helper thread and FAILs the test (ending the process, since
@@ -34,7 +34,7 @@ void finishes_within_limit(F f, const char* what) {
   std::packaged_task<void()> task(std::move(f));
   auto done = task.get_future();
   std::thread t(std::move(task));
-  if (done.wait_for(kLostWakeupLimit) != std::future_status::ready) {
+  if (done.wait_for(kDeadline) != std::future_status::ready) {
     std::fprintf(stderr, "FAILED: %s did not finish (hang)\n", what);
     std::_Exit(1);
   }
@@ -43,7 +43,7 @@ void finishes_within_limit(F f, const char* what) {
 
 TEST(TimerFutureTest, CompletesAndWakesTheTask) {
   TimerFuture t(10ms);
-  auto out = block_on_for(t);
+  auto out = wait_output(t);
   ASSERT_TRUE(out.has_value()) << "the timer never woke its task";
   EXPECT_THROW((void)poll_once(t, Waker::noop()), FuturePolledAfterCompletion);
 }
@@ -58,7 +58,7 @@ TEST(TimerFutureTest, PendingFirstThenOneWake) {
     ASSERT_EQ(cw.wakes(), 1);
     EXPECT_TRUE(poll_once(t, cw.waker()).is_ready());
   }
-  EXPECT_EQ(cw.live_clones(), 0);
+  EXPECT_EQ(cw.live(), 0);
 }
 
 TEST(TimerFutureTest, DeadlineIsFixedAtConstructionAndPastDeadlineIsReadyAtOnce) {
@@ -86,7 +86,7 @@ TEST(TimerFutureTest, DroppingBeforeItFiresIsSafeAndPrompt) {
       },
       "dropping pending TimerFutures");
   EXPECT_EQ(cw.woken(), 0);
-  EXPECT_EQ(cw.live_clones(), 0);
+  EXPECT_EQ(cw.live(), 0);
 }
 
 TEST(TimerFutureTest, DroppingWhileItFiresNeverTouchesFreedState) {
@@ -97,7 +97,7 @@ TEST(TimerFutureTest, DroppingWhileItFiresNeverTouchesFreedState) {
     TimerFuture t(std::chrono::microseconds(i % 50));
     (void)poll_once(t, cw.waker());
   }
-  EXPECT_EQ(cw.live_clones(), 0);
+  EXPECT_EQ(cw.live(), 0);
 }
 
 TEST(TimerFutureTest, OnlyTheLatestWakerIsWoken) {
@@ -108,7 +108,7 @@ TEST(TimerFutureTest, OnlyTheLatestWakerIsWoken) {
   for (int i = 0; i < 2000 && second.wakes() == 0; ++i) std::this_thread::sleep_for(10ms);
   EXPECT_EQ(second.wakes(), 1);
   EXPECT_EQ(first.woken(), 0);
-  EXPECT_EQ(first.live_clones(), 0);
+  EXPECT_EQ(first.live(), 0);
 }
 
 TEST(TimerFutureTest, DroppedByItsOwnWakeOnTheHelperThread) {
@@ -176,7 +176,7 @@ TEST(TimerTest, ManySleepsOnOneThread) {
   std::vector<Sleep> sleeps;
   for (int i = 0; i < 100; ++i) sleeps.push_back(timer.sleep(std::chrono::microseconds(100 * i)));
   for (auto& s : sleeps) {
-    ASSERT_TRUE(block_on_for(s).has_value()) << "lost wakeup";
+    ASSERT_TRUE(wait_output(s).has_value()) << "lost wakeup";
   }
 }
 
@@ -187,9 +187,9 @@ TEST(TimerTest, DroppedSleepIsNeverWoken) {
     Sleep s = timer.sleep(5ms);
     EXPECT_TRUE(poll_once(s, cw.waker()).is_pending());
   }
-  EXPECT_EQ(cw.live_clones(), 0);  // forgotten at once
+  EXPECT_EQ(cw.live(), 0);  // forgotten at once
   Sleep later = timer.sleep(20ms);
-  ASSERT_TRUE(block_on_for(later).has_value());  // its deadline passed too
+  ASSERT_TRUE(wait_output(later).has_value());  // its deadline passed too
   EXPECT_EQ(cw.woken(), 0);
 }
 
@@ -206,7 +206,7 @@ TEST(TimerTest, DroppingTheTimerWakesPendingSleepsWhichThenThrow) {
   EXPECT_EQ(cw.wakes(), 1);
   EXPECT_THROW((void)poll_once(*s, cw.waker()), TimerShutDown);
   s.reset();
-  EXPECT_EQ(cw.live_clones(), 0);
+  EXPECT_EQ(cw.live(), 0);
 }
 
 TEST(TimerTest, PastDeadlineIsReadyWithoutRegistering) {

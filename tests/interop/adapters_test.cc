@@ -24,12 +24,14 @@
 #include "poll/ready.h"
 #include "poll/waker_fn.h"
 #include "tests/interop/pump_util.h"
+#include "tests/support/counting_waker.h"
 
 namespace pollwake::csharp {
 namespace {
 
 using testing::kDeadline;
 using testing::OnThread;
+using pollwake::testing::CountingWaker;
 
 static_assert(Future<TaskFuture<int>>);
 static_assert(Future<TaskFuture<void>>);
@@ -142,21 +144,17 @@ TEST(SpawnAsTaskTest, DroppedUnfinishedFaultsWithTaskCanceled) {
   EXPECT_THROW((void)t->GetResult(), TaskCanceledException);
 }
 
-struct CountingWaker {
-  std::shared_ptr<std::atomic<int>> wakes = std::make_shared<std::atomic<int>>(0);
-  Waker waker = waker_fn([w = wakes] { w->fetch_add(1); });
-};
 
 TEST(TaskFutureTest, PendingUntilTheTaskCompletesThenReady) {
   TaskCompletionSource<int> tcs;
   TaskFuture<int> f = task_future(tcs.Task());
   CountingWaker w;
-  Context cx = Context::from_waker(w.waker);
+  Context cx = Context::from_waker(w.waker());
   EXPECT_TRUE(f.poll(cx).is_pending());
   EXPECT_TRUE(f.poll(cx).is_pending());
-  EXPECT_EQ(w.wakes->load(), 0);
+  EXPECT_EQ(w.woken(), 0);
   OnThread("worker", [&] { tcs.SetResult(5); });
-  EXPECT_EQ(w.wakes->load(), 1) << "the continuation must wake the waker";
+  EXPECT_EQ(w.woken(), 1) << "the continuation must wake the waker";
   Poll<int> p = f.poll(cx);
   ASSERT_TRUE(p.is_ready());
   EXPECT_EQ(p.value(), 5);
@@ -166,22 +164,23 @@ TEST(TaskFutureTest, PendingUntilTheTaskCompletesThenReady) {
 TEST(TaskFutureTest, OnlyTheLatestWakerIsWoken) {
   TaskCompletionSource<int> tcs;
   TaskFuture<int> f = task_future(tcs.Task());
-  CountingWaker a, b;
-  Context ca = Context::from_waker(a.waker);
-  Context cb = Context::from_waker(b.waker);
+  CountingWaker a;
+  CountingWaker b;
+  Context ca = Context::from_waker(a.waker());
+  Context cb = Context::from_waker(b.waker());
   EXPECT_TRUE(f.poll(ca).is_pending());
   EXPECT_TRUE(f.poll(cb).is_pending());
   tcs.SetResult(1);
-  EXPECT_EQ(a.wakes->load(), 0);
-  EXPECT_EQ(b.wakes->load(), 1);
+  EXPECT_EQ(a.woken(), 0);
+  EXPECT_EQ(b.woken(), 1);
 }
 
 TEST(TaskFutureTest, ACompletedTaskIsReadyAtTheFirstPollWithoutAWake) {
   TaskFuture<int> f = task_future(Task<int>::FromResult(9));
   CountingWaker w;
-  Context cx = Context::from_waker(w.waker);
+  Context cx = Context::from_waker(w.waker());
   EXPECT_EQ(f.poll(cx).value(), 9);
-  EXPECT_EQ(w.wakes->load(), 0);
+  EXPECT_EQ(w.woken(), 0);
 }
 
 TEST(TaskFutureTest, AFaultedTaskRethrowsFromPoll) {
@@ -198,12 +197,12 @@ TEST(TaskFutureTest, DroppedFutureIsNotWokenByALaterCompletion) {
   CountingWaker w;
   {
     TaskFuture<int> f = task_future(tcs.Task());
-    Context cx = Context::from_waker(w.waker);
+    Context cx = Context::from_waker(w.waker());
     EXPECT_TRUE(f.poll(cx).is_pending());
   }
   tcs.SetResult(1);
-  EXPECT_EQ(w.wakes->load(), 0);
-  EXPECT_EQ(w.wakes.use_count(), 2) << "the dropped future's waker clone was not released";
+  EXPECT_EQ(w.woken(), 0);
+  EXPECT_EQ(w.live(), 0) << "the dropped future's waker clone was not released";
 }
 
 TEST(TaskFutureTest, BlockOnACSharpTaskCompletedByAnotherThreadNeverLosesTheWake) {
@@ -227,15 +226,16 @@ TEST(TaskFutureTest, WakerSwapRacingWithCompletionNeverLosesTheWake) {
   for (int i = 0; i < kIterations; ++i) {
     TaskCompletionSource<int> tcs;
     TaskFuture<int> f = task_future(tcs.Task());
-    CountingWaker a, b;
-    Context ca = Context::from_waker(a.waker);
-    Context cb = Context::from_waker(b.waker);
+    CountingWaker a;
+    CountingWaker b;
+    Context ca = Context::from_waker(a.waker());
+    Context cb = Context::from_waker(b.waker());
     ASSERT_TRUE(f.poll(ca).is_pending());
     std::thread worker([tcs, i]() mutable { tcs.SetResult(i); });
     Poll<int> p = f.poll(cb);
     worker.join();  // the completion, and any wake it does, has happened
     if (p.is_pending()) {
-      ASSERT_EQ(b.wakes->load(), 1) << "lost wake at iteration " << i;
+      ASSERT_EQ(b.woken(), 1) << "lost wake at iteration " << i;
       p = f.poll(cb);
       ASSERT_TRUE(p.is_ready()) << "woken but not ready at iteration " << i;
     }

@@ -14,13 +14,16 @@
 #include "poll/future.h"
 #include "poll/poll.h"
 #include "poll/ready.h"
+#include "poll/latest_waker.h"
 #include "poll/waker.h"
 #include "poll/waker_fn.h"
+#include "tests/support/counting_waker.h"
 
 namespace pollwake {
 namespace {
 
 using coro::Async;
+using testing::CountingWaker;
 
 static_assert(Future<Async<int>>);
 static_assert(Future<Async<>>);
@@ -29,7 +32,7 @@ static_assert(std::is_same_v<OutputOf<Async<>>, Unit>);
 // Event: a counted leaf future, Pending until fire(); stores the latest waker.
 struct EventState {
   std::optional<int> value;
-  std::optional<Waker> waker;
+  LatestWaker waker;
   int polls = 0;
   int drops = 0;
 };
@@ -44,11 +47,7 @@ class EventFuture {
   Poll<int> poll(Context& cx) {
     ++s_->polls;
     if (s_->value) return Ready(*s_->value);
-    if (s_->waker) {
-      s_->waker->clone_from(cx.waker());
-    } else {
-      s_->waker.emplace(cx.waker());
-    }
+    s_->waker.update(cx.waker());
     return Pending;
   }
 
@@ -57,17 +56,9 @@ class EventFuture {
 };
 void fire(EventState& s, int v) {
   s.value = v;
-  if (s.waker) {
-    Waker w = std::move(*s.waker);
-    s.waker.reset();
-    std::move(w).wake();
-  }
+  s.waker.take().wake();
 }
 
-struct CountingWaker {
-  std::shared_ptr<std::atomic<int>> wakes = std::make_shared<std::atomic<int>>(0);
-  Waker waker = waker_fn([w = wakes] { w->fetch_add(1); });
-};
 
 // ThrowingFuture: throws from poll number `throw_on` (1-based).
 class ThrowingFuture {
@@ -109,12 +100,12 @@ TEST(AsyncTest, AwaitPollsWithTheCurrentContextAndWakeLeadsToReady) {
   int steps = 0;
   Async<int> fut = trivial(ev, &steps);
   CountingWaker w;
-  Context cx = Context::from_waker(w.waker);
+  Context cx = Context::from_waker(w.waker());
   ASSERT_TRUE(fut.poll(cx).is_pending());
-  ASSERT_TRUE(ev->waker.has_value());
-  EXPECT_TRUE(ev->waker->will_wake(w.waker)) << "the inner future did not get the poll's waker";
+  ASSERT_TRUE(ev->waker.has_waker());
+  EXPECT_TRUE(ev->waker.clone()->will_wake(w.waker())) << "the inner future did not get the poll's waker";
   fire(*ev, 21);
-  EXPECT_EQ(w.wakes->load(), 1);
+  EXPECT_EQ(w.woken(), 1);
   Poll<int> p = fut.poll(cx);
   ASSERT_TRUE(p.is_ready());
   EXPECT_EQ(p.value(), 42);
@@ -127,17 +118,18 @@ TEST(AsyncTest, RepollWhileInnerPendingPollsInnerOnlyAndKeepsLatestWaker) {
   auto ev = std::make_shared<EventState>();
   int steps = 0;
   Async<int> fut = trivial(ev, &steps);
-  CountingWaker a, b;
-  Context ca = Context::from_waker(a.waker);
-  Context cb = Context::from_waker(b.waker);
+  CountingWaker a;
+  CountingWaker b;
+  Context ca = Context::from_waker(a.waker());
+  Context cb = Context::from_waker(b.waker());
   ASSERT_TRUE(fut.poll(ca).is_pending());
   ASSERT_TRUE(fut.poll(cb).is_pending());
   ASSERT_TRUE(fut.poll(cb).is_pending());
   EXPECT_EQ(steps, 1) << "the body was resumed while its awaited future was still Pending";
   EXPECT_EQ(ev->polls, 3);
   fire(*ev, 1);
-  EXPECT_EQ(a.wakes->load(), 0) << "a stale waker was woken";
-  EXPECT_EQ(b.wakes->load(), 1);
+  EXPECT_EQ(a.woken(), 0) << "a stale waker was woken";
+  EXPECT_EQ(b.woken(), 1);
   EXPECT_EQ(fut.poll(cb).value(), 2);
 }
 
@@ -272,10 +264,10 @@ TEST(AsyncTest, NestedAsyncAndLvalueAwaitsPollInPlace) {
   };
   Async<int> fut = outer(ev);
   CountingWaker w;
-  Context cx = Context::from_waker(w.waker);
+  Context cx = Context::from_waker(w.waker());
   ASSERT_TRUE(fut.poll(cx).is_pending());
   fire(*ev, 10);
-  EXPECT_EQ(w.wakes->load(), 1) << "the leaf did not wake the outer task's waker";
+  EXPECT_EQ(w.woken(), 1) << "the leaf did not wake the outer task's waker";
   EXPECT_EQ(fut.poll(cx).value(), 111);
 }
 

@@ -6,9 +6,6 @@
 #ifndef POLLWAKE_TESTS_INTEROP_PUMP_UTIL_H_
 #define POLLWAKE_TESTS_INTEROP_PUMP_UTIL_H_
 
-#include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <utility>
@@ -16,36 +13,24 @@
 #include "interop/csharp/synchronization_context.h"
 #include "interop/csharp/task.h"
 #include "interop/csharp/thread_name.h"
+#include "tests/support/deadline.h"
+#include "tests/support/watchdog.h"
 
 namespace pollwake::csharp::testing {
 
-inline constexpr std::chrono::seconds kDeadline{20};
+using pollwake::testing::kDeadline;  // the one deadline (tests/support)
 
 template <class T>
 bool PumpUntil(SingleThreadSynchronizationContext& context, const Task<T>& task) {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool finished = false;   // written under mu
-  bool timed_out = false;  // written under mu
   task.OnCompleted([&context] { context.Complete(); }, false);
-  std::thread watchdog([&] {
-    std::unique_lock<std::mutex> lock(mu);
-    if (!cv.wait_for(lock, kDeadline, [&] { return finished; })) {
-      timed_out = true;
-      context.Complete();
-    }
-  });
+  // A lost continuation: the watchdog ends the pump, and we report it.
+  pollwake::testing::Watchdog dog("PumpUntil", kDeadline, [&context] { context.Complete(); });
   {
     SynchronizationContextScope scope(&context);
     context.RunOnCurrentThread();
   }
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    finished = true;
-    cv.notify_all();
-  }
-  watchdog.join();
-  return !timed_out;
+  dog.stop();
+  return !dog.stalled();
 }
 
 // OnThread: runs `f` on a new thread named `name` and joins it.

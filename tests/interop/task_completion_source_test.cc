@@ -93,6 +93,17 @@ TEST(TaskCompletionSourceTest, SetExceptionFaultsTheTaskAndAwaitRethrows) {
   EXPECT_THROW((void)t.GetResult(), std::out_of_range);
 }
 
+// C#'s SetException(null) throws ArgumentNullException and leaves the task
+// as it was; it must not complete the task as successful with no value.
+TEST(TaskCompletionSourceTest, SetExceptionWithANullPointerThrowsAndLeavesTheTaskIncomplete) {
+  TaskCompletionSource<int> tcs;
+  EXPECT_THROW(tcs.SetException(nullptr), ArgumentNullException);
+  EXPECT_THROW((void)tcs.TrySetException(std::exception_ptr()), ArgumentNullException);
+  EXPECT_FALSE(tcs.Task().IsCompleted());
+  tcs.SetResult(2);  // still completable
+  EXPECT_EQ(tcs.Task().GetResult(), 2);
+}
+
 TEST(TaskCompletionSourceTest, VoidSourceCompletesWithSetResult) {
   TaskCompletionSource<> tcs;
   int after = 0;

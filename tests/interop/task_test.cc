@@ -182,6 +182,24 @@ TEST(TaskTest, WaitWithTimeoutReturnsFalseWhileIncomplete) {
   EXPECT_TRUE(tcs.Task().Wait(std::chrono::milliseconds(0)));
 }
 
+// C#'s Task.Wait() on a faulted task throws (an AggregateException whose
+// inner exception is the fault); it does not return as if the task succeeded.
+TEST(TaskTest, WaitOnAFaultedTaskThrows) {
+  TaskCompletionSource<int> tcs;
+  tcs.SetException(std::make_exception_ptr(std::out_of_range("nope")));
+  EXPECT_ANY_THROW(tcs.Task().Wait());
+  EXPECT_ANY_THROW((void)tcs.Task().Wait(std::chrono::milliseconds(0)));
+  bool wrapped = false;
+  try {
+    tcs.Task().Wait();
+  } catch (const AggregateException& e) {
+    wrapped = true;
+    EXPECT_THROW(std::rethrow_exception(e.InnerException()), std::out_of_range);
+  }
+  EXPECT_TRUE(wrapped) << "Wait throws AggregateException holding the fault";
+  EXPECT_THROW((void)tcs.Task().GetResult(), std::out_of_range) << "GetResult does not wrap";
+}
+
 TEST(TaskTest, OnCompletedRunsInlineWhenAlreadyComplete) {
   int ran = 0;
   Task<int>::FromResult(1).OnCompleted([&] { ++ran; });

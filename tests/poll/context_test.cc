@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "poll/waker.h"
-#include "tests/poll/counting_waker.h"
+#include "tests/support/counting_waker.h"
 
 namespace pollwake {
 namespace {
@@ -33,7 +33,7 @@ static_assert(!CanBuildContextFrom<const Waker>);
 TEST(ContextTest, FromWakerBorrowsWithoutCloning) {
   CountingWaker c;
   {
-    Waker w = c.waker();
+    Waker w = c.owned();
     Context cx = Context::from_waker(w);
     EXPECT_EQ(&cx.waker(), &w);  // the very same object, not a copy
     EXPECT_EQ(c.clones(), 0);
@@ -46,7 +46,7 @@ TEST(ContextTest, FromWakerBorrowsWithoutCloning) {
 TEST(ContextTest, WakerCanBeWokenThroughTheContext) {
   CountingWaker c;
   {
-    Waker w = c.waker();
+    Waker w = c.owned();
     Context cx = Context::from_waker(w);
     cx.waker().wake_by_ref();
     EXPECT_EQ(c.wake_by_refs(), 1);
@@ -57,7 +57,7 @@ TEST(ContextTest, WakerCanBeWokenThroughTheContext) {
 TEST(ContextTest, AFutureKeepsTheWakerByCloningIt) {
   CountingWaker c;
   {
-    Waker w = c.waker();
+    Waker w = c.owned();
     Context cx = Context::from_waker(w);
     Waker kept = cx.waker();  // what a Pending future does
     EXPECT_EQ(c.clones(), 1);

@@ -18,7 +18,7 @@
 #include "poll/poll.h"
 #include "poll/ready.h"
 #include "poll/waker.h"
-#include "tests/poll/counting_waker.h"
+#include "tests/support/counting_waker.h"
 
 namespace pollwake {
 namespace {
@@ -66,7 +66,7 @@ static_assert(std::is_same_v<decltype(ready("text")), ReadyFuture<const char*>>)
 TEST(ReadyFutureTest, IsReadyOnTheFirstPollWithoutTouchingTheWaker) {
   CountingWaker c;
   {
-    Waker w = c.waker();
+    Waker w = c.owned();
     Context cx = Context::from_waker(w);
     auto f = ready(std::string("value"));
     Poll<std::string> p = f.poll(cx);
@@ -103,7 +103,7 @@ TEST(ReadyFutureTest, PolledAfterCompletionThrows) {
 TEST(PendingFutureTest, NeverCompletesAndNeverUsesTheWaker) {
   CountingWaker c;
   {
-    Waker w = c.waker();
+    Waker w = c.owned();
     Context cx = Context::from_waker(w);
     auto f = pending<int>();
     for (int i = 0; i < 1000; ++i) ASSERT_TRUE(f.poll(cx).is_pending());
@@ -137,7 +137,7 @@ TEST(PollFnTest, CallsTheClosureOnEachPollUntilReady) {
   });
   CountingWaker c;
   {
-    Waker w = c.waker();
+    Waker w = c.owned();
     Context cx = Context::from_waker(w);
     EXPECT_TRUE(f.poll(cx).is_pending());
     EXPECT_TRUE(f.poll(cx).is_pending());
@@ -182,7 +182,8 @@ TEST(PollFnTest, AnExceptionFromTheClosurePropagates) {
 
 // [START flag_future]
 // Pending obliges a future to wake the waker of its *latest* poll. This one
-// stores it with clone_from, the way executors expect.
+// stores it with clone_from, the way executors expect (written out here to
+// show it; poll/latest_waker.h packages the idiom).
 class Flag {
  public:
   using Output = Unit;
@@ -215,12 +216,12 @@ TEST(FutureTest, APendingFutureWakesTheWakerOfItsLatestPoll) {
   CountingWaker first, second;
   Flag flag;
   {
-    Waker w1 = first.waker();
+    Waker w1 = first.owned();
     Context cx1 = Context::from_waker(w1);
     EXPECT_TRUE(flag.poll(cx1).is_pending());
     EXPECT_TRUE(flag.poll(cx1).is_pending());  // same waker: no second clone
     EXPECT_EQ(first.clones(), 1);
-    Waker w2 = second.waker();
+    Waker w2 = second.owned();
     Context cx2 = Context::from_waker(w2);
     EXPECT_TRUE(flag.poll(cx2).is_pending());  // moved to another task
     flag.set();

@@ -4,7 +4,7 @@
 // condition again); producers on other threads make the condition true and
 // wake, while a third thread calls take() concurrently. A lost wakeup leaves
 // the consumer's block_on parked: the watchdog rescues it by hand after
-// kStallSeconds and the test FAILS.
+// the deadline and the test FAILS.
 #include <atomic>
 #include <stdexcept>
 #include <string>
@@ -24,10 +24,10 @@
 namespace pollwake {
 namespace {
 
-using stress::Scaled;
+using testing::Scaled;
 
 TEST(AtomicWakerStressTest, WakeRacingRegisterAndTakeIsNeverLost) {
-  stress::Watchdog dog("AtomicWaker wake vs register");
+  testing::Watchdog dog("AtomicWaker wake vs register");
   const int rounds = Scaled(20000, 2000);
   AtomicWaker aw;
   std::atomic<int> reached{0};   // the producer's round counter (the condition)
@@ -81,34 +81,6 @@ TEST(AtomicWakerStressTest, WakeRacingRegisterAndTakeIsNeverLost) {
   producer.join();
   thief.join();
   EXPECT_EQ(reached.load(), rounds);
-}
-
-// A registered waker that throws when woken: the exception reaches the
-// caller of wake() (AtomicWaker adds no catch), the slot is left empty, and
-// the AtomicWaker keeps working for the next register/wake.
-TEST(AtomicWakerStressTest, ThrowingWakerPropagatesToWakeAndLeavesSlotUsable) {
-  const int rounds = Scaled(2000, 200);
-  AtomicWaker aw;
-  std::atomic<int> good_wakes{0};
-  Waker bad = waker_fn([] { throw std::runtime_error("a waker that throws"); });
-  Waker good = waker_fn([&good_wakes] { good_wakes.fetch_add(1); });
-  int thrown = 0;
-  for (int r = 0; r < rounds; ++r) {
-    aw.register_waker(bad);
-    std::thread t([&] {
-      try {
-        aw.wake();
-      } catch (const std::runtime_error&) {
-        ++thrown;  // joined before read
-      }
-    });
-    t.join();
-    EXPECT_FALSE(aw.take().has_value()) << "round " << r << ": the slot kept the waker";
-    aw.register_waker(good);
-    aw.wake();
-  }
-  EXPECT_EQ(thrown, rounds);
-  EXPECT_EQ(good_wakes.load(), rounds);
 }
 
 }  // namespace

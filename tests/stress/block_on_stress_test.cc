@@ -1,7 +1,7 @@
 // tests/stress/block_on_stress_test.cc: block_on under races (bounded).
 //
 // A lost wakeup leaves block_on parked forever; the Watchdog then wakes the
-// stuck waker by hand after kStallSeconds and the test FAILS with the round
+// stuck waker by hand after the deadline and the test FAILS with the round
 // it was in. The thread-local parker's lifetime (wakers outliving their
 // thread) is checked by ASan (use after free, leaks) and TSan (races).
 #include <atomic>
@@ -17,30 +17,25 @@
 #include "executor/enter.h"
 #include "gtest/gtest.h"
 #include "poll/context.h"
+#include "poll/latest_waker.h"
 #include "poll/poll.h"
 #include "poll/ready.h"
 #include "poll/waker.h"
+#include "tests/stress/counted_future.h"
 #include "tests/stress/stress_util.h"
 
 namespace pollwake {
 namespace {
 
-using stress::Scaled;
+using testing::Scaled;
 
 // The state one round shares between the blocked thread and the producers:
-// a count of events and the waker of the latest poll.
-struct Round {
+// a stress::Slot (a count of events and the waker of the latest poll), the
+// number of events that makes the future Ready, and a count of polls.
+struct Round : stress::Slot {
   explicit Round(int total) : total(total) {}
   const int total;
-  std::atomic<int> events{0};
   std::atomic<int> polls{0};
-  std::mutex mu;
-  std::optional<Waker> waker;  // written under mu
-
-  std::optional<Waker> clone_waker() {
-    std::lock_guard lock(mu);
-    return waker;
-  }
 };
 
 // Ready once it has seen every event. It keeps the rule of a future that
@@ -54,11 +49,7 @@ struct StormFuture {
     if (round->events.load(std::memory_order_acquire) == round->total) return Ready(round->total);
     {
       std::lock_guard lock(round->mu);
-      if (round->waker) {
-        round->waker->clone_from(cx.waker());
-      } else {
-        round->waker.emplace(cx.waker());
-      }
+      round->waker.update(cx.waker());
     }
     if (round->events.load(std::memory_order_acquire) == round->total) return Ready(round->total);
     return Pending;
@@ -91,7 +82,7 @@ void Produce(Round& round, int p, int per) {
 
 template <class Strategy>
 void RunWakeStorm(const char* name) {
-  stress::Watchdog dog(std::string("block_on wake storm, ") + name);
+  testing::Watchdog dog(std::string("block_on wake storm, ") + name);
   const int rounds = Scaled(1500, 40);
   constexpr int kProducers = 3;
   constexpr int kPerProducer = 20;
@@ -134,7 +125,7 @@ TEST(BlockOnStressTest, WakeStormFromSeveralThreadsIsNeverLostSpinThenPark) {
 // the clones. The last clone frees the thread's parker (ASan checks it is
 // freed once, and not used after).
 TEST(BlockOnStressTest, WakersOutliveTheirThread) {
-  stress::Watchdog dog("block_on wakers outliving their thread");
+  testing::Watchdog dog("block_on wakers outliving their thread");
   const int rounds = Scaled(300, 20);
   for (int r = 0; r < rounds; ++r) {
     dog.tick("round " + std::to_string(r));
@@ -201,7 +192,7 @@ struct Boom : std::runtime_error {
 // works again on the same thread), and the wakes still in flight for the
 // failed call only cost the next call a poll.
 TEST(BlockOnStressTest, ExceptionFromPollWhileWokenLeavesThreadUsable) {
-  stress::Watchdog dog("block_on exception from poll");
+  testing::Watchdog dog("block_on exception from poll");
   const int rounds = Scaled(600, 30);
   int thrown = 0;
   for (int r = 0; r < rounds; ++r) {
@@ -212,7 +203,7 @@ TEST(BlockOnStressTest, ExceptionFromPollWhileWokenLeavesThreadUsable) {
       if (round->polls.fetch_add(1) == 2) throw Boom();
       {
         std::lock_guard lock(round->mu);
-        round->waker.emplace(cx.waker());
+        round->waker.update(cx.waker());
       }
       cx.waker().wake_by_ref();  // keep it going until the third poll
       return Pending;

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "poll/context.h"
+#include "poll/latest_waker.h"
 #include "poll/poll.h"
 #include "poll/waker.h"
 #include "tests/stress/stress_util.h"
@@ -30,11 +31,11 @@ namespace pollwake::stress {
 struct Slot {
   std::atomic<int> events{0};
   std::mutex mu;
-  std::optional<Waker> waker;  // written under mu
+  LatestWaker waker;  // written under mu
 
   std::optional<Waker> clone_waker() {
     std::lock_guard lock(mu);
-    return waker;
+    return waker.clone();
   }
 };
 
@@ -58,11 +59,7 @@ class CountedFuture {
     if (ready()) return finish();
     {
       std::lock_guard lock(slot_->mu);
-      if (slot_->waker) {
-        slot_->waker->clone_from(cx.waker());
-      } else {
-        slot_->waker.emplace(cx.waker());
-      }
+      slot_->waker.update(cx.waker());
     }
     if (ready()) return finish();
     return Pending;
@@ -86,7 +83,7 @@ class CountedFuture {
 
 // Producer `p` makes one event happen in each slot, `rounds` times, waking
 // each task after each event (wake_by_ref, or wake on a fresh clone).
-void Produce(std::vector<std::shared_ptr<Slot>>& slots, int p, int rounds) {
+inline void Produce(std::vector<std::shared_ptr<Slot>>& slots, int p, int rounds) {
   for (int r = 0; r < rounds; ++r) {
     for (std::size_t i = 0; i < slots.size(); ++i) {
       Slot& s = *slots[(i + p) % slots.size()];

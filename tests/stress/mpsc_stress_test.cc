@@ -3,7 +3,7 @@
 // Several sender threads push through a small bounded channel (so senders
 // wait for room and are woken by the receiver) while the receiver drains it
 // with block_on; then the receiver is dropped mid-stream while senders are
-// still waiting. Messages are stress::Tracked: every one is destroyed
+// still waiting. Messages are testing::Tracked: every one is destroyed
 // exactly once. A lost wakeup (a sender or the receiver parked forever)
 // makes the watchdog abort with a message.
 #include <optional>
@@ -16,18 +16,18 @@
 #include "gtest/gtest.h"
 #include "poll/mpsc.h"
 #include "tests/stress/stress_util.h"
-#include "tests/stress/tracked.h"
+#include "tests/support/drop_counter.h"
 
 namespace pollwake {
 namespace {
 
-using stress::Scaled;
-using stress::Tracked;
+using testing::Scaled;
+using testing::Tracked;
 
 constexpr int kSenders = 3;
 
 TEST(MpscStressTest, SeveralSendersThroughBoundedChannelArriveInOrder) {
-  stress::Watchdog dog("mpsc bounded senders");
+  testing::Watchdog dog("mpsc bounded senders");
   const int iterations = Scaled(10, 2);
   const int per_sender = Scaled(1000, 200);
   for (int it = 0; it < iterations; ++it) {
@@ -65,7 +65,7 @@ TEST(MpscStressTest, SeveralSendersThroughBoundedChannelArriveInOrder) {
 }
 
 TEST(MpscStressTest, ReceiverDroppedWhileSendersWaitForRoom) {
-  stress::Watchdog dog("mpsc receiver drop");
+  testing::Watchdog dog("mpsc receiver drop");
   const int iterations = Scaled(300, 30);
   for (int it = 0; it < iterations; ++it) {
     dog.tick("iteration " + std::to_string(it));

@@ -2,7 +2,7 @@
 //
 // Each round races a send (or a drop of the sender) on one thread against
 // the receiver's poll in block_on (or a drop of the receiver) on another.
-// Messages are stress::Tracked, so every value sent, refused or left in a
+// Messages are testing::Tracked, so every value sent, refused or left in a
 // dropped channel must be destroyed exactly once (Tracked::live() == 0). A
 // lost wakeup leaves block_on parked: the watchdog aborts with a message.
 #include <optional>
@@ -14,16 +14,16 @@
 #include "gtest/gtest.h"
 #include "poll/oneshot.h"
 #include "tests/stress/stress_util.h"
-#include "tests/stress/tracked.h"
+#include "tests/support/drop_counter.h"
 
 namespace pollwake {
 namespace {
 
-using stress::Scaled;
-using stress::Tracked;
+using testing::Scaled;
+using testing::Tracked;
 
 TEST(OneshotStressTest, SendRacingReceiverPollDeliversOnce) {
-  stress::Watchdog dog("oneshot send vs poll");
+  testing::Watchdog dog("oneshot send vs poll");
   const int rounds = Scaled(3000, 300);
   for (int r = 0; r < rounds; ++r) {
     dog.tick("round " + std::to_string(r));
@@ -42,7 +42,7 @@ TEST(OneshotStressTest, SendRacingReceiverPollDeliversOnce) {
 }
 
 TEST(OneshotStressTest, SenderDropRacingReceiverPollCancels) {
-  stress::Watchdog dog("oneshot sender drop vs poll");
+  testing::Watchdog dog("oneshot sender drop vs poll");
   const int rounds = Scaled(3000, 300);
   for (int r = 0; r < rounds; ++r) {
     dog.tick("round " + std::to_string(r));
@@ -58,7 +58,7 @@ TEST(OneshotStressTest, SenderDropRacingReceiverPollCancels) {
 }
 
 TEST(OneshotStressTest, ReceiverDropRacingSendDestroysValueOnce) {
-  stress::Watchdog dog("oneshot receiver drop vs send");
+  testing::Watchdog dog("oneshot receiver drop vs send");
   const int rounds = Scaled(5000, 500);
   int refused = 0;
   for (int r = 0; r < rounds; ++r) {

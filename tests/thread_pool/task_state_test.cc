@@ -9,7 +9,11 @@
 #include "executor/thread_pool.h"
 #include "gtest/gtest.h"
 #include "poll/ready.h"
-#include "tests/thread_pool/test_support.h"
+#include "tests/support/deadline.h"
+#include "tests/support/drive.h"
+#include "tests/support/drop_counter.h"
+#include "tests/support/gate.h"
+#include "tests/support/latch.h"
 
 namespace pollwake {
 namespace {
@@ -135,7 +139,8 @@ TEST(TaskStateTest, WakeAfterCompletionIsIgnored) {
   // And after the pool is gone: waking does nothing, the waker is still safe
   // to wake, clone and drop.
   for (int i = 0; i < 1000; ++i) ASSERT_TRUE(slot.wake_by_ref());
-  std::optional<Waker> w = slot.take();
+  std::optional<Waker> w = slot.clone();
+  (void)slot.take();  // the slot's own waker is dropped; `w` stays
   ASSERT_TRUE(w.has_value());
   Waker clone = *w;
   std::move(*w).wake();

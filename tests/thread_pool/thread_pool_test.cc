@@ -17,7 +17,11 @@
 #include "executor/enter.h"
 #include "gtest/gtest.h"
 #include "poll/ready.h"
-#include "tests/thread_pool/test_support.h"
+#include "tests/support/deadline.h"
+#include "tests/support/drive.h"
+#include "tests/support/drop_counter.h"
+#include "tests/support/gate.h"
+#include "tests/support/latch.h"
 
 namespace pollwake {
 namespace {

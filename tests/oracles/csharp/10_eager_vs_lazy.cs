@@ -22,7 +22,7 @@ static class Program {
     return evt.Task;
   }
 
-  // The seed's `async fn trivial() -> u32`, as a C# async method.
+  // The `async fn trivial() -> u32` of examples/01_trivial.cc, as a C# async method.
   static async Task<uint> Trivial() {
     Console.WriteLine("Hello!");          // line 1
     Task<uint> e = Event();               // line 2

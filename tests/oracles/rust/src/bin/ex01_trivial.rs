@@ -1,4 +1,4 @@
-//! Twin of examples/01_trivial.cc: the seed's `trivial()` as real Rust,
+//! Twin of examples/01_trivial.cc: the `trivial()` async fn as real Rust,
 //! polled by hand with a printing waker. rustc writes the state machine that
 //! the C++ example writes by hand, so this program cannot print the machine's
 //! own lines (`TrivialFuture::poll: ...`); everything else it prints the same.
