@@ -108,8 +108,8 @@ BENCHMARK_CAPTURE(BM_ffi_poll_ready, direct, false);
 BENCHMARK_CAPTURE(BM_ffi_poll_ready, c_abi, true);
 
 struct CountWake {
-  std::atomic<uint64_t> wakes{0};
-  void wake_by_ref() { wakes.fetch_add(1, std::memory_order_relaxed); }
+  mutable std::atomic<uint64_t> wakes{0};
+  void wake_by_ref() const { wakes.fetch_add(1, std::memory_order_relaxed); }
 };
 
 enum class CloneKind { kDirect, kCAbi, kCAbiShared };

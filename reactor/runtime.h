@@ -86,7 +86,7 @@ struct ForwardingWake {
   ForwardingWake(Waker w, Arc<LocalCore> c) : inner(std::move(w)), core(std::move(c)) {}
   Waker inner;  // the LocalPool's waker for this task
   Arc<LocalCore> core;
-  void wake_by_ref() {
+  void wake_by_ref() const {
     inner.wake_by_ref();
     core->note_wake();
   }
@@ -95,7 +95,7 @@ struct ForwardingWake {
 struct MainWake {
   explicit MainWake(Arc<LocalCore> c) : core(std::move(c)) {}
   Arc<LocalCore> core;
-  void wake_by_ref() {
+  void wake_by_ref() const {
     // ORDERING: release, read by block_on's acquire exchange.
     core->main_woken.store(true, std::memory_order_release);
     core->note_wake();

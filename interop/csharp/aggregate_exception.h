@@ -41,6 +41,11 @@ class AggregateException : public std::exception {
 
   const char* what() const noexcept override { return "One or more errors occurred."; }
 
+  // AggregateException.InnerException: the first inner exception, or null.
+  std::exception_ptr InnerException() const noexcept {
+    return inner_.empty() ? nullptr : inner_.front();
+  }
+
   // AggregateException.InnerExceptions: never null, possibly empty.
   const std::vector<std::exception_ptr>& InnerExceptions() const noexcept { return inner_; }
 

@@ -75,6 +75,7 @@
 #include <vector>
 
 #include "interop/coro/frame_stats.h"
+#include "interop/csharp/aggregate_exception.h"
 #include "interop/csharp/synchronization_context.h"
 #include "interop/csharp/thread_pool.h"
 #include "poll/poll.h"
@@ -88,19 +89,8 @@ class InvalidOperationException : public std::logic_error {
   using std::logic_error::logic_error;
 };
 
-// AggregateException: C#'s exception of that name, as Task.Wait() throws it
-// for a faulted task. It holds the task's exception (C# keeps a list; a
-// pollwake task faults with exactly one, so the list has one entry);
-// InnerException() is it, for a caller to rethrow or inspect.
-class AggregateException : public std::runtime_error {
- public:
-  explicit AggregateException(std::exception_ptr inner)
-      : std::runtime_error("One or more errors occurred."), inner_(std::move(inner)) {}
-  const std::exception_ptr& InnerException() const noexcept { return inner_; }
-
- private:
-  std::exception_ptr inner_;
-};
+// AggregateException (aggregate_exception.h) is what Task.Wait() throws for a
+// faulted task.
 
 template <class T = void>
 class Task;
@@ -178,7 +168,7 @@ class TaskStateBase {
   // Task.Wait's outcome check: a faulted task throws AggregateException.
   // Called after Wait/WaitFor saw done_, so error_ is read-only by now.
   void ThrowIfFaulted() const {
-    if (error_) throw AggregateException(error_);
+    if (error_) throw AggregateException(std::vector<std::exception_ptr>{error_});
   }
 
  protected:

@@ -24,7 +24,7 @@ thread_local const HostExecutor* tl_running = nullptr;
 namespace detail {
 
 // [START hostloop_wake]
-void HostTask::wake_by_ref() {
+void HostTask::wake_by_ref() const {
   // ORDERING: acq_rel. Release: a waker that finds the task already queued
   // returns at once, so whatever it wrote before waking must reach the poll
   // through this flag: run_ready()'s acq_rel exchange that clears it reads

@@ -102,12 +102,12 @@ struct HostTask {
   HostTask(Arc<HostShared> shared, LocalBoxFuture<Unit> future,
            std::function<void(absl::Status)> on_done)
       : shared(std::move(shared)), future(std::move(future)), on_done(std::move(on_done)) {}
-  void wake_by_ref();  // the Wake concept (poll/wake.h): enqueue + notify
+  void wake_by_ref() const;  // the Wake concept (poll/wake.h): enqueue + notify
 
   Arc<HostShared> shared;
   // true while the task sits on the ready queue (set by the wake that queued
   // it, cleared by run_ready() just before the poll).
-  std::atomic<bool> queued{false};
+  mutable std::atomic<bool> queued{false};
   // Touched only on the owner thread (run_ready, shutdown), after the
   // spawning thread published the task under HostShared::mu. Emptied when
   // the task finishes or the executor shuts down.

@@ -238,7 +238,7 @@ TEST(TimerTest, RegisteringSleepsWhileTheThreadWaitsIsSafe) {
     EXPECT_TRUE(poll_once(sleeps.back(), Waker::noop()).is_pending());
   }
   Sleep soon = timer.sleep(1ms);
-  ASSERT_TRUE(block_on_for(soon).has_value()) << "lost wakeup";
+  ASSERT_TRUE(wait_output(soon).has_value()) << "lost wakeup";
 }
 
 }  // namespace pollwake

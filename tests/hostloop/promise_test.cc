@@ -22,8 +22,8 @@ using testing::FakeHost;
 
 // A waker that counts its wakes (wake and wake_by_ref), for polling by hand.
 struct CountingWake {
-  std::atomic<int> wakes{0};
-  void wake_by_ref() { wakes.fetch_add(1); }
+  mutable std::atomic<int> wakes{0};
+  void wake_by_ref() const { wakes.fetch_add(1); }
 };
 
 TEST(PromiseTest, ResolveBeforePollIsReadyAtOnce) {
