@@ -98,6 +98,21 @@ void ExpectFails(const std::string& model, const std::string& defines,
 
 constexpr char kLostWakeup[] = "(state==3)|| !(wake_unserved)";  // thread_pool.pml
 constexpr char kBlockOnLostWakeup[] = "(done|| !(wake_unserved))";  // block_on.pml
+constexpr char kLocalPoolLostWakeup[] = "(seen==(2*2))";  // local_pool.pml
+
+TEST(WakeProtocolModelTest, LocalPoolModelHasNoLostWakeup) {
+  ExpectHolds("local_pool");
+}
+
+TEST(WakeProtocolModelTest, BrokenLocalPoolLoadAndReturnWakeLosesWakeup) {
+  // a wake that sees kScheduled with a plain load and returns
+  ExpectFails("local_pool", "-DBROKEN_LOAD_AND_RETURN", kLocalPoolLostWakeup);
+}
+
+TEST(WakeProtocolModelTest, BrokenLocalPoolPlainClearLosesWakeup) {
+  // the pool clears kScheduled with a plain store before the poll
+  ExpectFails("local_pool", "-DBROKEN_POOL_PLAIN_CLEAR", kLocalPoolLostWakeup);
+}
 
 TEST(WakeProtocolModelTest, ThreadPoolModelHasNoLostWakeup) {
   ExpectHolds("thread_pool");
