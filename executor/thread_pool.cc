@@ -29,7 +29,8 @@ namespace {
 enum TaskState : std::uint32_t {
   WAITING = 0,   // -> POLLING (a wake queues it) or COMPLETE (pool shut down)
   POLLING = 1,   // -> WAITING, REPOLL or COMPLETE
-  REPOLL = 2,    // -> POLLING (the worker polls again, exactly once)
+  REPOLL = 2,    // -> POLLING (the worker polls again, exactly once), by an
+                 //    acquire exchange: never a store (see below)
   COMPLETE = 3,  // no way out: wakes are ignored
 };
 // [END task_states]
@@ -40,6 +41,9 @@ enum TaskState : std::uint32_t {
 //   REPOLL   -> POLLING   the worker: at the start of a poll (the wake came
 //                         while the task was queued; this poll serves it), or
 //                         after a Pending poll (it queues the task again).
+//                         Both are acquire exchanges, never stores: a wake
+//                         may set REPOLL again at any moment, and its writes
+//                         must reach the poll that serves it.
 //   POLLING  -> WAITING   the worker, after a Pending poll with no wake.
 //   POLLING/REPOLL -> COMPLETE  the worker after Ready or an exception, or
 //                         shutdown for a queued task.
@@ -333,8 +337,14 @@ void run_task(PoolShared* pool, std::size_t me, TaskHeader* task) {
     return;
   }
   // expected == REPOLL: a wake came during the poll; poll exactly once more,
-  // after the tasks already queued here.
-  task->state.store(POLLING, std::memory_order_relaxed);
+  // after the tasks already queued here. ORDERING: acquire exchange, not a
+  // store: another wake may land between the failed CAS and this move
+  // (REPOLL -> REPOLL, a release RMW). A plain store would end that wake's
+  // release sequence unread, and the next poll (which starts with a relaxed
+  // load that now sees POLLING) would have acquired its writes from nobody.
+  // The exchange reads the latest value, so it acquires every such wake.
+  // (tests/model/thread_pool.pml, -DMEMORY -DBROKEN_RELAXED_REPOLL_STORE.)
+  task->state.exchange(POLLING, std::memory_order_acquire);
   push(pool, me, task);
   // [END run_task]
 }

@@ -139,6 +139,17 @@ TEST(WakeProtocolModelTest, BrokenThreadPoolRegisterAfterWaitingLeavesDanglingEn
   ExpectFails("thread_pool", "-DBROKEN_REGISTER_AFTER_WAITING", " !((in_registry&&(state==3)))");
 }
 
+TEST(WakeProtocolModelTest, ThreadPoolModelUnderMemoryOrderingHasNoLostWakeup) {
+  // what each poll is guaranteed to see by release/acquire, not by SC
+  ExpectHolds("thread_pool", "-DMEMORY -DWAKERS=2");
+}
+
+TEST(WakeProtocolModelTest, BrokenThreadPoolRelaxedRepollStoreLosesWakeup) {
+  // REPOLL -> POLLING as a relaxed store after the failed CAS
+  ExpectFails("thread_pool", "-DMEMORY -DWAKERS=2 -DBROKEN_RELAXED_REPOLL_STORE",
+              "(state==3)");
+}
+
 TEST(WakeProtocolModelTest, ThreadPoolModelWithShutdownHasNoLostWakeupOrLeak) {
   ExpectHolds("thread_pool", "-DSHUTDOWN");
 }
