@@ -51,6 +51,7 @@ enum TaskState : std::uint32_t {
 
 constexpr std::size_t kRegistryShards = 8;
 constexpr int kSpins = 32;          // idle rounds (with yield) before sleeping
+constexpr std::size_t kMaxSteal = 64;  // most tasks one steal moves
 
 // A run queue: an intrusive FIFO of tasks in POLLING state.
 struct alignas(64) RunQueue {
@@ -181,13 +182,61 @@ void schedule(TaskHeader* task) {
   push(pool, q, task);
 }
 
-// pop_batch: takes every task in a queue at once, as a chain, in O(1): the
-// lock is held for a few stores, never for a walk over cold task headers.
-// (A production pool would bound the batch and let thieves take half; here
-// balance comes from round-robin spawning and from thieves taking whole
-// queues of new arrivals.)
-TaskHeader* pop_batch(RunQueue& queue) {
+// pop: takes the task at the front of a queue, or nullptr. The others stay
+// in the queue, where every idle worker can see (has_work) and steal them.
+TaskHeader* pop(RunQueue& queue) {
   if (queue.len.load(std::memory_order_relaxed) == 0) return nullptr;  // a hint only
+  std::lock_guard lock(queue.mu);
+  TaskHeader* task = queue.head;
+  if (task == nullptr) return nullptr;
+  queue.head = task->next;
+  if (queue.head == nullptr) queue.tail = nullptr;
+  task->next = nullptr;
+  // ORDERING: relaxed store under mu, as in push().
+  queue.len.store(queue.len.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+  return task;
+}
+
+// steal_half: moves the front half (rounded up, at most kMaxSteal) of
+// `victim`'s queue to the back of `mine`; false if the victim was empty.
+// Half, not all: the tasks a busy worker spawns (onto its own queue) are
+// shared with the thieves, so fan-out inside a task runs in parallel, and
+// what the thief leaves can still be taken by a third worker. The chain is
+// cut under the victim's lock and appended under ours, never both at once.
+bool steal_half(RunQueue& victim, RunQueue& mine) {
+  if (victim.len.load(std::memory_order_relaxed) == 0) return false;  // a hint only
+  TaskHeader* first;
+  TaskHeader* last;
+  std::size_t n;
+  {
+    std::lock_guard lock(victim.mu);
+    std::size_t len = victim.len.load(std::memory_order_relaxed);
+    if (len == 0) return false;
+    n = std::min<std::size_t>((len + 1) / 2, kMaxSteal);
+    first = last = victim.head;
+    for (std::size_t i = 1; i < n; ++i) last = last->next;
+    victim.head = last->next;
+    if (victim.head == nullptr) victim.tail = nullptr;
+    last->next = nullptr;
+    // ORDERING: relaxed store under mu, as in push().
+    victim.len.store(len - n, std::memory_order_relaxed);
+  }
+  std::lock_guard lock(mine.mu);
+  if (mine.tail == nullptr) {
+    mine.head = first;
+  } else {
+    mine.tail->next = first;
+  }
+  mine.tail = last;
+  // ORDERING: relaxed store under mu, as in push(); the tasks were counted in
+  // the victim's queue until now, so has_work() never saw them missing for
+  // longer than these two critical sections.
+  mine.len.store(mine.len.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  return true;
+}
+
+// take_all: empties a queue at once, as a chain (shutdown's cleanup only).
+TaskHeader* take_all(RunQueue& queue) {
   std::lock_guard lock(queue.mu);
   TaskHeader* first = std::exchange(queue.head, nullptr);
   queue.tail = nullptr;
@@ -349,11 +398,16 @@ void run_task(PoolShared* pool, std::size_t me, TaskHeader* task) {
   // [END run_task]
 }
 
-// steal: a batch from another worker's queue.
-TaskHeader* steal(PoolShared* pool, std::size_t me) {
+// find_task: a task from this worker's own queue, else half of another
+// worker's queue (then the first of those). nullptr when every queue was
+// empty as this worker looked.
+TaskHeader* find_task(PoolShared* pool, std::size_t me) {
+  if (TaskHeader* task = pop(pool->queues[me])) return task;
   for (std::size_t k = 1; k < pool->size; ++k) {
     std::size_t victim = (me + k) % pool->size;
-    if (TaskHeader* batch = pop_batch(pool->queues[victim])) return batch;
+    if (steal_half(pool->queues[victim], pool->queues[me])) {
+      if (TaskHeader* task = pop(pool->queues[me])) return task;
+    }
   }
   return nullptr;
 }
@@ -381,32 +435,26 @@ void idle(PoolShared* pool) {
   pool->sleepers.fetch_sub(1, std::memory_order_seq_cst);
 }
 
+// [START run_worker]
 void run_worker(PoolShared* pool, std::size_t me) {
   Enter guard = enter();  // block_on inside a task throws EnterError
   for (;;) {
     if (pool->closed.load(std::memory_order_acquire)) return;
-    TaskHeader* batch = pop_batch(pool->queues[me]);
-    if (batch == nullptr) {
-      batch = steal(pool, me);
-      // Found work elsewhere: more may be waiting; let a sleeper help.
-      if (batch != nullptr && has_work(pool)) notify(pool);
-    }
-    if (batch == nullptr) {
+    TaskHeader* task = find_task(pool, me);
+    if (task == nullptr) {
       idle(pool);
       continue;
     }
-    while (batch != nullptr) {
-      TaskHeader* task = batch;
-      batch = task->next;
-      task->next = nullptr;
-      if (pool->closed.load(std::memory_order_acquire)) {
-        push(pool, me, task);  // shutdown will destroy it
-        continue;
-      }
-      run_task(pool, me, task);
-    }
+    // This worker stops searching with a task in hand. If work is left in
+    // any queue, make sure another worker comes for it: notify() wakes a
+    // sleeper unless one is searching (which will find it). Without this, a
+    // push that skipped its wake-up because this worker was searching could
+    // leave a task queued while a worker sleeps and this one polls.
+    if (has_work(pool)) notify(pool);
+    run_task(pool, me, task);
   }
 }
+// [END run_worker]
 
 // cleanup: after every worker has stopped polling, destroys the unfinished
 // tasks. Loops until the registry is empty: a waker on another thread may be
@@ -415,7 +463,7 @@ void run_worker(PoolShared* pool, std::size_t me) {
 void cleanup(PoolShared* pool) {
   for (;;) {
     for (std::size_t q = 0; q < pool->size; ++q) {
-      while (TaskHeader* batch = pop_batch(pool->queues[q])) {
+      while (TaskHeader* batch = take_all(pool->queues[q])) {
         while (batch != nullptr) {
           TaskHeader* task = batch;
           batch = task->next;
