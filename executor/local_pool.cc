@@ -279,6 +279,12 @@ LocalPool::~LocalPool() {
                  "one of its own tasks?); aborting\n");
     std::abort();
   }
+  if (std::this_thread::get_id() != shared_->owner) {
+    std::fprintf(stderr,
+                 "pollwake: a LocalPool was destroyed on a thread other than the one that "
+                 "created it (its tasks belong to that thread); aborting\n");
+    std::abort();
+  }
   shared_->pool = nullptr;  // from now on spawns throw SpawnError
   // Close the remote stack: later remote wakes drop their own reference.
   for (LocalTaskHeader* t = shared_->close(); t != nullptr;) {

@@ -35,9 +35,16 @@
 //     tasks. A task that woke only itself does not keep it going: it returns
 //     after a pass in which nothing happened but self-wakes (no completion,
 //     no spawn, no wake of another task), with the self-woken tasks still
-//     queued for the next call. futures-rs gets the same effect from
-//     FuturesUnordered, which yields after every task had one poll or two
-//     tasks woke themselves; pollwake states it as a rule about passes.
+//     queued for the next call. This is the behaviour of futures-rs 0.3.21
+//     (the version Debian packages, and the one tests/oracles compares
+//     against): its run_until_stalled returns as soon as FuturesUnordered
+//     yields, which it does after every task had one poll or two tasks woke
+//     themselves; pollwake states the budget as a rule about passes.
+//     futures-rs 0.3.22 and later ("Make run_until_stalled handle
+//     self-waking futures") keep polling while any task woke itself, so a
+//     task that always wakes itself makes run_until_stalled (and
+//     try_run_one) loop for ever. pollwake keeps the 0.3.21 budget: a call
+//     that never sleeps should also always return.
 //   * Waking a task whose pool is gone does nothing. Spawning on a spawner
 //     whose pool is gone throws SpawnError (is_shutdown()). Dropping the pool
 //     destroys its unfinished tasks (their futures), on the dropping thread.
@@ -58,7 +65,12 @@
 //   * A LocalPool cannot be moved (its tasks point back at it); hold it in a
 //     std::unique_ptr to move it. Destroying it from inside one of its own
 //     tasks, or while it is running, aborts the program with a message
-//     (Rust's borrow checker forbids it at compile time).
+//     (Rust's borrow checker forbids it at compile time). So does destroying
+//     it on a thread other than its owner: Rust's LocalPool is !Send, so it
+//     is dropped where it was made, and its tasks (which are !Send too) are
+//     destroyed on that thread; pollwake cannot refuse a destructor, and
+//     running the tasks' destructors on a foreign thread would break that
+//     promise, so it stops the program instead.
 //   * A future's destructor must not spawn on its own dropped pool (the
 //     SpawnError would leave a destructor: std::terminate).
 //   * spawn_local accepts a future of any output and discards the output
@@ -485,26 +497,35 @@ class LocalPool {
   // ready. Never returns if a task never finishes and is never dropped.
   void run();
 
-  // LocalPool::run_until: runs the pool's tasks and `future` (moved, or
-  // copied, into this call and polled there on this thread; not spawned)
-  // until `future` is ready; returns its output. Other tasks stay in the
-  // pool, finished or not.
+  // LocalPool::run_until: runs the pool's tasks and `future` (polled on
+  // this thread, not spawned) until `future` is ready; returns its output.
+  // Other tasks stay in the pool, finished or not. As with block_on, an
+  // lvalue future is polled in place (Rust: `run_until(&mut fut)`; it is
+  // never copied, and stays with the caller, e.g. to be polled again after
+  // an exception) and an rvalue is moved into the call.
   template <class F>
     requires Future<std::remove_cvref_t<F>>
   OutputOf<std::remove_cvref_t<F>> run_until(F&& future) {
     using Fut = std::remove_cvref_t<F>;
-    Fut local(std::forward<F>(future));
-    std::optional<OutputOf<Fut>> out;
-    auto poll_main = [&](Context& cx) {
-      Poll<OutputOf<Fut>> p = local.poll(cx);
-      if (p.is_pending()) return false;
-      out.emplace(std::move(p).value());
-      return true;
+    auto run = [this](Fut& f) -> OutputOf<Fut> {
+      std::optional<OutputOf<Fut>> out;
+      auto poll_main = [&](Context& cx) {
+        Poll<OutputOf<Fut>> p = f.poll(cx);
+        if (p.is_pending()) return false;
+        out.emplace(std::move(p).value());
+        return true;
+      };
+      run_loop(MainRef{&poll_main, [](void* m, Context& cx) {
+                         return (*static_cast<decltype(poll_main)*>(m))(cx);
+                       }});
+      return std::move(*out);
     };
-    run_loop(MainRef{&poll_main, [](void* f, Context& cx) {
-                       return (*static_cast<decltype(poll_main)*>(f))(cx);
-                     }});
-    return std::move(*out);
+    if constexpr (std::is_lvalue_reference_v<F>) {
+      return run(future);
+    } else {
+      Fut local(std::move(future));
+      return run(local);
+    }
   }
 
   // LocalPool::try_run_one: polls woken tasks until one completes (true) or
