@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "executor/detail/remote_stack.h"
 #include "executor/enter.h"
 #include "poll/wake.h"
 
@@ -43,44 +44,19 @@ class LocalPoolShared {
   // reference for the queue. Any thread. After close(), the reference is
   // dropped instead (the pool is gone; the wake does nothing).
   void push_remote(LocalTaskHeader* task) noexcept {
-    // ORDERING: relaxed; only a first guess for the CAS below.
-    LocalTaskHeader* head = remote_.load(std::memory_order_relaxed);
-    do {
-      if (head == closed_marker()) {
-        local_task_release(task);
-        return;
-      }
-      task->next = head;
-      // ORDERING: release publishes task->next (and whatever the waker
-      // wrote) to the pool's acquire exchange in take_remote().
-    } while (!remote_.compare_exchange_weak(head, task, std::memory_order_release,
-                                            std::memory_order_relaxed));
+    if (!remote_.push(task)) {
+      local_task_release(task);
+      return;
+    }
     parker.unpark();
   }
 
   // Takes the whole remote stack, oldest first. Pool thread only.
-  LocalTaskHeader* take_remote() noexcept {
-    // Cheap check first: most passes find nothing. ORDERING: relaxed; a
-    // push it misses is taken by the next pass (and it unparked us).
-    if (remote_.load(std::memory_order_relaxed) == nullptr) return nullptr;
-    // ORDERING: acquire, pairs with push_remote's release CAS.
-    LocalTaskHeader* lifo = remote_.exchange(nullptr, std::memory_order_acquire);
-    LocalTaskHeader* fifo = nullptr;
-    while (lifo != nullptr) {
-      LocalTaskHeader* next = lifo->next;
-      lifo->next = fifo;
-      fifo = lifo;
-      lifo = next;
-    }
-    return fifo;
-  }
+  LocalTaskHeader* take_remote() noexcept { return remote_.take_all(); }
 
   // Closes the remote stack for good; returns what was on it. Pool's
   // destructor only.
-  LocalTaskHeader* close() noexcept {
-    // ORDERING: acquire, as take_remote.
-    return remote_.exchange(closed_marker(), std::memory_order_acquire);
-  }
+  LocalTaskHeader* close() noexcept { return remote_.close(); }
 
   // run_until's waker: sets the flag, then unparks the pool.
   RawWaker main_waker() noexcept {
@@ -95,11 +71,6 @@ class LocalPoolShared {
 
  private:
   ~LocalPoolShared() = default;
-
-  static LocalTaskHeader* closed_marker() noexcept {
-    static LocalTaskHeader marker;  // never a real task: only its address is used
-    return &marker;
-  }
 
   // SAFETY (all four): `data` is a LocalPoolShared* on which the caller owns
   // (wake, drop) or borrows (clone, wake_by_ref) one reference.
@@ -121,7 +92,7 @@ class LocalPoolShared {
                                               &main_drop};
 
   std::atomic<std::size_t> refs_{1};  // the pool's own reference
-  std::atomic<LocalTaskHeader*> remote_{nullptr};
+  RemoteStack<LocalTaskHeader> remote_;  // wakes from other threads
 };
 
 namespace {

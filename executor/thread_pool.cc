@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "executor/detail/run_queue.h"
 #include "executor/enter.h"
 #include "poll/raw_waker.h"
 #include "poll/wake.h"
@@ -54,14 +55,7 @@ constexpr int kSpins = 32;          // idle rounds (with yield) before sleeping
 constexpr std::size_t kMaxSteal = 64;  // most tasks one steal moves
 
 // A run queue: an intrusive FIFO of tasks in POLLING state.
-struct alignas(64) RunQueue {
-  std::mutex mu;
-  TaskHeader* head = nullptr;  // under mu
-  TaskHeader* tail = nullptr;  // under mu
-  // The length, written under mu; read without mu by idle workers deciding
-  // whether to sleep (see idle()).
-  std::atomic<std::size_t> len{0};
-};
+using TaskQueue = RunQueue<TaskHeader>;
 
 // A registry shard: an intrusive doubly linked list of the unfinished tasks
 // that have returned Pending at least once (the others are always in a queue
@@ -86,10 +80,10 @@ thread_local std::uint32_t tls_round_robin = 0;
 }  // namespace
 
 struct PoolShared {
-  explicit PoolShared(std::size_t n) : size(n), queues(new RunQueue[n]) {}
+  explicit PoolShared(std::size_t n) : size(n), queues(new TaskQueue[n]) {}
 
   const std::size_t size;
-  std::unique_ptr<RunQueue[]> queues;
+  std::unique_ptr<TaskQueue[]> queues;
   std::array<RegistryShard, kRegistryShards> registry;
 
   std::atomic<bool> closed{false};  // set once, when the last handle goes
@@ -135,7 +129,7 @@ bool has_work(PoolShared* pool) noexcept {
     // lengths; a pusher stores a length, issues a seq_cst fence and then reads
     // `searching`/`sleepers`. Either the worker sees the new task or the
     // pusher sees the worker and wakes it.
-    if (pool->queues[i].len.load(std::memory_order_seq_cst) != 0) return true;
+    if (pool->queues[i].len_seq_cst() != 0) return true;
   }
   return false;
 }
@@ -159,19 +153,7 @@ void notify(PoolShared* pool) {
 }
 
 void push(PoolShared* pool, std::size_t q, TaskHeader* task) {
-  RunQueue& queue = pool->queues[q];
-  task->next = nullptr;
-  std::lock_guard lock(queue.mu);
-  if (queue.tail == nullptr) {
-    queue.head = task;
-  } else {
-    queue.tail->next = task;
-  }
-  queue.tail = task;
-  // ORDERING: relaxed store under mu; the seq_cst fence in notify() orders it
-  // before the read of `searching`/`sleepers`.
-  queue.len.store(queue.len.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  notify(pool);
+  pool->queues[q].push(task, [pool] { notify(pool); });  // under the lock: see notify()
 }
 
 // schedule: queues a task the caller has just moved into POLLING. A worker of
@@ -180,68 +162,6 @@ void schedule(TaskHeader* task) {
   PoolShared* pool = task->pool;  // valid: the task is unfinished
   std::size_t q = tls_worker.pool == pool ? tls_worker.index : tls_round_robin++ % pool->size;
   push(pool, q, task);
-}
-
-// pop: takes the task at the front of a queue, or nullptr. The others stay
-// in the queue, where every idle worker can see (has_work) and steal them.
-TaskHeader* pop(RunQueue& queue) {
-  if (queue.len.load(std::memory_order_relaxed) == 0) return nullptr;  // a hint only
-  std::lock_guard lock(queue.mu);
-  TaskHeader* task = queue.head;
-  if (task == nullptr) return nullptr;
-  queue.head = task->next;
-  if (queue.head == nullptr) queue.tail = nullptr;
-  task->next = nullptr;
-  // ORDERING: relaxed store under mu, as in push().
-  queue.len.store(queue.len.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
-  return task;
-}
-
-// steal_half: moves the front half (rounded up, at most kMaxSteal) of
-// `victim`'s queue to the back of `mine`; false if the victim was empty.
-// Half, not all: the tasks a busy worker spawns (onto its own queue) are
-// shared with the thieves, so fan-out inside a task runs in parallel, and
-// what the thief leaves can still be taken by a third worker. The chain is
-// cut under the victim's lock and appended under ours, never both at once.
-bool steal_half(RunQueue& victim, RunQueue& mine) {
-  if (victim.len.load(std::memory_order_relaxed) == 0) return false;  // a hint only
-  TaskHeader* first;
-  TaskHeader* last;
-  std::size_t n;
-  {
-    std::lock_guard lock(victim.mu);
-    std::size_t len = victim.len.load(std::memory_order_relaxed);
-    if (len == 0) return false;
-    n = std::min<std::size_t>((len + 1) / 2, kMaxSteal);
-    first = last = victim.head;
-    for (std::size_t i = 1; i < n; ++i) last = last->next;
-    victim.head = last->next;
-    if (victim.head == nullptr) victim.tail = nullptr;
-    last->next = nullptr;
-    // ORDERING: relaxed store under mu, as in push().
-    victim.len.store(len - n, std::memory_order_relaxed);
-  }
-  std::lock_guard lock(mine.mu);
-  if (mine.tail == nullptr) {
-    mine.head = first;
-  } else {
-    mine.tail->next = first;
-  }
-  mine.tail = last;
-  // ORDERING: relaxed store under mu, as in push(); the tasks were counted in
-  // the victim's queue until now, so has_work() never saw them missing for
-  // longer than these two critical sections.
-  mine.len.store(mine.len.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
-  return true;
-}
-
-// take_all: empties a queue at once, as a chain (shutdown's cleanup only).
-TaskHeader* take_all(RunQueue& queue) {
-  std::lock_guard lock(queue.mu);
-  TaskHeader* first = std::exchange(queue.head, nullptr);
-  queue.tail = nullptr;
-  queue.len.store(0, std::memory_order_relaxed);
-  return first;
 }
 
 void register_task(PoolShared* pool, std::size_t me, TaskHeader* task) {
@@ -402,11 +322,11 @@ void run_task(PoolShared* pool, std::size_t me, TaskHeader* task) {
 // worker's queue (then the first of those). nullptr when every queue was
 // empty as this worker looked.
 TaskHeader* find_task(PoolShared* pool, std::size_t me) {
-  if (TaskHeader* task = pop(pool->queues[me])) return task;
+  if (TaskHeader* task = pool->queues[me].pop()) return task;
   for (std::size_t k = 1; k < pool->size; ++k) {
     std::size_t victim = (me + k) % pool->size;
-    if (steal_half(pool->queues[victim], pool->queues[me])) {
-      if (TaskHeader* task = pop(pool->queues[me])) return task;
+    if (pool->queues[victim].steal_half(pool->queues[me], kMaxSteal)) {
+      if (TaskHeader* task = pool->queues[me].pop()) return task;
     }
   }
   return nullptr;
@@ -463,7 +383,7 @@ void run_worker(PoolShared* pool, std::size_t me) {
 void cleanup(PoolShared* pool) {
   for (;;) {
     for (std::size_t q = 0; q < pool->size; ++q) {
-      while (TaskHeader* batch = take_all(pool->queues[q])) {
+      while (TaskHeader* batch = pool->queues[q].take_all()) {
         while (batch != nullptr) {
           TaskHeader* task = batch;
           batch = task->next;
