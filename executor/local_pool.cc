@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "executor/detail/remote_stack.h"
 #include "executor/enter.h"
 #include "poll/wake.h"
 
@@ -43,44 +44,19 @@ class LocalPoolShared {
   // reference for the queue. Any thread. After close(), the reference is
   // dropped instead (the pool is gone; the wake does nothing).
   void push_remote(LocalTaskHeader* task) noexcept {
-    // ORDERING: relaxed; only a first guess for the CAS below.
-    LocalTaskHeader* head = remote_.load(std::memory_order_relaxed);
-    do {
-      if (head == closed_marker()) {
-        local_task_release(task);
-        return;
-      }
-      task->next = head;
-      // ORDERING: release publishes task->next (and whatever the waker
-      // wrote) to the pool's acquire exchange in take_remote().
-    } while (!remote_.compare_exchange_weak(head, task, std::memory_order_release,
-                                            std::memory_order_relaxed));
+    if (!remote_.push(task)) {
+      local_task_release(task);
+      return;
+    }
     parker.unpark();
   }
 
   // Takes the whole remote stack, oldest first. Pool thread only.
-  LocalTaskHeader* take_remote() noexcept {
-    // Cheap check first: most passes find nothing. ORDERING: relaxed; a
-    // push it misses is taken by the next pass (and it unparked us).
-    if (remote_.load(std::memory_order_relaxed) == nullptr) return nullptr;
-    // ORDERING: acquire, pairs with push_remote's release CAS.
-    LocalTaskHeader* lifo = remote_.exchange(nullptr, std::memory_order_acquire);
-    LocalTaskHeader* fifo = nullptr;
-    while (lifo != nullptr) {
-      LocalTaskHeader* next = lifo->next;
-      lifo->next = fifo;
-      fifo = lifo;
-      lifo = next;
-    }
-    return fifo;
-  }
+  LocalTaskHeader* take_remote() noexcept { return remote_.take_all(); }
 
   // Closes the remote stack for good; returns what was on it. Pool's
   // destructor only.
-  LocalTaskHeader* close() noexcept {
-    // ORDERING: acquire, as take_remote.
-    return remote_.exchange(closed_marker(), std::memory_order_acquire);
-  }
+  LocalTaskHeader* close() noexcept { return remote_.close(); }
 
   // run_until's waker: sets the flag, then unparks the pool.
   RawWaker main_waker() noexcept {
@@ -95,11 +71,6 @@ class LocalPoolShared {
 
  private:
   ~LocalPoolShared() = default;
-
-  static LocalTaskHeader* closed_marker() noexcept {
-    static LocalTaskHeader marker;  // never a real task: only its address is used
-    return &marker;
-  }
 
   // SAFETY (all four): `data` is a LocalPoolShared* on which the caller owns
   // (wake, drop) or borrows (clone, wake_by_ref) one reference.
@@ -121,7 +92,7 @@ class LocalPoolShared {
                                               &main_drop};
 
   std::atomic<std::size_t> refs_{1};  // the pool's own reference
-  std::atomic<LocalTaskHeader*> remote_{nullptr};
+  RemoteStack<LocalTaskHeader> remote_;  // wakes from other threads
 };
 
 namespace {
@@ -154,28 +125,37 @@ RawWaker task_clone(const void* data) noexcept {
 
 // [START wake_path]
 void local_task_wake(LocalTaskHeader* task) {
-  // ORDERING: relaxed; a first guess: the CAS below re-reads the state.
-  std::uint32_t state = task->state.load(std::memory_order_relaxed);
-  do {
-    if (state & LocalTaskHeader::kDone) return;  // finished: ignore
-    if (state & LocalTaskHeader::kScheduled) {
-      // Already queued: coalesce (the queued entry will poll it). But if the
-      // entry was queued by a self-wake and this wake comes from another task
-      // of the running pool, the pass has made progress: without this,
-      // run_until_stalled could stop with a task that someone else woke still
-      // unpolled (found by the schedule fuzzer, tests/fuzz/).
-      LocalPool* running = tls_running;
-      if (running != nullptr && running->shared_ == task->shared && task != running->current_) {
-        running->progress_ = true;
-      }
-      return;
+  // One read-modify-write, whatever the state (as async-task's wake and
+  // FuturesUnordered's `queued.swap` do). A wake that finds the task already
+  // queued must still synchronize with the poll that entry will cause: if it
+  // only loaded the state and returned, its write of the event before the
+  // wake (a store) and the pool's clearing of kScheduled before the poll
+  // (an RMW, then loads of the event) would be the store-buffering pattern,
+  // and that poll could read the old event while this wake read the old
+  // state: the task would sleep with its event unseen. With an RMW, either
+  // this one comes first in the state's modification order (the pool's
+  // acquire fetch_and then reads its value and sees the event) or the pool's
+  // comes first (kScheduled is clear and this wake queues the task).
+  // ORDERING: acq_rel. Release: what the waker wrote before waking is seen
+  // by the pool's acq_rel fetch_and before the poll (which reads this RMW's
+  // value or a later one in its release sequence). Acquire: when this wake
+  // queues the task, this thread now owns task->next (the pool is done
+  // reading it).
+  std::uint32_t state = task->state.fetch_or(LocalTaskHeader::kScheduled, std::memory_order_acq_rel);
+  if (state & LocalTaskHeader::kDone) return;  // finished: ignore (kScheduled on a done
+                                               // task means nothing)
+  if (state & LocalTaskHeader::kScheduled) {
+    // Already queued: coalesce (the queued entry will poll it). But if the
+    // entry was queued by a self-wake and this wake comes from another task
+    // of the running pool, the pass has made progress: without this,
+    // run_until_stalled could stop with a task that someone else woke still
+    // unpolled.
+    LocalPool* running = tls_running;
+    if (running != nullptr && running->shared_ == task->shared && task != running->current_) {
+      running->progress_ = true;
     }
-    // ORDERING: acq_rel. Release: what the waker wrote before waking is seen
-    // by the pool's acq_rel fetch_and before the poll. Acquire: this thread
-    // now owns task->next (the pool is done reading it).
-  } while (!task->state.compare_exchange_weak(state, state | LocalTaskHeader::kScheduled,
-                                              std::memory_order_acq_rel,
-                                              std::memory_order_relaxed));
+    return;
+  }
   LocalPool* pool = tls_running;
   if (pool != nullptr && pool->shared_ == task->shared) {
     // Same thread, inside a run of this task's pool: no lock, no push CAS.
@@ -268,6 +248,12 @@ LocalPool::~LocalPool() {
     std::fprintf(stderr,
                  "pollwake: a LocalPool was destroyed while it was running (from inside "
                  "one of its own tasks?); aborting\n");
+    std::abort();
+  }
+  if (std::this_thread::get_id() != shared_->owner) {
+    std::fprintf(stderr,
+                 "pollwake: a LocalPool was destroyed on a thread other than the one that "
+                 "created it (its tasks belong to that thread); aborting\n");
     std::abort();
   }
   shared_->pool = nullptr;  // from now on spawns throw SpawnError
@@ -372,17 +358,24 @@ bool LocalPool::poll_task(LocalTaskHeader* task) {
   // entry's, both ours; if the count is exactly 2 nobody else holds one and
   // nobody can get one (a reference is only made from another), so no other
   // thread can touch the state: plain loads and stores do instead of locked
-  // read-modify-writes. ORDERING: acquire, pairs with the acq_rel decrement
-  // of the last waker dropped elsewhere (and what it wrote before).
-  std::uint32_t state = task->state.load(std::memory_order_relaxed);
-  if (!(state & LocalTaskHeader::kDone) && task->refs.load(std::memory_order_acquire) == 2) {
+  // read-modify-writes. The count is read first: ORDERING: acquire, pairs
+  // with the acq_rel decrement of the last waker dropped elsewhere, so that
+  // waker's wakes (and what it wrote before them) happen before the state
+  // load and the poll below.
+  std::uint32_t state;
+  if (task->refs.load(std::memory_order_acquire) == 2 &&
+      // ORDERING: relaxed; with no waker left, only this thread writes it.
+      !((state = task->state.load(std::memory_order_relaxed)) & LocalTaskHeader::kDone)) {
     // ORDERING: relaxed; a waker cloned during the poll reaches other
     // threads only through synchronisation that carries this store.
     task->state.store(state & ~LocalTaskHeader::kScheduled, std::memory_order_relaxed);
   } else {
-    // ORDERING: acq_rel. Acquire: the poll sees what every earlier waker
-    // wrote. Release: from here on a waker may set kScheduled and take
-    // task->next.
+    // The pool's half of the wake protocol: every wake is an acq_rel RMW on
+    // the state (local_task_wake), and so is this clear. ORDERING: acq_rel.
+    // Acquire: reads the value of the latest wake's RMW (or one later in its
+    // release sequence), so the poll sees what every earlier waker wrote,
+    // including a wake that found kScheduled still set and coalesced.
+    // Release: from here on a waker may set kScheduled and take task->next.
     state = task->state.fetch_and(~LocalTaskHeader::kScheduled, std::memory_order_acq_rel);
   }
   if (state & LocalTaskHeader::kDone) {  // a wake that raced completion

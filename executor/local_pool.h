@@ -35,9 +35,16 @@
 //     tasks. A task that woke only itself does not keep it going: it returns
 //     after a pass in which nothing happened but self-wakes (no completion,
 //     no spawn, no wake of another task), with the self-woken tasks still
-//     queued for the next call. futures-rs gets the same effect from
-//     FuturesUnordered, which yields after every task had one poll or two
-//     tasks woke themselves; pollwake states it as a rule about passes.
+//     queued for the next call. This is the behaviour of futures-rs 0.3.21
+//     (the version Debian packages, and the one tests/oracles compares
+//     against): its run_until_stalled returns as soon as FuturesUnordered
+//     yields, which it does after every task had one poll or two tasks woke
+//     themselves; pollwake states the budget as a rule about passes.
+//     futures-rs 0.3.22 and later ("Make run_until_stalled handle
+//     self-waking futures") keep polling while any task woke itself, so a
+//     task that always wakes itself makes run_until_stalled (and
+//     try_run_one) loop for ever. pollwake keeps the 0.3.21 budget: a call
+//     that never sleeps should also always return.
 //   * Waking a task whose pool is gone does nothing. Spawning on a spawner
 //     whose pool is gone throws SpawnError (is_shutdown()). Dropping the pool
 //     destroys its unfinished tasks (their futures), on the dropping thread.
@@ -58,7 +65,12 @@
 //   * A LocalPool cannot be moved (its tasks point back at it); hold it in a
 //     std::unique_ptr to move it. Destroying it from inside one of its own
 //     tasks, or while it is running, aborts the program with a message
-//     (Rust's borrow checker forbids it at compile time).
+//     (Rust's borrow checker forbids it at compile time). So does destroying
+//     it on a thread other than its owner: Rust's LocalPool is !Send, so it
+//     is dropped where it was made, and its tasks (which are !Send too) are
+//     destroyed on that thread; pollwake cannot refuse a destructor, and
+//     running the tasks' destructors on a foreign thread would break that
+//     promise, so it stops the program instead.
 //   * A future's destructor must not spawn on its own dropped pool (the
 //     SpawnError would leave a destructor: std::terminate).
 //   * spawn_local accepts a future of any output and discards the output
@@ -66,7 +78,7 @@
 //   * A RemoteHandle whose task was dropped unfinished (the pool went first)
 //     throws TaskCanceled when polled (futures-rs panics with "Canceled").
 //
-// The layout (async-task style, DESIGN.md "Where the speed comes from"): one
+// The layout (async-task style, docs/02_executors.md "LocalPool"): one
 // allocation per task holds a LocalTaskHeader (state bits, reference count,
 // vtable, queue link) followed by the future; the ready queue is intrusive;
 // wakes on the pool's own thread during a run push straight onto it (no
@@ -88,6 +100,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "executor/detail/block_cache.h"
 #include "executor/parker.h"
 #include "executor/spawn_error.h"
 #include "executor/task_canceled.h"
@@ -96,14 +109,6 @@
 #include "poll/poll.h"
 #include "poll/waker.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/asan_interface.h>
-#define POLLWAKE_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
-#define POLLWAKE_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
-#else
-#define POLLWAKE_POISON(p, n) ((void)(p), (void)(n))
-#define POLLWAKE_UNPOISON(p, n) ((void)(p), (void)(n))
-#endif
 
 namespace pollwake {
 
@@ -115,7 +120,6 @@ namespace detail {
 
 class LocalPoolShared;
 struct LocalTaskHeader;
-class TaskBlockCache;
 
 struct LocalTaskVTable {
   // Polls the future once; true when the task is finished (Ready, or, for a
@@ -128,92 +132,6 @@ struct LocalTaskVTable {
   void (*dealloc)(LocalTaskHeader* task, TaskBlockCache* cache) noexcept;
 };
 
-// TaskBlockCache: a LocalPool's free lists of task blocks, one per size class
-// (16-byte steps up to 512 bytes), as Boost.Asio recycles handler memory.
-// Why: a round of N short tasks otherwise costs N mallocs and N frees, and
-// glibc's tcache holds only 7 blocks per size, so most frees took the slow
-// _int_free path (docs/05_benchmarks.md). With the cache, a task spawned
-// after another finished reuses its block without calling malloc.
-// The thread rule: a block goes onto the list only when the task's last
-// reference is dropped on the pool's own thread while the pool is running
-// (local_task_release finds the pool in its thread-local "running" pointer,
-// which implies the pool is alive); a task freed anywhere else (a waker
-// dropped on another thread, or after the pool is gone) goes back to
-// operator delete. So the lists are only ever touched by the pool's thread
-// and need no lock. Bounded: at most kMaxBytesPerClass per class (the excess
-// is deleted); the pool deletes what is cached when it is destroyed. Under
-// ASan the cached blocks are poisoned, so a use after free still reports
-// until the block is reused.
-class TaskBlockCache {
- public:
-  static constexpr std::size_t kGranule = 16;
-  static constexpr std::size_t kClasses = 32;  // blocks of 16 .. 512 bytes
-  static constexpr std::size_t kMaxBytesPerClass = 128 * 1024;
-
-  TaskBlockCache() = default;
-  TaskBlockCache(const TaskBlockCache&) = delete;
-  TaskBlockCache& operator=(const TaskBlockCache&) = delete;
-  ~TaskBlockCache() {
-    for (std::size_t c = 0; c < kClasses; ++c) {
-      while (Block* b = heads_[c]) {
-        POLLWAKE_UNPOISON(b, block_bytes(c));
-        heads_[c] = b->next;
-        ::operator delete(b);
-      }
-    }
-  }
-
-  // Blocks that are too big or over-aligned bypass the cache (plain new).
-  template <class T>
-  static constexpr bool kCacheable =
-      sizeof(T) <= kGranule * kClasses && alignof(T) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__;
-
-  // Memory for a T: from the free list of its class, else operator new.
-  template <class T>
-  void* allocate() {
-    if constexpr (kCacheable<T>) {
-      constexpr std::size_t c = class_of(sizeof(T));
-      if (Block* b = heads_[c]) {
-        POLLWAKE_UNPOISON(b, block_bytes(c));
-        heads_[c] = b->next;
-        --counts_[c];
-        return b;
-      }
-      return ::operator new(block_bytes(c));
-    } else {
-      return ::operator new(sizeof(T), std::align_val_t(alignof(T)));
-    }
-  }
-
-  // Frees memory from allocate<T>() (its T already destroyed): onto the
-  // free list when `cache` is given and has room, else operator delete.
-  template <class T>
-  static void deallocate(void* p, TaskBlockCache* cache) noexcept {
-    if constexpr (kCacheable<T>) {
-      constexpr std::size_t c = class_of(sizeof(T));
-      if (cache != nullptr && cache->counts_[c] < kMaxBytesPerClass / block_bytes(c)) {
-        Block* b = ::new (p) Block{cache->heads_[c]};
-        cache->heads_[c] = b;
-        ++cache->counts_[c];
-        POLLWAKE_POISON(b, block_bytes(c));
-        return;
-      }
-      ::operator delete(p);
-    } else {
-      ::operator delete(p, std::align_val_t(alignof(T)));
-    }
-  }
-
- private:
-  struct Block {
-    Block* next;
-  };
-  static constexpr std::size_t class_of(std::size_t size) { return (size - 1) / kGranule; }
-  static constexpr std::size_t block_bytes(std::size_t c) { return (c + 1) * kGranule; }
-
-  Block* heads_[kClasses] = {};
-  std::size_t counts_[kClasses] = {};
-};
 
 // The part of every task the pool and the wakers see. State bits:
 //   kScheduled  the task is in a ready queue (local or remote). Set by the
@@ -485,26 +403,35 @@ class LocalPool {
   // ready. Never returns if a task never finishes and is never dropped.
   void run();
 
-  // LocalPool::run_until: runs the pool's tasks and `future` (moved, or
-  // copied, into this call and polled there on this thread; not spawned)
-  // until `future` is ready; returns its output. Other tasks stay in the
-  // pool, finished or not.
+  // LocalPool::run_until: runs the pool's tasks and `future` (polled on
+  // this thread, not spawned) until `future` is ready; returns its output.
+  // Other tasks stay in the pool, finished or not. As with block_on, an
+  // lvalue future is polled in place (Rust: `run_until(&mut fut)`; it is
+  // never copied, and stays with the caller, e.g. to be polled again after
+  // an exception) and an rvalue is moved into the call.
   template <class F>
     requires Future<std::remove_cvref_t<F>>
   OutputOf<std::remove_cvref_t<F>> run_until(F&& future) {
     using Fut = std::remove_cvref_t<F>;
-    Fut local(std::forward<F>(future));
-    std::optional<OutputOf<Fut>> out;
-    auto poll_main = [&](Context& cx) {
-      Poll<OutputOf<Fut>> p = local.poll(cx);
-      if (p.is_pending()) return false;
-      out.emplace(std::move(p).value());
-      return true;
+    auto run = [this](Fut& f) -> OutputOf<Fut> {
+      std::optional<OutputOf<Fut>> out;
+      auto poll_main = [&](Context& cx) {
+        Poll<OutputOf<Fut>> p = f.poll(cx);
+        if (p.is_pending()) return false;
+        out.emplace(std::move(p).value());
+        return true;
+      };
+      run_loop(MainRef{&poll_main, [](void* m, Context& cx) {
+                         return (*static_cast<decltype(poll_main)*>(m))(cx);
+                       }});
+      return std::move(*out);
     };
-    run_loop(MainRef{&poll_main, [](void* f, Context& cx) {
-                       return (*static_cast<decltype(poll_main)*>(f))(cx);
-                     }});
-    return std::move(*out);
+    if constexpr (std::is_lvalue_reference_v<F>) {
+      return run(future);
+    } else {
+      Fut local(std::move(future));
+      return run(local);
+    }
   }
 
   // LocalPool::try_run_one: polls woken tasks until one completes (true) or

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "executor/detail/run_queue.h"
 #include "executor/enter.h"
 #include "poll/raw_waker.h"
 #include "poll/wake.h"
@@ -29,7 +30,8 @@ namespace {
 enum TaskState : std::uint32_t {
   WAITING = 0,   // -> POLLING (a wake queues it) or COMPLETE (pool shut down)
   POLLING = 1,   // -> WAITING, REPOLL or COMPLETE
-  REPOLL = 2,    // -> POLLING (the worker polls again, exactly once)
+  REPOLL = 2,    // -> POLLING (the worker polls again, exactly once), by an
+                 //    acquire exchange: never a store (see below)
   COMPLETE = 3,  // no way out: wakes are ignored
 };
 // [END task_states]
@@ -40,6 +42,9 @@ enum TaskState : std::uint32_t {
 //   REPOLL   -> POLLING   the worker: at the start of a poll (the wake came
 //                         while the task was queued; this poll serves it), or
 //                         after a Pending poll (it queues the task again).
+//                         Both are acquire exchanges, never stores: a wake
+//                         may set REPOLL again at any moment, and its writes
+//                         must reach the poll that serves it.
 //   POLLING  -> WAITING   the worker, after a Pending poll with no wake.
 //   POLLING/REPOLL -> COMPLETE  the worker after Ready or an exception, or
 //                         shutdown for a queued task.
@@ -47,16 +52,10 @@ enum TaskState : std::uint32_t {
 
 constexpr std::size_t kRegistryShards = 8;
 constexpr int kSpins = 32;          // idle rounds (with yield) before sleeping
+constexpr std::size_t kMaxSteal = 64;  // most tasks one steal moves
 
 // A run queue: an intrusive FIFO of tasks in POLLING state.
-struct alignas(64) RunQueue {
-  std::mutex mu;
-  TaskHeader* head = nullptr;  // under mu
-  TaskHeader* tail = nullptr;  // under mu
-  // The length, written under mu; read without mu by idle workers deciding
-  // whether to sleep (see idle()).
-  std::atomic<std::size_t> len{0};
-};
+using TaskQueue = RunQueue<TaskHeader>;
 
 // A registry shard: an intrusive doubly linked list of the unfinished tasks
 // that have returned Pending at least once (the others are always in a queue
@@ -81,10 +80,10 @@ thread_local std::uint32_t tls_round_robin = 0;
 }  // namespace
 
 struct PoolShared {
-  explicit PoolShared(std::size_t n) : size(n), queues(new RunQueue[n]) {}
+  explicit PoolShared(std::size_t n) : size(n), queues(new TaskQueue[n]) {}
 
   const std::size_t size;
-  std::unique_ptr<RunQueue[]> queues;
+  std::unique_ptr<TaskQueue[]> queues;
   std::array<RegistryShard, kRegistryShards> registry;
 
   std::atomic<bool> closed{false};  // set once, when the last handle goes
@@ -130,7 +129,7 @@ bool has_work(PoolShared* pool) noexcept {
     // lengths; a pusher stores a length, issues a seq_cst fence and then reads
     // `searching`/`sleepers`. Either the worker sees the new task or the
     // pusher sees the worker and wakes it.
-    if (pool->queues[i].len.load(std::memory_order_seq_cst) != 0) return true;
+    if (pool->queues[i].len_seq_cst() != 0) return true;
   }
   return false;
 }
@@ -154,19 +153,7 @@ void notify(PoolShared* pool) {
 }
 
 void push(PoolShared* pool, std::size_t q, TaskHeader* task) {
-  RunQueue& queue = pool->queues[q];
-  task->next = nullptr;
-  std::lock_guard lock(queue.mu);
-  if (queue.tail == nullptr) {
-    queue.head = task;
-  } else {
-    queue.tail->next = task;
-  }
-  queue.tail = task;
-  // ORDERING: relaxed store under mu; the seq_cst fence in notify() orders it
-  // before the read of `searching`/`sleepers`.
-  queue.len.store(queue.len.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  notify(pool);
+  pool->queues[q].push(task, [pool] { notify(pool); });  // under the lock: see notify()
 }
 
 // schedule: queues a task the caller has just moved into POLLING. A worker of
@@ -175,20 +162,6 @@ void schedule(TaskHeader* task) {
   PoolShared* pool = task->pool;  // valid: the task is unfinished
   std::size_t q = tls_worker.pool == pool ? tls_worker.index : tls_round_robin++ % pool->size;
   push(pool, q, task);
-}
-
-// pop_batch: takes every task in a queue at once, as a chain, in O(1): the
-// lock is held for a few stores, never for a walk over cold task headers.
-// (A production pool would bound the batch and let thieves take half; here
-// balance comes from round-robin spawning and from thieves taking whole
-// queues of new arrivals.)
-TaskHeader* pop_batch(RunQueue& queue) {
-  if (queue.len.load(std::memory_order_relaxed) == 0) return nullptr;  // a hint only
-  std::lock_guard lock(queue.mu);
-  TaskHeader* first = std::exchange(queue.head, nullptr);
-  queue.tail = nullptr;
-  queue.len.store(0, std::memory_order_relaxed);
-  return first;
 }
 
 void register_task(PoolShared* pool, std::size_t me, TaskHeader* task) {
@@ -333,17 +306,28 @@ void run_task(PoolShared* pool, std::size_t me, TaskHeader* task) {
     return;
   }
   // expected == REPOLL: a wake came during the poll; poll exactly once more,
-  // after the tasks already queued here.
-  task->state.store(POLLING, std::memory_order_relaxed);
+  // after the tasks already queued here. ORDERING: acquire exchange, not a
+  // store: another wake may land between the failed CAS and this move
+  // (REPOLL -> REPOLL, a release RMW). A plain store would end that wake's
+  // release sequence unread, and the next poll (which starts with a relaxed
+  // load that now sees POLLING) would have acquired its writes from nobody.
+  // The exchange reads the latest value, so it acquires every such wake.
+  // (tests/model/thread_pool.pml, -DMEMORY -DBROKEN_RELAXED_REPOLL_STORE.)
+  task->state.exchange(POLLING, std::memory_order_acquire);
   push(pool, me, task);
   // [END run_task]
 }
 
-// steal: a batch from another worker's queue.
-TaskHeader* steal(PoolShared* pool, std::size_t me) {
+// find_task: a task from this worker's own queue, else half of another
+// worker's queue (then the first of those). nullptr when every queue was
+// empty as this worker looked.
+TaskHeader* find_task(PoolShared* pool, std::size_t me) {
+  if (TaskHeader* task = pool->queues[me].pop()) return task;
   for (std::size_t k = 1; k < pool->size; ++k) {
     std::size_t victim = (me + k) % pool->size;
-    if (TaskHeader* batch = pop_batch(pool->queues[victim])) return batch;
+    if (pool->queues[victim].steal_half(pool->queues[me], kMaxSteal)) {
+      if (TaskHeader* task = pool->queues[me].pop()) return task;
+    }
   }
   return nullptr;
 }
@@ -371,32 +355,26 @@ void idle(PoolShared* pool) {
   pool->sleepers.fetch_sub(1, std::memory_order_seq_cst);
 }
 
+// [START run_worker]
 void run_worker(PoolShared* pool, std::size_t me) {
   Enter guard = enter();  // block_on inside a task throws EnterError
   for (;;) {
     if (pool->closed.load(std::memory_order_acquire)) return;
-    TaskHeader* batch = pop_batch(pool->queues[me]);
-    if (batch == nullptr) {
-      batch = steal(pool, me);
-      // Found work elsewhere: more may be waiting; let a sleeper help.
-      if (batch != nullptr && has_work(pool)) notify(pool);
-    }
-    if (batch == nullptr) {
+    TaskHeader* task = find_task(pool, me);
+    if (task == nullptr) {
       idle(pool);
       continue;
     }
-    while (batch != nullptr) {
-      TaskHeader* task = batch;
-      batch = task->next;
-      task->next = nullptr;
-      if (pool->closed.load(std::memory_order_acquire)) {
-        push(pool, me, task);  // shutdown will destroy it
-        continue;
-      }
-      run_task(pool, me, task);
-    }
+    // This worker stops searching with a task in hand. If work is left in
+    // any queue, make sure another worker comes for it: notify() wakes a
+    // sleeper unless one is searching (which will find it). Without this, a
+    // push that skipped its wake-up because this worker was searching could
+    // leave a task queued while a worker sleeps and this one polls.
+    if (has_work(pool)) notify(pool);
+    run_task(pool, me, task);
   }
 }
+// [END run_worker]
 
 // cleanup: after every worker has stopped polling, destroys the unfinished
 // tasks. Loops until the registry is empty: a waker on another thread may be
@@ -405,7 +383,7 @@ void run_worker(PoolShared* pool, std::size_t me) {
 void cleanup(PoolShared* pool) {
   for (;;) {
     for (std::size_t q = 0; q < pool->size; ++q) {
-      while (TaskHeader* batch = pop_batch(pool->queues[q])) {
+      while (TaskHeader* batch = pool->queues[q].take_all()) {
         while (batch != nullptr) {
           TaskHeader* task = batch;
           batch = task->next;

@@ -67,12 +67,15 @@
 //     one more task state. Awaiting the handle of a task that the pool
 //     destroyed unfinished throws TaskCanceled (Rust's RemoteHandle panics).
 //   * Instead of one mutex-protected channel for the whole pool, each worker
-//     has its own run queue, taken whole in O(1); an idle worker steals the
-//     queue of another, and a sleeping worker is woken only when no worker is
-//     awake and looking.
+//     has its own run queue and takes one task at a time from its front; an
+//     idle worker steals the front half of another's queue, and a sleeping
+//     worker is woken only when no worker is awake and looking. A worker
+//     that takes a task while work is left in any queue wakes another, so a
+//     ready task never waits in a queue while a worker sleeps, and the tasks
+//     one task spawns (onto its worker's queue) run in parallel.
 //
 // A teaching simplification: the number of workers is fixed; a production
-// pool would also bound the time a worker spends in one batch, spin less on
+// pool would also keep a LIFO slot for the task just woken, spin less on
 // machines with few cores, and offer cancellation.
 //
 // A cycle to avoid (as with Rust's Arc): a task that holds a ThreadPool handle

@@ -537,5 +537,39 @@ TEST(LocalPoolDeathTest, DestroyingThePoolFromItsOwnTaskAborts) {
       "destroyed while it was running");
 }
 
+// Rust's LocalPool is !Send: it is dropped on the thread that made it.
+// pollwake defines the outcome of dropping it elsewhere: abort with a message.
+TEST(LocalPoolDeathTest, DestroyingThePoolOnAnotherThreadAborts) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        auto* pool = new LocalPool;
+        std::thread([pool] { delete pool; }).join();
+      },
+      "destroyed on a thread other than the one that created it");
+}
+
+// run_until polls an lvalue future in place, as block_on does: the caller's
+// object is the one polled (no copy), and it keeps its state afterwards.
+TEST(LocalPoolTest, RunUntilPollsAnLvalueInPlace) {
+  struct Counting {
+    using Output = int;
+    int polls = 0;
+    Poll<int> poll(Context& cx) {
+      ++polls;
+      if (polls < 3) {
+        cx.waker().wake_by_ref();
+        return Pending;
+      }
+      return Ready(polls);
+    }
+  };
+  LocalPool pool;
+  Counting fut;
+  EXPECT_EQ(pool.run_until(fut), 3);
+  EXPECT_EQ(fut.polls, 3);  // the caller's object was the one polled (a copy
+                            // would have left it at 0)
+}
+
 }  // namespace
 }  // namespace pollwake

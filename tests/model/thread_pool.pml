@@ -44,15 +44,29 @@
  *                               POLLING -> WAITING step, when a waker and
  *                               another worker may already have finished the
  *                               task (a dangling registry entry)
+ *   -DBROKEN_RELAXED_REPOLL_STORE (with -DMEMORY) after its CAS POLLING ->
+ *                               WAITING failed on REPOLL, the worker moves
+ *                               REPOLL -> POLLING with a plain (relaxed)
+ *                               store: a wake landing between the CAS and
+ *                               the store is acquired by nobody, so the
+ *                               next poll need not see its event
  *   -DBROKEN_CLEANUP_SKIPS_POLLING (with -DSHUTDOWN) cleanup does not wait
  *                               for a task a waker has moved to POLLING but
  *                               not yet queued (the pool is freed under the
  *                               waker, and the task is never destroyed)
  *
+ * With -DMEMORY the model also follows what each poll is guaranteed to see
+ * under the C++ memory model, instead of "every event so far": a poll sees
+ * a waker's events only through a chain of release -> acquire from that
+ * waker (its RMW on `state`, read by an acquire RMW or load of the worker,
+ * or its push under the queue's lock, read by the worker's pop). A release
+ * RMW continues the release sequences before it; a plain store by another
+ * thread ends them (the value it writes carries nobody's release). Without
+ * -DMEMORY every step is sequentially consistent.
+ *
  * What the model leaves out: the future itself (reduced to "ready once it
  * has seen every event"), reference counts and memory (ASan checks those in
- * the C++), memory ordering (every step here is sequentially consistent;
- * TSan checks the C++), batching and stealing (the run queues are one
+ * the C++), memory ordering without -DMEMORY (TSan checks the C++), batching and stealing (the run queues are one
  * channel: which worker takes a task does not change the task's states),
  * and the worker that drops the last handle itself.
  */
@@ -94,6 +108,72 @@ byte polling = 0;         /* ghost: workers inside poll right now */
 bit completed = 0;        /* ghost: the poll returned Ready */
 byte destroyed = 0;       /* ghost: times the future was destroyed */
 
+#if defined(MEMORY)
+/* Knowledge, per waker w: mine[w] events it made; rel[w] of them carried by
+ * the release sequences that the current value of `state` belongs to;
+ * qrel[w] of them released into the queue's lock; vis[k*WAKERS+w] of them
+ * that worker k is guaranteed to see. */
+byte mine[WAKERS];
+byte rel[WAKERS];
+byte qrel[WAKERS];
+byte vis[WORKERS * WAKERS];
+/* A release RMW by waker w on `state`. */
+#define WAKER_RELEASES(w) rel[w] = mine[w]
+/* An acquire read of `state` (or acquire RMW) by worker k. */
+inline acquire_state(k, j) {
+  j = 0;
+  do
+  :: j < WAKERS -> if :: vis[k * WAKERS + j] < rel[j] -> vis[k * WAKERS + j] = rel[j] :: else fi; j++
+  :: else -> break
+  od
+}
+/* Worker k takes the queue's lock after a push (it pops). */
+inline acquire_queue(k, j) {
+  j = 0;
+  do
+  :: j < WAKERS -> if :: vis[k * WAKERS + j] < qrel[j] -> vis[k * WAKERS + j] = qrel[j] :: else fi; j++
+  :: else -> break
+  od
+}
+/* A plain store to `state` by a worker: it ends every release sequence. */
+inline plain_store_state(j) {
+  j = 0;
+  do
+  :: j < WAKERS -> rel[j] = 0; j++
+  :: else -> break
+  od
+}
+/* Worker k's release RMW on `state` (POLLING -> WAITING): its knowledge
+ * goes with the value, to the waker that moves the task on. */
+inline release_state(k, j) {
+  j = 0;
+  do
+  :: j < WAKERS -> if :: rel[j] < vis[k * WAKERS + j] -> rel[j] = vis[k * WAKERS + j] :: else fi; j++
+  :: else -> break
+  od
+}
+/* A waker that won WAITING -> POLLING (acq_rel) pushes under the queue's
+ * lock: what it acquired from `state` and its own events go with the lock. */
+inline waker_pushes(w, j) {
+  j = 0;
+  do
+  :: j < WAKERS -> if :: qrel[j] < rel[j] -> qrel[j] = rel[j] :: else fi; j++
+  :: else -> break
+  od;
+  qrel[w] = mine[w]
+}
+/* What worker k's poll is guaranteed to see. */
+inline visible_events(k, j, out) {
+  out = 0; j = 0;
+  do
+  :: j < WAKERS -> out = out + vis[k * WAKERS + j]; j++
+  :: else -> break
+  od
+}
+#else
+#define WAKER_RELEASES(w) skip
+#endif
+
 /* push(): under the queue's lock; the lock is what keeps the pool alive for
  * a waker on a foreign thread (cleanup drains the queues under it). */
 inline push() {
@@ -103,16 +183,19 @@ inline push() {
 // [START notify]
 /* wake_task(): what Waker::wake / wake_by_ref do. Each alternative is one
  * compare-and-swap on `state` (the guard is read and written in one step). */
-inline notify() {
+inline notify(w) {
   if
-  :: atomic { state == WAITING -> state = POLLING } ;
+  :: atomic { state == WAITING -> state = POLLING; WAKER_RELEASES(w) } ;
+#if defined(MEMORY)
+     atomic { waker_pushes(w, j) };
+#endif
      push()                      /* the waker that won the CAS queues it */
 #if defined(BROKEN_NO_REPOLL)
   :: atomic { (state == POLLING || state == REPOLL) -> skip }
 #elif defined(BROKEN_REQUEUE_IN_POLLING)
   :: atomic { (state == POLLING || state == REPOLL) -> skip } ; push()
 #else
-  :: atomic { (state == POLLING || state == REPOLL) -> state = REPOLL }
+  :: atomic { (state == POLLING || state == REPOLL) -> state = REPOLL; WAKER_RELEASES(w) }
 #endif
 #if defined(BROKEN_WAKE_REVIVES)
   :: atomic { state == COMPLETE -> state = POLLING } ; push()
@@ -123,14 +206,18 @@ inline notify() {
 }
 // [END notify]
 
-proctype Waker() {
+proctype Waker(byte w) {
   byte i = 0;
+  byte j;
   polled_once == 1;              /* it holds a clone of the waker the poll gave out */
   do
   :: i < ROUNDS ->
      events++;                   /* the event happens (e.g. a channel send) */
+#if defined(MEMORY)
+     mine[w]++;
+#endif
      wake_unserved = 1;
-     notify();
+     notify(w);
      i++
   :: else -> break
   od
@@ -146,13 +233,17 @@ inline finish() {
  * entry would dangle (cleanup would touch freed memory). */
 #define REGISTRY_OK (!(in_registry && state == COMPLETE))
 
-proctype Worker() {
+proctype Worker(byte k) {
   byte seen;
+  byte j;
 end:
   do
   :: closed -> break             /* run_worker: the pool is closing */
   :: queue?_ ->
      queued--;
+#if defined(MEMORY)
+     atomic { acquire_queue(k, j) };
+#endif
      if
      :: closed -> push()         /* shutdown will destroy it */
      :: else ->
@@ -160,8 +251,12 @@ end:
          * that came while it was queued (REPOLL) is served by this poll. */
         assert(!completed && destroyed == 0 && state != WAITING && state != COMPLETE);
         if
-        :: atomic { state == REPOLL -> state = POLLING }
-        :: atomic { state == POLLING -> skip }
+        :: atomic { state == REPOLL -> state = POLLING   /* exchange, acquire */
+#if defined(MEMORY)
+                    ; acquire_state(k, j)
+#endif
+                  }
+        :: atomic { state == POLLING -> skip }       /* relaxed load */
         fi;
         atomic {
           assert(polling == 0);      /* no concurrent poll */
@@ -169,7 +264,11 @@ end:
           polling++;
           polled_once = 1;
           wake_unserved = 0;
+#if defined(MEMORY)
+          visible_events(k, j, seen)  /* what this poll is guaranteed to see */
+#else
           seen = events              /* the future looks at the world */
+#endif
         };
         if
         :: seen == TOTAL ->
@@ -191,11 +290,27 @@ end:
             * poll: the state is REPOLL, and the worker queues the task for
             * exactly one more poll. */
            if
-           :: atomic { state == POLLING -> state = WAITING }
+           :: atomic { state == POLLING -> state = WAITING
+#if defined(MEMORY)
+                       ; release_state(k, j)
+#endif
+                     }
 #if defined(BROKEN_REGISTER_AFTER_WAITING)
               ; in_registry = 1        /* the task may already be finished */
 #endif
+#if defined(MEMORY)
+           :: atomic { state == REPOLL -> acquire_state(k, j) } ;  /* the CAS fails: acquire */
+              /* REPOLL -> POLLING: a wake may land between the CAS and this */
+#if defined(BROKEN_RELAXED_REPOLL_STORE)
+              atomic { state = POLLING; plain_store_state(j) } ;
+#else
+              atomic { state = POLLING; acquire_state(k, j) } ;  /* exchange, acquire */
+#endif
+              atomic { j = 0; do :: j < WAKERS -> if :: qrel[j] < vis[k * WAKERS + j] -> qrel[j] = vis[k * WAKERS + j] :: else fi; j++ :: else -> break od } ;
+              push()                   /* the worker's knowledge goes with the lock */
+#else
            :: atomic { state == REPOLL -> state = POLLING } ; push()
+#endif
            fi
 #endif
         fi
@@ -262,10 +377,10 @@ proctype Monitor() {
 init {
   atomic {
     push();                      /* pool_spawn: queued (POLLING) */
-    run Worker(); run Worker();
-    run Waker(); run Waker();
+    run Worker(0); run Worker(1);
+    run Waker(0); run Waker(1);
 #if WAKERS == 3
-    run Waker();
+    run Waker(2);
 #endif
 #if defined(SHUTDOWN)
     run Shutdown();

@@ -98,6 +98,21 @@ void ExpectFails(const std::string& model, const std::string& defines,
 
 constexpr char kLostWakeup[] = "(state==3)|| !(wake_unserved)";  // thread_pool.pml
 constexpr char kBlockOnLostWakeup[] = "(done|| !(wake_unserved))";  // block_on.pml
+constexpr char kLocalPoolLostWakeup[] = "(seen==(2*2))";  // local_pool.pml
+
+TEST(WakeProtocolModelTest, LocalPoolModelHasNoLostWakeup) {
+  ExpectHolds("local_pool");
+}
+
+TEST(WakeProtocolModelTest, BrokenLocalPoolLoadAndReturnWakeLosesWakeup) {
+  // a wake that sees kScheduled with a plain load and returns
+  ExpectFails("local_pool", "-DBROKEN_LOAD_AND_RETURN", kLocalPoolLostWakeup);
+}
+
+TEST(WakeProtocolModelTest, BrokenLocalPoolPlainClearLosesWakeup) {
+  // the pool clears kScheduled with a plain store before the poll
+  ExpectFails("local_pool", "-DBROKEN_POOL_PLAIN_CLEAR", kLocalPoolLostWakeup);
+}
 
 TEST(WakeProtocolModelTest, ThreadPoolModelHasNoLostWakeup) {
   ExpectHolds("thread_pool");
@@ -122,6 +137,17 @@ TEST(WakeProtocolModelTest, BrokenThreadPoolWakeRevivesCompletedTask) {
 
 TEST(WakeProtocolModelTest, BrokenThreadPoolRegisterAfterWaitingLeavesDanglingEntry) {
   ExpectFails("thread_pool", "-DBROKEN_REGISTER_AFTER_WAITING", " !((in_registry&&(state==3)))");
+}
+
+TEST(WakeProtocolModelTest, ThreadPoolModelUnderMemoryOrderingHasNoLostWakeup) {
+  // what each poll is guaranteed to see by release/acquire, not by SC
+  ExpectHolds("thread_pool", "-DMEMORY -DWAKERS=2");
+}
+
+TEST(WakeProtocolModelTest, BrokenThreadPoolRelaxedRepollStoreLosesWakeup) {
+  // REPOLL -> POLLING as a relaxed store after the failed CAS
+  ExpectFails("thread_pool", "-DMEMORY -DWAKERS=2 -DBROKEN_RELAXED_REPOLL_STORE",
+              "(state==3)");
 }
 
 TEST(WakeProtocolModelTest, ThreadPoolModelWithShutdownHasNoLostWakeupOrLeak) {
