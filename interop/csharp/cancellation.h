@@ -44,8 +44,14 @@
 // How pollwake differs, and why: a canceled Task is modelled as a task
 // faulted with OperationCanceledException (task.h has one fault state), so
 // IsFaulted() is true where C#'s IsFaulted is false and IsCanceled true;
-// IsCanceled(task) below tells the two apart. `await` on it throws
-// OperationCanceledException in both. CancellationTokenSource.Dispose,
+// IsCanceled(task) below tells the two apart, except that a task faulted
+// on purpose with an OperationCanceledException (C#:
+// tcs.SetException(new OperationCanceledException()), which C# reports as
+// Faulted) also counts as canceled here. C#'s `await` on a canceled task
+// throws TaskCanceledException (a subclass of OperationCanceledException)
+// and its `.Wait()`/`.Result` throw an AggregateException wrapping it; here
+// co_await and GetResult() both throw the OperationCanceledException
+// itself. CancellationTokenSource.Dispose,
 // CancelAfter and linked sources are not modelled. The state is guarded by
 // std::mutex, as the rest of interop/csharp/ does.
 #ifndef POLLWAKE_INTEROP_CSHARP_CANCELLATION_H_

@@ -91,5 +91,18 @@ TEST(GoroutinesTest, JoinAllWaitsForNestedGoroutines) {
   EXPECT_EQ(ran.load(), 2);
 }
 
+// Go: a panic that leaves a goroutine ends the whole program. The twin's
+// equivalent, an exception that leaves a Go() thread, must end it too
+// (std::terminate), not vanish with the thread.
+TEST(GoroutinesDeathTest, AnExceptionLeavingAGoroutineEndsTheProgram) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        Go([] { throw std::runtime_error("B failed"); });
+        Goroutines::JoinAll();
+      },
+      "");
+}
+
 }  // namespace
 }  // namespace pollwake::go

@@ -35,6 +35,8 @@
 #include <string>
 #include <vector>
 
+#include <sys/wait.h>
+
 #include <gtest/gtest.h>
 
 namespace {
@@ -122,15 +124,22 @@ std::string RunProgram(const std::string& kind, const std::string& lang, const s
     // Offline and private: no module downloads, no toolchain switch, caches
     // under the test's own tmpdir.
     cmd = "HOME=" + Quote(tmp) + " GOCACHE=" + Quote(tmp + "/gocache") + " GOPATH=" + Quote(tmp + "/gopath") +
-          " GOTMPDIR= GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local GO111MODULE=on " + Quote(go) + " run " +
+          " GODEBUG= GOTMPDIR= GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local GO111MODULE=on " + Quote(go) + " run " +
           Quote(program);
   } else {
     *error = "unknown language " + lang;
     return "";
   }
+  // A real runtime that hangs (e.g. Go's row 5 without asynchronous
+  // preemption) must fail with a message, not run into Bazel's timeout:
+  // coreutils' timeout ends it and exits with 124.
+  if (kind == "real") cmd = "timeout 240 env " + cmd;  // env: cmd may start with VAR=value
   int status = -1;
   std::string out = RunCommand(cmd + " 2>&1", &status);
-  if (status != 0) *error = "`" + cmd + "` exited with status " + std::to_string(status) + ":\n" + out;
+  if (status != 0) {
+    *error = "`" + cmd + "` exited with status " + std::to_string(status) +
+             (WIFEXITED(status) && WEXITSTATUS(status) == 124 ? " (timed out after 240 s)" : "") + ":\n" + out;
+  }
   return out;
 }
 
