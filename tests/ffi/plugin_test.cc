@@ -96,8 +96,8 @@ TEST(FfiPluginTest, ManyRunsUnderOneLocalPool) {
 // has seen `done`.
 struct InlineRunner {
   FfiWakerBase base{&kTable};  // first
-  FfiFuture_u32 fut{};
   std::mutex mu;
+  FfiFuture_u32 fut{};     // under mu
   std::condition_variable cv;
   bool done = false;       // under mu
   uint8_t tag = 255;       // under mu
@@ -111,11 +111,13 @@ struct InlineRunner {
   static const FfiWakerBase* clone(const FfiWakerBase* b) { return b; }  // static storage: no count
   static void wake_by_ref(const FfiWakerBase* b) {
     InlineRunner* r = self(b);
+    // The test's first poll runs under mu: polls never overlap, and the
+    // first poll happens before this one (as an executor guarantees).
+    std::lock_guard<std::mutex> lock(r->mu);
     FfiContext cx{&r->base};
     FfiPoll_u32 p = r->fut.poll_fn(r->fut.fut_ptr, &cx);
     if (p.tag == FFI_POLL_PENDING) return;
     r->fut.drop_fn(r->fut.fut_ptr);  // on the waking thread
-    std::lock_guard<std::mutex> lock(r->mu);
     r->tag = p.tag;
     r->value = p.ready;
     r->done = true;
@@ -131,10 +133,10 @@ TEST(FfiPluginTest, DropOnTheHelperThreadFromAnInlineWake) {
   PluginFn run = load("plugin_run");
   ASSERT_NE(run, nullptr);
   InlineRunner& r = g_inline_runner;
+  std::unique_lock<std::mutex> lock(r.mu);
   r.fut = run(40, 2);
   FfiContext cx{&r.base};
   ASSERT_EQ(r.fut.poll_fn(r.fut.fut_ptr, &cx).tag, FFI_POLL_PENDING);
-  std::unique_lock<std::mutex> lock(r.mu);
   ASSERT_TRUE(r.cv.wait_for(lock, testing::kLostWakeDeadline, [&] { return r.done; })) << "lost wake";
   EXPECT_EQ(r.tag, FFI_POLL_READY);
   EXPECT_EQ(r.value, 42u);
