@@ -221,8 +221,8 @@ rm -f "$out"/*.log
 # ---- the FFI benchmarks: bench/ffi_bench.cc beside the real async-ffi crate
 # (bench/peers/ffi_rust). Their JSON goes to $out/ffi/ (render.py does not
 # read it; docs/06_ffi.md quotes the figures). Only when this script builds
-# with Bazel itself; skipped with a message when the crate's sources are not
-# found (see bench/peers/ffi_rust/build.sh).
+# with Bazel itself; the peer is skipped, with build.sh's error (the crate
+# not found, or cargo's failure), when it does not build.
 if [ -z "$prebuilt" ]; then
   log "FFI benchmarks (bench/ffi_bench.cc, bench/peers/ffi_rust)"
   mkdir -p "$out/ffi"
@@ -232,13 +232,18 @@ if [ -z "$prebuilt" ]; then
     "$bin/bench/ffi_bench" "${gb[@]}" --benchmark_out="$out/ffi/pollwake.$round.json" \
       --benchmark_out_format=json > /dev/null
   done
-  if bash "$here/peers/ffi_rust/build.sh" "$cache/ffi_peer"; then
+  peer_log=$(mktemp)
+  if bash "$here/peers/ffi_rust/build.sh" "$cache/ffi_peer" 2> "$peer_log"; then
+    cat "$peer_log" >&2
     for round in $(seq 1 "$rounds"); do
       "$cache/ffi_peer" --min-time "$([ "$smoke" = 1 ] && echo 0.001 || echo 0.2)" > "$out/ffi/async_ffi.$round.json"
     done
   else
-    log "skipped the async-ffi peer: the crate's sources were not found"
+    # build.sh says why: the crate was not found, or cargo's own error.
+    log "skipped the async-ffi peer: bench/peers/ffi_rust/build.sh failed:"
+    sed 's/^/    /' "$peer_log" >&2
   fi
+  rm -f "$peer_log"
 fi
 
 # ---- the echo race: pollwake's reactor beside tokio and Asio, over loopback

@@ -42,8 +42,12 @@
  *   - drop_fn(fut_ptr) is called once, whatever state the future is in, and
  *     the future is not used afterwards. A panic in drop_fn or in any waker
  *     function ends the process (the crate aborts there; so does pollwake).
- *   - Polling after Ready is the caller's bug; a future built by the crate
- *     or by pollwake answers FFI_POLL_PANICKED.
+ *   - Polling after Ready is the caller's bug. The crate's poll_fn has no
+ *     guard of its own: it polls the wrapped future again, which answers
+ *     FFI_POLL_PANICKED only if that future panics on a re-poll (as an async
+ *     block does); a hand-written future may answer anything. A future built
+ *     by pollwake's into_ffi answers FFI_POLL_PANICKED after Ready or
+ *     Panicked without running the future again.
  *   - Send and lifetimes cannot be written in C; FfiFuture (Send) and
  *     LocalFfiFuture (not Send) have the same layout, and keeping the promise
  *     is the foreign side's duty.

@@ -43,10 +43,12 @@
 //     problem: from_raw of a future with a null poll_fn or drop_fn, a poll_fn
 //     answering an unknown tag. A poll_fn made by into_ffi that receives a
 //     null context, a null waker or a waker with a null vtable returns
-//     Panicked with that message on stderr. Polling an FfiFuture after Ready
+//     Panicked with that message on stderr. A foreign waker whose clone
+//     returns null or a waker with a null vtable ends the process with a
+//     message (Waker::clone), wherever the clone happens. Polling an FfiFuture after Ready
 //     (or after Panicked) throws FuturePolledAfterCompletion without crossing
 //     the boundary; a future made by into_ffi and polled again by foreign
-//     code answers Panicked.
+//     code after Ready or Panicked answers Panicked without running it.
 //
 // Memory ordering: the shared waker clone (detail::OwnedWaker) is reference
 // counted like Arc (increment relaxed, decrement release + acquire fence on
@@ -221,6 +223,12 @@ struct OwnedWakerVTable {
     wake_by_ref(b);
     drop(b);
   }
+  // SAFETY: FfiWakerVTable's members have C language linkage types; these
+  // are static member functions (C++ linkage). The conversion is accepted
+  // because g++ and clang give C and C++ linkage the same calling convention
+  // and do not make linkage part of a function type ([dcl.link] allows an
+  // implementation to differ; none we build with does). The functions are
+  // noexcept, so nothing unwinds into the C caller.
   static constexpr FfiWakerVTable kTable{&clone, &wake, &wake_by_ref, &drop};
 };
 
@@ -244,6 +252,12 @@ struct BorrowedWakerVTable {
   static void consume(const FfiWakerBase*) noexcept {
     abort_at_boundary("Waker::wake/drop", "called on the borrowed waker of an FfiContext");
   }
+  // SAFETY: FfiWakerVTable's members have C language linkage types; these
+  // are static member functions (C++ linkage). The conversion is accepted
+  // because g++ and clang give C and C++ linkage the same calling convention
+  // and do not make linkage part of a function type ([dcl.link] allows an
+  // implementation to differ; none we build with does). The functions are
+  // noexcept, so nothing unwinds into the C caller.
   static constexpr FfiWakerVTable kTable{&clone, &consume, &wake_by_ref, &consume};
 };
 
@@ -260,9 +274,16 @@ struct ForeignWakerVTable {
   static RawWaker clone(const void* data) noexcept {
     const FfiWakerBase* b = base(data);
     const FfiWakerBase* c = b->vtable->clone(b);
-    // A null clone is refused by Waker's copy (std::logic_error), which
-    // reaches the poll in progress and becomes Panicked.
-    if (c == nullptr || c->vtable == nullptr) return RawWaker{c, nullptr};
+    // A foreign clone that returns null, or a waker with a null vtable, broke
+    // the waker contract: it cannot be used, woken or even dropped (its drop
+    // is in the missing vtable). This clone may run anywhere (inside a poll,
+    // or later on any thread that clones a stored Waker), and clone cannot
+    // fail, so the process ends with a message, as for a waker function that
+    // throws.
+    if (c == nullptr) [[unlikely]]
+      abort_at_boundary("Waker::clone", "the foreign waker's clone returned null");
+    if (c->vtable == nullptr) [[unlikely]]
+      abort_at_boundary("Waker::clone", "the foreign waker's clone returned a waker with a null vtable");
     return RawWaker{c, &kTable};
   }
   static void wake(const void* data) noexcept { base(data)->vtable->wake(base(data)); }
@@ -297,11 +318,11 @@ struct ExportedFns {
   using Abi = FfiAbi<T>;
   // [START exported_poll_fn]
   static typename Abi::Poll poll_fn(void* fut_ptr, FfiContext* cx) noexcept {
+    auto* e = static_cast<Exported<F>*>(fut_ptr);
     try {
-      if (fut_ptr == nullptr) [[unlikely]] throw FfiError("poll_fn: fut_ptr is null");
+      if (e == nullptr) [[unlikely]] throw FfiError("poll_fn: fut_ptr is null");
       if (cx == nullptr || cx->waker == nullptr) [[unlikely]] throw FfiError("poll_fn: the FfiContext has no waker");
       if (cx->waker->vtable == nullptr) [[unlikely]] throw FfiError("poll_fn: the FfiContext's waker has a null vtable");
-      auto* e = static_cast<Exported<F>*>(fut_ptr);
       if (e->finished) [[unlikely]] polled_after_completion("into_ffi future");
       BorrowedForeignWaker w(cx->waker);
       Context inner = Context::from_waker(w.waker);
@@ -310,8 +331,11 @@ struct ExportedFns {
       e->finished = true;
       return Abi::ready(std::move(p).value());
     } catch (const std::exception& ex) {
+      // A future that threw is finished: a re-poll must not run it again.
+      if (e != nullptr) e->finished = true;
       report_panic(ex.what());
     } catch (...) {
+      if (e != nullptr) e->finished = true;
       report_panic("an exception not derived from std::exception");
     }
     return Abi::with_tag(FFI_POLL_PANICKED);
@@ -413,6 +437,10 @@ template <class F>
 FfiFuture<OutputOf<std::decay_t<F>>> into_ffi(F&& future) {
   using Fns = detail::ExportedFns<std::decay_t<F>>;
   auto* exported = new detail::Exported<std::decay_t<F>>{std::forward<F>(future)};
+  // SAFETY: poll_fn and drop_fn are static member functions (C++ linkage)
+  // stored in FfiFuture_*'s C-linkage function pointers; g++ and clang use one
+  // calling convention for both linkages and do not distinguish them in the
+  // type, and both functions are noexcept.
   return FfiFuture<OutputOf<std::decay_t<F>>>::from_raw({exported, &Fns::poll_fn, &Fns::drop_fn});
 }
 // [END into_ffi]

@@ -11,6 +11,7 @@
 #include "interop/ffi/ffi_future.h"
 #include "poll/context.h"
 #include "poll/poll.h"
+#include "poll/raw_waker.h"
 #include "poll/waker.h"
 #include "poll/waker_fn.h"
 
@@ -75,6 +76,125 @@ TEST(FfiDeathTest, DroppingTheBorrowedWakerAborts) {
         (void)f.poll(cx);
       },
       "called on the borrowed waker of an FfiContext");
+}
+
+// C-ABI futures that use an owned clone of the borrowed waker during poll.
+// The clone is an OwnedWaker: one reference wakes by value on the fast path
+// (the pollwake Waker is moved out), two references on the slow path
+// (wake_by_ref, then drop).
+FfiPoll_u32 clone_then_wake(void*, FfiContext* cx) {
+  const FfiWakerBase* c = cx->waker->vtable->clone(cx->waker);
+  c->vtable->wake(c);
+  return FfiPoll_u32{FFI_POLL_PENDING, 0};
+}
+FfiPoll_u32 clone_twice_then_wake(void*, FfiContext* cx) {
+  const FfiWakerBase* c = cx->waker->vtable->clone(cx->waker);
+  const FfiWakerBase* c2 = c->vtable->clone(c);
+  c->vtable->wake(c);
+  c2->vtable->drop(c2);
+  return FfiPoll_u32{FFI_POLL_PENDING, 0};
+}
+FfiPoll_u32 clone_then_wake_by_ref(void*, FfiContext* cx) {
+  const FfiWakerBase* c = cx->waker->vtable->clone(cx->waker);
+  c->vtable->wake_by_ref(c);
+  c->vtable->drop(c);
+  return FfiPoll_u32{FFI_POLL_PENDING, 0};
+}
+FfiPoll_u32 clones_borrowed(void*, FfiContext* cx) {
+  const FfiWakerBase* c = cx->waker->vtable->clone(cx->waker);
+  c->vtable->drop(c);
+  return FfiPoll_u32{FFI_POLL_PENDING, 0};
+}
+
+// Polls a C-ABI future with `poll_fn` under a waker whose wake throws `what`.
+void poll_under_throwing_waker(FfiPoll_u32 (*poll_fn)(void*, FfiContext*), const char* what) {
+  Waker w = waker_fn([what] { throw std::runtime_error(what); });
+  Context cx = Context::from_waker(w);
+  FfiFuture<uint32_t> f = FfiFuture<uint32_t>::from_raw({nullptr, poll_fn, &nothing});
+  (void)f.poll(cx);
+}
+
+// Each regex accepts the bridge's message, and also just the exception's
+// what(): pollwake's Waker may itself call vtable functions through a
+// noexcept boundary that ends the process first, with its own message that
+// names what() (either way the process ends and says why).
+TEST(FfiDeathTest, ExceptionInOwnedCloneWakeFastPathAborts) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(poll_under_throwing_waker(&clone_then_wake, "fast wake threw"),
+               "FFI boundary in Waker::wake: fast wake threw|fast wake threw");
+}
+
+TEST(FfiDeathTest, ExceptionInOwnedCloneWakeSlowPathAborts) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  // The slow path wakes by reference, then drops its reference.
+  EXPECT_DEATH(poll_under_throwing_waker(&clone_twice_then_wake, "slow wake threw"),
+               "FFI boundary in Waker::wake_by_ref: slow wake threw|slow wake threw");
+}
+
+TEST(FfiDeathTest, ExceptionInOwnedCloneWakeByRefAborts) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(poll_under_throwing_waker(&clone_then_wake_by_ref, "owned wake_by_ref threw"),
+               "FFI boundary in Waker::wake_by_ref: owned wake_by_ref threw|owned wake_by_ref threw");
+}
+
+// A pollwake waker whose clone throws (the vtable's function pointers are not
+// noexcept, so a RawWakerVTable may hold a throwing function).
+RawWaker throwing_clone(const void*) { throw std::runtime_error("clone threw"); }
+void no_op(const void*) {}
+constexpr RawWakerVTable kThrowingCloneTable{&throwing_clone, &no_op, &no_op, &no_op};
+
+TEST(FfiDeathTest, ExceptionInPollwakeWakerCloneAborts) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        Waker w = Waker::from_raw(RawWaker{nullptr, &kThrowingCloneTable});
+        Context cx = Context::from_waker(w);
+        FfiFuture<uint32_t> f = FfiFuture<uint32_t>::from_raw({nullptr, &clones_borrowed, &nothing});
+        (void)f.poll(cx);
+      },
+      "FFI boundary in Waker::clone: clone threw|clone threw");
+}
+
+// A foreign waker whose clone returns a waker with a null vtable (or null):
+// the clone cannot be used or dropped, so the bridge ends the process.
+const FfiWakerBase kBrokenClone{nullptr};
+const FfiWakerBase* broken_clone(const FfiWakerBase*) { return &kBrokenClone; }
+const FfiWakerBase* null_clone(const FfiWakerBase*) { return nullptr; }
+void ffi_no_op(const FfiWakerBase*) {}
+constexpr FfiWakerVTable kBrokenCloneTable{&broken_clone, &ffi_no_op, &ffi_no_op, &ffi_no_op};
+constexpr FfiWakerVTable kNullCloneTable{&null_clone, &ffi_no_op, &ffi_no_op, &ffi_no_op};
+
+// A pollwake future that clones its (foreign) waker.
+struct ClonesWaker {
+  using Output = uint32_t;
+  Poll<uint32_t> poll(Context& cx) {
+    Waker clone = cx.waker();
+    return Pending;
+  }
+};
+
+TEST(FfiDeathTest, ForeignCloneWithNullVtableAborts) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        FfiFuture_u32 raw = into_ffi(ClonesWaker{}).into_raw();
+        FfiWakerBase foreign{&kBrokenCloneTable};
+        FfiContext cx{&foreign};
+        (void)raw.poll_fn(raw.fut_ptr, &cx);
+      },
+      "FFI boundary in Waker::clone: the foreign waker's clone returned a waker with a null vtable");
+}
+
+TEST(FfiDeathTest, ForeignCloneReturningNullAborts) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        FfiFuture_u32 raw = into_ffi(ClonesWaker{}).into_raw();
+        FfiWakerBase foreign{&kNullCloneTable};
+        FfiContext cx{&foreign};
+        (void)raw.poll_fn(raw.fut_ptr, &cx);
+      },
+      "FFI boundary in Waker::clone: the foreign waker's clone returned null");
 }
 
 }  // namespace

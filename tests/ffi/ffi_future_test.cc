@@ -132,6 +132,32 @@ TEST(FfiFutureTest, ForeignPollAfterReadyAnswersPanicked) {
   w->release();
 }
 
+// Throws on every poll and counts how often it was run.
+struct ThrowingCounted {
+  using Output = uint32_t;
+  int* polls;
+  Poll<uint32_t> poll(Context&) {
+    ++*polls;
+    throw std::runtime_error("boom from ThrowingCounted");
+  }
+};
+
+TEST(FfiFutureTest, ForeignPollAfterPanickedAnswersPanicked) {
+  int polls = 0;
+  FfiFuture_u32 raw = into_ffi(ThrowingCounted{&polls}).into_raw();
+  CountingFfiWaker* w = CountingFfiWaker::make();
+  FfiContext cx = w->context();
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(raw.poll_fn(raw.fut_ptr, &cx).tag, FFI_POLL_PANICKED);
+  EXPECT_EQ(raw.poll_fn(raw.fut_ptr, &cx).tag, FFI_POLL_PANICKED);
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_THAT(err, HasSubstr("boom from ThrowingCounted"));
+  EXPECT_THAT(err, HasSubstr("polled after completion"));
+  EXPECT_EQ(polls, 1);  // the re-poll did not run the future that threw
+  raw.drop_fn(raw.fut_ptr);
+  w->release();
+}
+
 // ---- bad input --------------------------------------------------------------
 
 int g_raw_drops = 0;
@@ -257,22 +283,5 @@ TEST(FfiWakerTest, ForeignWakerClonesAndDropsForwardToTheForeignVtable) {
 }
 
 // The foreign clone returns a waker with a null vtable: refused, Panicked.
-const FfiWakerBase kBrokenClone{nullptr};
-const FfiWakerBase* broken_clone(const FfiWakerBase*) { return &kBrokenClone; }
-void no_op(const FfiWakerBase*) {}
-constexpr FfiWakerVTable kBrokenCloneTable{&broken_clone, &no_op, &no_op, &no_op};
-
-TEST(FfiWakerTest, ForeignCloneWithNullVtableAnswersPanicked) {
-  std::optional<Waker> stored;
-  FfiFuture_unit raw = into_ffi(KeepsWaker{&stored}).into_raw();
-  FfiWakerBase foreign{&kBrokenCloneTable};
-  FfiContext cx{&foreign};
-  ::testing::internal::CaptureStderr();
-  EXPECT_EQ(raw.poll_fn(raw.fut_ptr, &cx).tag, FFI_POLL_PANICKED);
-  EXPECT_THAT(::testing::internal::GetCapturedStderr(), HasSubstr("null vtable"));
-  EXPECT_FALSE(stored.has_value());
-  raw.drop_fn(raw.fut_ptr);
-}
-
 }  // namespace
 }  // namespace pollwake::ffi

@@ -58,14 +58,20 @@ class CountingFfiWaker {
     return reinterpret_cast<CountingFfiWaker*>(const_cast<FfiWakerBase*>(b));
   }
   static const FfiWakerBase* clone(const FfiWakerBase* b) {
-    self(b)->clones_.fetch_add(1);
+    // ORDERING: relaxed (all three counters): a counter orders nothing else;
+    // a test reads it only after it has synchronized with the thread that
+    // counted (a join, or the wake it waited for under mu_), and that
+    // happens-before edge makes the increment visible.
+    self(b)->clones_.fetch_add(1, std::memory_order_relaxed);
     // ORDERING: relaxed, as Arc::clone: the caller holds a reference.
     self(b)->refs_.fetch_add(1, std::memory_order_relaxed);
     return b;
   }
   static void wake_by_ref(const FfiWakerBase* b) {
     CountingFfiWaker* w = self(b);
-    w->wakes_.fetch_add(1);
+    // ORDERING: relaxed, see clone; the mu_ section below publishes it to
+    // wait_for_wake.
+    w->wakes_.fetch_add(1, std::memory_order_relaxed);
     {
       std::lock_guard<std::mutex> lock(w->mu_);
       w->woken_ = true;
@@ -78,7 +84,8 @@ class CountingFfiWaker {
   }
   static void drop(const FfiWakerBase* b) {
     CountingFfiWaker* w = self(b);
-    w->drops_.fetch_add(1);
+    // ORDERING: relaxed, see clone.
+    w->drops_.fetch_add(1, std::memory_order_relaxed);
     // ORDERING: release/acquire as Arc's drop: every holder's use happens
     // before the delete.
     if (w->refs_.fetch_sub(1, std::memory_order_release) == 1) {

@@ -3,7 +3,9 @@
 // and the C executor run as separate processes; missing plugin or symbol.
 //
 // Arguments (from BUILD): PLUGIN HOST C_EXECUTOR.
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -85,6 +87,59 @@ TEST(FfiPluginTest, ManyRunsUnderOneLocalPool) {
   }
   pool.run();
   for (uint32_t i = 0; i < results.size(); ++i) EXPECT_EQ(results[i], 2 * i) << i;
+}
+
+// A host waker that runs the task inline: its wake polls the future again
+// and drops it, on whatever thread wakes it (for plugin_run, the plugin's
+// helper thread, so the future is dropped on the thread it started). Static
+// storage: the helper thread may still be returning from wake() when the test
+// has seen `done`.
+struct InlineRunner {
+  FfiWakerBase base{&kTable};  // first
+  std::mutex mu;
+  FfiFuture_u32 fut{};     // under mu
+  std::condition_variable cv;
+  bool done = false;       // under mu
+  uint8_t tag = 255;       // under mu
+  uint32_t value = 0;      // under mu
+
+  // SAFETY: the only base handed out is base, the first member of this
+  // standard-layout object.
+  static InlineRunner* self(const FfiWakerBase* b) {
+    return reinterpret_cast<InlineRunner*>(const_cast<FfiWakerBase*>(b));
+  }
+  static const FfiWakerBase* clone(const FfiWakerBase* b) { return b; }  // static storage: no count
+  static void wake_by_ref(const FfiWakerBase* b) {
+    InlineRunner* r = self(b);
+    // The test's first poll runs under mu: polls never overlap, and the
+    // first poll happens before this one (as an executor guarantees).
+    std::lock_guard<std::mutex> lock(r->mu);
+    FfiContext cx{&r->base};
+    FfiPoll_u32 p = r->fut.poll_fn(r->fut.fut_ptr, &cx);
+    if (p.tag == FFI_POLL_PENDING) return;
+    r->fut.drop_fn(r->fut.fut_ptr);  // on the waking thread
+    r->tag = p.tag;
+    r->value = p.ready;
+    r->done = true;
+    r->cv.notify_all();
+  }
+  static void wake(const FfiWakerBase* b) { wake_by_ref(b); }
+  static void drop(const FfiWakerBase*) {}
+  static constexpr FfiWakerVTable kTable{&clone, &wake, &wake_by_ref, &drop};
+};
+InlineRunner g_inline_runner;
+
+TEST(FfiPluginTest, DropOnTheHelperThreadFromAnInlineWake) {
+  PluginFn run = load("plugin_run");
+  ASSERT_NE(run, nullptr);
+  InlineRunner& r = g_inline_runner;
+  std::unique_lock<std::mutex> lock(r.mu);
+  r.fut = run(40, 2);
+  FfiContext cx{&r.base};
+  ASSERT_EQ(r.fut.poll_fn(r.fut.fut_ptr, &cx).tag, FFI_POLL_PENDING);
+  ASSERT_TRUE(r.cv.wait_for(lock, testing::kLostWakeDeadline, [&] { return r.done; })) << "lost wake";
+  EXPECT_EQ(r.tag, FFI_POLL_READY);
+  EXPECT_EQ(r.value, 42u);
 }
 
 TEST(FfiPluginTest, FailingExportThrowsFfiPanicked) {

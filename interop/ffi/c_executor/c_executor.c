@@ -11,7 +11,8 @@
  * and awaits it REPEAT times (default 1), printing `SYMBOL(A, B) = N` for each
  * Ready, or `SYMBOL(A, B) panicked` for Panicked (exit status 3).
  * Exit status 2: the plugin or symbol is missing (the message names it);
- * 4: no wake arrived within 10 s of a Pending (a lost wake).
+ * 4: no wake arrived within 10 s of a Pending (a lost wake); 5: poll_fn
+ * answered a tag that is not FfiPoll's (`unknown tag N` on stderr).
  *
  * The waker is one heap object, reference counted, shared by all clones
  * (clone is an increment, as for a Rust Arc waker): a mutex, a condition
@@ -86,7 +87,13 @@ static Notifier* notifier_new(void) {
   n->base.vtable = &kNotifierVTable;
   atomic_init(&n->refs, 1);
   pthread_mutex_init(&n->mu, NULL);
-  pthread_cond_init(&n->cv, NULL);
+  /* The 10 s deadline is measured on the monotonic clock, so a change of
+   * the wall clock neither cuts it short nor stretches it. */
+  pthread_condattr_t attr;
+  pthread_condattr_init(&attr);
+  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+  pthread_cond_init(&n->cv, &attr);
+  pthread_condattr_destroy(&attr);
   n->woken = false;
   return n;
 }
@@ -95,7 +102,7 @@ static Notifier* notifier_new(void) {
  * wake, so the next Pending waits for a new one. */
 static bool notifier_wait(Notifier* n) {
   struct timespec deadline;
-  clock_gettime(CLOCK_REALTIME, &deadline);
+  clock_gettime(CLOCK_MONOTONIC, &deadline); /* the condvar's clock */
   deadline.tv_sec += 10;
   bool woken = true;
   pthread_mutex_lock(&n->mu);
@@ -114,7 +121,8 @@ typedef FfiFuture_u32 (*PluginFn)(uint32_t a, uint32_t b);
 
 // [START c_block_on]
 /* Polls `fut` until it is Ready or Panicked; drops it either way. Returns
- * FFI_POLL_READY (and *out), FFI_POLL_PANICKED, or -1 on a lost wake. */
+ * FFI_POLL_READY (and *out), FFI_POLL_PANICKED, -1 on a lost wake, or -2
+ * for a tag that is not FfiPoll's (in *out). */
 static int block_on_u32(FfiFuture_u32 fut, Notifier* n, uint32_t* out) {
   FfiContext cx = {&n->base}; /* borrowed by poll_fn for one call */
   int result;
@@ -125,8 +133,13 @@ static int block_on_u32(FfiFuture_u32 fut, Notifier* n, uint32_t* out) {
       result = FFI_POLL_READY;
       break;
     }
-    if (p.tag != FFI_POLL_PENDING) {
+    if (p.tag == FFI_POLL_PANICKED) {
       result = FFI_POLL_PANICKED;
+      break;
+    }
+    if (p.tag != FFI_POLL_PENDING) {
+      *out = p.tag;
+      result = -2;
       break;
     }
     if (!notifier_wait(n)) {
@@ -176,6 +189,9 @@ int main(int argc, char** argv) {
     } else if (r == FFI_POLL_PANICKED) {
       printf("%s(%u, %u) panicked\n", symbol, a, b);
       status = 3;
+    } else if (r == -2) {
+      fprintf(stderr, "c_executor: %s(%u, %u): poll_fn answered unknown tag %u\n", symbol, a, b, value);
+      status = 5;
     } else {
       fprintf(stderr, "c_executor: no wake within 10 s (round %ld): a lost wake\n", i);
       status = 4;

@@ -10,6 +10,11 @@
 //       contract).
 //   extern "C" FfiFuture_u32 plugin_fail(uint32_t a, uint32_t b)
 //       throws on its first poll: the host sees Panicked.
+//
+// Both exports are noexcept and run their body under abort_on_exception: an
+// exception escaping an extern "C" function into C or Rust is undefined, so an
+// export that cannot build its future ends the process with a message instead.
+// Every export of a plugin must do the same.
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -38,10 +43,19 @@ using pollwake::Waker;
 class DelayedSum {
  public:
   using Output = uint32_t;
-  DelayedSum(uint32_t a, uint32_t b) : a_(a), b_(b), shared_(std::make_unique<Shared>()) {}
+  DelayedSum(uint32_t a, uint32_t b) : a_(a), b_(b), shared_(std::make_shared<Shared>()) {}
   DelayedSum(DelayedSum&&) = default;  // only before the first poll (the thread is not started)
   ~DelayedSum() {
-    if (thread_.joinable()) thread_.join();
+    if (!thread_.joinable()) return;
+    // A host waker may run the task inline inside wake(), on the helper
+    // thread, and drop this future there: that thread cannot join itself, so
+    // it is detached (it owns a reference to the shared state and only
+    // returns from wake() afterwards).
+    if (thread_.get_id() == std::this_thread::get_id()) {
+      thread_.detach();
+    } else {
+      thread_.join();
+    }
   }
 
   Poll<uint32_t> poll(Context& cx) {
@@ -56,7 +70,7 @@ class DelayedSum {
       shared_->waker.clone_from(cx.waker());
     }
     if (!thread_.joinable()) {
-      thread_ = std::thread([s = shared_.get()] {
+      thread_ = std::thread([s = shared_] {
         std::this_thread::sleep_for(std::chrono::milliseconds(3));
         Waker w = Waker::noop();
         {
@@ -78,7 +92,7 @@ class DelayedSum {
     Waker waker = Waker::noop();  // written under mu
   };
   uint32_t a_, b_;
-  std::unique_ptr<Shared> shared_;
+  std::shared_ptr<Shared> shared_;  // shared with the helper thread
   std::thread thread_;
 };
 
@@ -95,11 +109,16 @@ struct Failing {
 }  // namespace
 
 // [START plugin_exports]
-extern "C" FfiFuture_u32 plugin_run(uint32_t a, uint32_t b) {
-  return pollwake::ffi::into_ffi(DelayedSum(a, b)).into_raw();
+// An export must not let an exception reach its C or Rust caller (unwinding
+// through a foreign frame is undefined): a failure to build the future (e.g.
+// std::bad_alloc) ends the process with a message.
+extern "C" FfiFuture_u32 plugin_run(uint32_t a, uint32_t b) noexcept {
+  return pollwake::ffi::detail::abort_on_exception(
+      "plugin_run", [=] { return pollwake::ffi::into_ffi(DelayedSum(a, b)).into_raw(); });
 }
 
-extern "C" FfiFuture_u32 plugin_fail(uint32_t a, uint32_t b) {
-  return pollwake::ffi::into_ffi(Failing{a, b}).into_raw();
+extern "C" FfiFuture_u32 plugin_fail(uint32_t a, uint32_t b) noexcept {
+  return pollwake::ffi::detail::abort_on_exception(
+      "plugin_fail", [=] { return pollwake::ffi::into_ffi(Failing{a, b}).into_raw(); });
 }
 // [END plugin_exports]
