@@ -140,10 +140,17 @@ void ReactorShared::add_timer(const Arc<TimerEntry>& entry) {
       entry->state.store(TimerEntry::kFired, std::memory_order_release);
       return;
     }
+    auto later = [](const HeapItem& a, const HeapItem& b) { return heap_later(a, b); };
     timers_.push_back(HeapItem{entry->deadline, timer_seq_++, entry});
-    std::push_heap(timers_.begin(), timers_.end(), [](const HeapItem& a, const HeapItem& b) {
-      return heap_later(a, b);
-    });
+    std::push_heap(timers_.begin(), timers_.end(), later);
+    if (timers_.size() >= sweep_at_) {
+      // ORDERING: relaxed; a cancellation missed here is swept next time.
+      std::erase_if(timers_, [](const HeapItem& h) {
+        return h.entry->state.load(std::memory_order_relaxed) == TimerEntry::kCancelled;
+      });
+      std::make_heap(timers_.begin(), timers_.end(), later);
+      sweep_at_ = std::max(kMinSweep, 2 * timers_.size());
+    }
     earliest = timers_.front().entry.get() == entry.get();
   }
   // A new earliest deadline from another thread: the driver may be asleep
@@ -261,6 +268,11 @@ void Reactor::release_pending() {
     dead.swap(shared_->pending_release_);
   }
 }  // `dead` is freed here, outside the lock
+
+std::size_t Reactor::timer_count() const {
+  std::lock_guard<std::mutex> lock(shared_->timer_mu_);
+  return shared_->timers_.size();
+}
 
 std::optional<Clock::time_point> Reactor::next_deadline() {
   std::lock_guard<std::mutex> lock(shared_->timer_mu_);

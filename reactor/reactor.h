@@ -254,6 +254,12 @@ class ReactorShared {
   std::vector<HeapItem> timers_;  // under timer_mu_: a min-heap on (deadline, seq)
   std::uint64_t timer_seq_ = 0;  // under timer_mu_
   bool timers_shut_down_ = false;  // under timer_mu_
+  // Cancelled entries leave the heap lazily (when they reach the front), so
+  // a heap of long sleeps dropped early (per-request timeouts) would grow
+  // without bound; add_timer sweeps them out when the heap reaches this
+  // size, then doubles it from what is left (amortized O(1) per timer).
+  std::size_t sweep_at_ = kMinSweep;  // under timer_mu_
+  static constexpr std::size_t kMinSweep = 64;
   // The thread inside turn() (or that last was): a timer added on it needs
   // no unpark, the next turn sees it anyway.
   std::atomic<std::thread::id> driver_{};
@@ -281,6 +287,9 @@ class Reactor {
 
   // Number of descriptors registered now (for tests: nothing leaks).
   std::size_t registered_count() const;
+  // Number of entries in the timer heap, cancelled ones not yet swept
+  // included (for tests: dropped sleeps do not pile up).
+  std::size_t timer_count() const;
 
  private:
   void release_pending();

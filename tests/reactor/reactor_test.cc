@@ -194,6 +194,24 @@ TEST(ReactorTest, DroppedSleepIsNotWoken) {
   EXPECT_TRUE(later.poll(cx2).is_ready());
 }
 
+TEST(ReactorTest, DroppedLongSleepsDoNotPileUpInTheHeap) {
+  // Per-request timeouts: a long sleep armed and dropped before it fires,
+  // many times over. Each must leave the heap eventually, not only when its
+  // far-away deadline reaches the front.
+  Reactor r;
+  Waker w = Waker::noop();
+  Context cx = Context::from_waker(w);
+  Sleep live = sleep(r.handle(), std::chrono::hours(1));
+  EXPECT_TRUE(live.poll(cx).is_pending());
+  for (int i = 0; i < 10000; ++i) {
+    Sleep s = sleep(r.handle(), std::chrono::hours(2));
+    EXPECT_TRUE(s.poll(cx).is_pending());
+  }
+  r.turn(Clock::duration::zero());
+  EXPECT_LE(r.timer_count(), 200u) << "cancelled timers are kept until their deadline";
+  EXPECT_TRUE(live.poll(cx).is_pending());  // the live one survived the sweeps
+}
+
 TEST(ReactorTest, TimerAddedFromAnotherThreadShortensTheWait) {
   Watchdog dog("TimerAddedFromAnotherThreadShortensTheWait");
   Reactor r;
