@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <stdexcept>
+#include <string>
 #include <system_error>
 #include <utility>
 
@@ -110,10 +112,15 @@ void ScheduledIo::clear_readiness(ReadyEvent ev, Direction dir, bool would_block
 
 // --------------------------------------------------------------------- Handle
 
+ReactorShared& Handle::checked(const char* what) const {
+  if (!shared_) throw std::logic_error(std::string(what) + ": empty reactor Handle");
+  return *shared_;
+}
+
 void Handle::unpark() const {
   std::uint64_t one = 1;
   // A full counter (EAGAIN) already means "wake up": nothing is lost.
-  ssize_t n = ::write(shared_->evfd_, &one, sizeof one);
+  ssize_t n = ::write(checked("Handle::unpark").evfd_, &one, sizeof one);
   (void)n;
 }
 
@@ -165,7 +172,7 @@ void ReactorShared::add_timer(const Arc<TimerEntry>& entry) {
 // --------------------------------------------------------------- Registration
 
 IoResult<Registration> Registration::add(const Handle& handle, int fd) {
-  ReactorShared* s = handle.get();
+  ReactorShared* s = &handle.checked("Registration::add");
   Arc<ScheduledIo> io = Arc<ScheduledIo>::make(fd);
   {
     std::lock_guard<std::mutex> lock(s->mu_);
@@ -315,6 +322,17 @@ void Reactor::fire_timers() {
 
 // [START turn]
 int Reactor::turn(std::optional<Clock::duration> max_wait) {
+  // ORDERING: acquire, pairs with the release below: a turn on another
+  // thread that follows this one sees what this one did to events_ and the
+  // pending-release protocol (which assumes one driver at a time).
+  if (in_turn_.exchange(true, std::memory_order_acquire)) {
+    throw std::logic_error("Reactor::turn: called from two threads at once");
+  }
+  struct Leave {
+    std::atomic<bool>& flag;
+    // ORDERING: release, see above.
+    ~Leave() { flag.store(false, std::memory_order_release); }
+  } leave{in_turn_};
   ReactorShared& s = *shared_;
   // ORDERING: relaxed; see ReactorShared::on_driver_thread.
   s.driver_.store(std::this_thread::get_id(), std::memory_order_relaxed);
@@ -368,8 +386,9 @@ Poll<Unit> Sleep::poll(Context& cx) {
       return Ready();
     }
     entry_ = Arc<TimerEntry>::make(deadline_);
+    ReactorShared& shared = handle_.checked("Sleep::poll");
     entry_->waker.register_waker(cx.waker());
-    handle_.get()->add_timer(entry_);
+    shared.add_timer(entry_);
   } else {
     entry_->waker.register_waker(cx.waker());
   }

@@ -49,8 +49,10 @@
 //     waker so that any readiness set after its check wakes it (the
 //     AtomicWaker protocol, poll/atomic_waker.h). One waker per direction:
 //     one task may wait to read while another waits to write.
-//   * turn() may be called by one thread at a time; register/deregister,
-//     unpark, sleep and poll_ready from any thread.
+//   * turn() may be called by one thread at a time (a second thread that
+//     calls it while one is inside gets std::logic_error, and the first
+//     goes on undisturbed); register/deregister, unpark, sleep and
+//     poll_ready from any thread.
 //   * Dropping the Reactor while sockets are registered: every registered
 //     ScheduledIo is marked shut down and both its wakers are woken; their
 //     operations then return ErrorKind::kReactorGone. Every pending Sleep
@@ -157,13 +159,15 @@ class ReactorShared;
 // thread; keeps the shared state (the epoll fd) alive, not the Reactor.
 class Handle {
  public:
-  Handle() = default;  // empty; using it is the caller's bug
+  Handle() = default;  // empty: unpark, register or sleep with it throws std::logic_error
   explicit Handle(Arc<ReactorShared> shared) : shared_(std::move(shared)) {}
 
   // Wakes the thread blocked in this reactor's turn(), or makes its next
   // turn() return at once (mio::Waker::wake: a write to an eventfd).
   void unpark() const;
   ReactorShared* get() const noexcept { return shared_.get(); }
+  // get(), or std::logic_error naming `what` if the Handle is empty.
+  ReactorShared& checked(const char* what) const;
   const Arc<ReactorShared>& shared() const noexcept { return shared_; }
 
  private:
@@ -297,7 +301,8 @@ class Reactor {
   std::optional<Clock::time_point> next_deadline();
 
   Arc<ReactorShared> shared_;
-  std::vector<epoll_event> events_;
+  std::vector<epoll_event> events_;  // owned by the thread inside turn()
+  std::atomic<bool> in_turn_{false};
 };
 
 // Sleep: completes when its deadline has passed (tokio::time::Sleep), fired
