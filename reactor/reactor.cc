@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <stdexcept>
+#include <string>
 #include <system_error>
 #include <utility>
 
@@ -110,10 +112,15 @@ void ScheduledIo::clear_readiness(ReadyEvent ev, Direction dir, bool would_block
 
 // --------------------------------------------------------------------- Handle
 
+ReactorShared& Handle::checked(const char* what) const {
+  if (!shared_) throw std::logic_error(std::string(what) + ": empty reactor Handle");
+  return *shared_;
+}
+
 void Handle::unpark() const {
   std::uint64_t one = 1;
   // A full counter (EAGAIN) already means "wake up": nothing is lost.
-  ssize_t n = ::write(shared_->evfd_, &one, sizeof one);
+  ssize_t n = ::write(checked("Handle::unpark").evfd_, &one, sizeof one);
   (void)n;
 }
 
@@ -140,10 +147,17 @@ void ReactorShared::add_timer(const Arc<TimerEntry>& entry) {
       entry->state.store(TimerEntry::kFired, std::memory_order_release);
       return;
     }
+    auto later = [](const HeapItem& a, const HeapItem& b) { return heap_later(a, b); };
     timers_.push_back(HeapItem{entry->deadline, timer_seq_++, entry});
-    std::push_heap(timers_.begin(), timers_.end(), [](const HeapItem& a, const HeapItem& b) {
-      return heap_later(a, b);
-    });
+    std::push_heap(timers_.begin(), timers_.end(), later);
+    if (timers_.size() >= sweep_at_) {
+      // ORDERING: relaxed; a cancellation missed here is swept next time.
+      std::erase_if(timers_, [](const HeapItem& h) {
+        return h.entry->state.load(std::memory_order_relaxed) == TimerEntry::kCancelled;
+      });
+      std::make_heap(timers_.begin(), timers_.end(), later);
+      sweep_at_ = std::max(kMinSweep, 2 * timers_.size());
+    }
     earliest = timers_.front().entry.get() == entry.get();
   }
   // A new earliest deadline from another thread: the driver may be asleep
@@ -158,7 +172,7 @@ void ReactorShared::add_timer(const Arc<TimerEntry>& entry) {
 // --------------------------------------------------------------- Registration
 
 IoResult<Registration> Registration::add(const Handle& handle, int fd) {
-  ReactorShared* s = handle.get();
+  ReactorShared* s = &handle.checked("Registration::add");
   Arc<ScheduledIo> io = Arc<ScheduledIo>::make(fd);
   {
     std::lock_guard<std::mutex> lock(s->mu_);
@@ -262,6 +276,11 @@ void Reactor::release_pending() {
   }
 }  // `dead` is freed here, outside the lock
 
+std::size_t Reactor::timer_count() const {
+  std::lock_guard<std::mutex> lock(shared_->timer_mu_);
+  return shared_->timers_.size();
+}
+
 std::optional<Clock::time_point> Reactor::next_deadline() {
   std::lock_guard<std::mutex> lock(shared_->timer_mu_);
   auto& heap = shared_->timers_;
@@ -303,6 +322,17 @@ void Reactor::fire_timers() {
 
 // [START turn]
 int Reactor::turn(std::optional<Clock::duration> max_wait) {
+  // ORDERING: acquire, pairs with the release below: a turn on another
+  // thread that follows this one sees what this one did to events_ and the
+  // pending-release protocol (which assumes one driver at a time).
+  if (in_turn_.exchange(true, std::memory_order_acquire)) {
+    throw std::logic_error("Reactor::turn: called from two threads at once");
+  }
+  struct Leave {
+    std::atomic<bool>& flag;
+    // ORDERING: release, see above.
+    ~Leave() { flag.store(false, std::memory_order_release); }
+  } leave{in_turn_};
   ReactorShared& s = *shared_;
   // ORDERING: relaxed; see ReactorShared::on_driver_thread.
   s.driver_.store(std::this_thread::get_id(), std::memory_order_relaxed);
@@ -356,8 +386,9 @@ Poll<Unit> Sleep::poll(Context& cx) {
       return Ready();
     }
     entry_ = Arc<TimerEntry>::make(deadline_);
+    ReactorShared& shared = handle_.checked("Sleep::poll");
     entry_->waker.register_waker(cx.waker());
-    handle_.get()->add_timer(entry_);
+    shared.add_timer(entry_);
   } else {
     entry_->waker.register_waker(cx.waker());
   }

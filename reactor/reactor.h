@@ -49,8 +49,10 @@
 //     waker so that any readiness set after its check wakes it (the
 //     AtomicWaker protocol, poll/atomic_waker.h). One waker per direction:
 //     one task may wait to read while another waits to write.
-//   * turn() may be called by one thread at a time; register/deregister,
-//     unpark, sleep and poll_ready from any thread.
+//   * turn() may be called by one thread at a time (a second thread that
+//     calls it while one is inside gets std::logic_error, and the first
+//     goes on undisturbed); register/deregister, unpark, sleep and
+//     poll_ready from any thread.
 //   * Dropping the Reactor while sockets are registered: every registered
 //     ScheduledIo is marked shut down and both its wakers are woken; their
 //     operations then return ErrorKind::kReactorGone. Every pending Sleep
@@ -157,13 +159,15 @@ class ReactorShared;
 // thread; keeps the shared state (the epoll fd) alive, not the Reactor.
 class Handle {
  public:
-  Handle() = default;  // empty; using it is the caller's bug
+  Handle() = default;  // empty: unpark, register or sleep with it throws std::logic_error
   explicit Handle(Arc<ReactorShared> shared) : shared_(std::move(shared)) {}
 
   // Wakes the thread blocked in this reactor's turn(), or makes its next
   // turn() return at once (mio::Waker::wake: a write to an eventfd).
   void unpark() const;
   ReactorShared* get() const noexcept { return shared_.get(); }
+  // get(), or std::logic_error naming `what` if the Handle is empty.
+  ReactorShared& checked(const char* what) const;
   const Arc<ReactorShared>& shared() const noexcept { return shared_; }
 
  private:
@@ -254,6 +258,12 @@ class ReactorShared {
   std::vector<HeapItem> timers_;  // under timer_mu_: a min-heap on (deadline, seq)
   std::uint64_t timer_seq_ = 0;  // under timer_mu_
   bool timers_shut_down_ = false;  // under timer_mu_
+  // Cancelled entries leave the heap lazily (when they reach the front), so
+  // a heap of long sleeps dropped early (per-request timeouts) would grow
+  // without bound; add_timer sweeps them out when the heap reaches this
+  // size, then doubles it from what is left (amortized O(1) per timer).
+  std::size_t sweep_at_ = kMinSweep;  // under timer_mu_
+  static constexpr std::size_t kMinSweep = 64;
   // The thread inside turn() (or that last was): a timer added on it needs
   // no unpark, the next turn sees it anyway.
   std::atomic<std::thread::id> driver_{};
@@ -281,6 +291,9 @@ class Reactor {
 
   // Number of descriptors registered now (for tests: nothing leaks).
   std::size_t registered_count() const;
+  // Number of entries in the timer heap, cancelled ones not yet swept
+  // included (for tests: dropped sleeps do not pile up).
+  std::size_t timer_count() const;
 
  private:
   void release_pending();
@@ -288,7 +301,8 @@ class Reactor {
   std::optional<Clock::time_point> next_deadline();
 
   Arc<ReactorShared> shared_;
-  std::vector<epoll_event> events_;
+  std::vector<epoll_event> events_;  // owned by the thread inside turn()
+  std::atomic<bool> in_turn_{false};
 };
 
 // Sleep: completes when its deadline has passed (tokio::time::Sleep), fired

@@ -9,6 +9,8 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -192,6 +194,63 @@ TEST(ReactorTest, DroppedSleepIsNotWoken) {
   while (cw2.count() == 0) r.turn(std::nullopt);
   EXPECT_EQ(cw.count(), 0);
   EXPECT_TRUE(later.poll(cx2).is_ready());
+}
+
+TEST(ReactorTest, DroppedLongSleepsDoNotPileUpInTheHeap) {
+  // Per-request timeouts: a long sleep armed and dropped before it fires,
+  // many times over. Each must leave the heap eventually, not only when its
+  // far-away deadline reaches the front.
+  Reactor r;
+  Waker w = Waker::noop();
+  Context cx = Context::from_waker(w);
+  Sleep live = sleep(r.handle(), std::chrono::hours(1));
+  EXPECT_TRUE(live.poll(cx).is_pending());
+  for (int i = 0; i < 10000; ++i) {
+    Sleep s = sleep(r.handle(), std::chrono::hours(2));
+    EXPECT_TRUE(s.poll(cx).is_pending());
+  }
+  r.turn(Clock::duration::zero());
+  EXPECT_LE(r.timer_count(), 200u) << "cancelled timers are kept until their deadline";
+  EXPECT_TRUE(live.poll(cx).is_pending());  // the live one survived the sweeps
+}
+
+TEST(ReactorTest, TurnFromTwoThreadsAtOnceThrows) {
+  Watchdog dog("TurnFromTwoThreadsAtOnceThrows");
+  Reactor r;
+  std::atomic<bool> stop{false};
+  std::thread driver([&] {
+    while (!stop.load()) {
+      try {
+        r.turn(std::nullopt);
+      } catch (const std::logic_error&) {  // main got in first this time
+      }
+    }
+  });
+  bool threw = false;
+  while (!threw) {  // until the driver is inside turn() when we call it
+    try {
+      r.turn(Clock::duration::zero());
+      std::this_thread::yield();
+    } catch (const std::logic_error& e) {
+      threw = true;
+      EXPECT_NE(std::string(e.what()).find("two threads"), std::string::npos) << e.what();
+    }
+  }
+  stop.store(true);
+  r.handle().unpark();  // the driver, undisturbed, is still in epoll_wait
+  driver.join();
+  EXPECT_TRUE(threw);
+}
+
+TEST(ReactorTest, EmptyHandleThrowsInsteadOfCrashing) {
+  Handle empty;
+  EXPECT_THROW(empty.unpark(), std::logic_error);
+  Pair p;
+  EXPECT_THROW((void)Registration::add(empty, p.a), std::logic_error);
+  Sleep s = sleep(empty, std::chrono::hours(1));
+  Waker w = Waker::noop();
+  Context cx = Context::from_waker(w);
+  EXPECT_THROW((void)s.poll(cx), std::logic_error);
 }
 
 TEST(ReactorTest, TimerAddedFromAnotherThreadShortensTheWait) {

@@ -264,6 +264,8 @@ TEST(TcpTest, OperationsOnAClosedStreamAreNotConnected) {
 
 TEST(TcpTest, RuntimeDroppedWithLiveConnectionsLeaksNothing) {
   Watchdog dog("RuntimeDroppedWithLiveConnectionsLeaksNothing");
+  const int fds_before = testing::open_fd_count();
+  ASSERT_GE(fds_before, 0);
   auto rt = std::make_unique<LocalRuntime>();
   TcpListener l = TcpListener::bind(rt->handle(), SocketAddr::loopback(0)).value();
   SocketAddr addr = l.local_addr().value();
@@ -283,6 +285,11 @@ TEST(TcpTest, RuntimeDroppedWithLiveConnectionsLeaksNothing) {
   IoResult<TcpStream> r = other.block_on(l.accept());
   ASSERT_TRUE(r.is_err());
   EXPECT_EQ(r.error().kind(), ErrorKind::kReactorGone);
+  // Every socket of the dropped tasks is closed; the listener's close drops
+  // the last Handle, which closes the epoll fd and the eventfd. Only `other`
+  // (an epoll fd and an eventfd) remains.
+  l.close();
+  EXPECT_EQ(testing::open_fd_count(), fds_before + 2) << "descriptors leaked";
 }
 
 }  // namespace
