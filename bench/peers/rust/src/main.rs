@@ -23,7 +23,7 @@
 //     per allocation while it is off, as the C++ side's operator new does.
 //
 // Usage: pollwake-peers [--smoke] [--min-time S] [--reps N] [--filter S]
-//                       [--peer P] --group single|threaded
+//                       [--peer P] [--iters N] --group single|threaded
 //   single:   workloads that start no thread. The process then has one
 //             thread, so glibc's malloc skips locked instructions, as in
 //             pollwake's single-thread binary; it exits with status 1 if it
@@ -115,6 +115,10 @@ struct Config {
     // workload under callgrind); --peer P: only the rows of peer P.
     filter: Option<String>,
     peer: Option<String>,
+    // --iters N: run exactly N iterations, once, then the counting run (for
+    // instruction counts under callgrind: the difference of two runs with
+    // different N cancels start-up and the cold first round).
+    iters: Option<u64>,
 }
 
 struct Row {
@@ -201,6 +205,8 @@ fn measure_timed(cfg: &Config, name: &str, peer: &'static str, rows: &mut Vec<Ro
     let mut n: u64 = 1;
     if cfg.smoke {
         n = 3;
+    } else if let Some(k) = cfg.iters {
+        n = k;
     } else {
         loop {
             let s = run(n).wall_ns / 1e9;
@@ -212,7 +218,7 @@ fn measure_timed(cfg: &Config, name: &str, peer: &'static str, rows: &mut Vec<Ro
             n = ((n as f64) * grow.max(2.0)).ceil() as u64;
         }
     }
-    let reps = if cfg.smoke { 1 } else { cfg.reps };
+    let reps = if cfg.smoke || cfg.iters.is_some() { 1 } else { cfg.reps };
     let mut per_op = Vec::with_capacity(reps);
     let mut cpu_per_op = Vec::with_capacity(reps);
     let mut ops = 0;
@@ -793,7 +799,8 @@ fn json_num(x: f64) -> String {
 }
 
 fn main() {
-    let mut cfg = Config { smoke: false, min_time: 0.2, reps: 5, filter: None, peer: None };
+    let mut cfg = Config { smoke: false, min_time: 0.2, reps: 5, filter: None, peer: None,
+                           iters: None };
     let mut group = String::from("single");
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -815,6 +822,10 @@ fn main() {
             "--peer" => {
                 i += 1;
                 cfg.peer = Some(args[i].clone());
+            }
+            "--iters" => {
+                i += 1;
+                cfg.iters = Some(args[i].parse().expect("--iters N"));
             }
             "--group" => {
                 i += 1;
