@@ -1,7 +1,7 @@
 // bench/bench_main.cc: main() of pollwake's benchmark binaries.
 //
 // What it measures: nothing itself; it decides in what kind of process the
-// benchmarks run. WORKLOADS.md ("Fairness notes") asks for single-thread
+// benchmarks run. The workload definitions ("Fairness notes") asks for single-thread
 // workloads to be measured in a process that has started no other thread:
 // until a process first calls pthread_create, glibc's malloc and mutexes
 // skip their locked instructions (glibc exports the state as

@@ -274,10 +274,10 @@ fn first_allowed_cpu() -> usize {
     }
 }
 
-// check: an assertion on a count the measured loop leaves behind; skipped
-// when a filter may have skipped the loop.
-fn check(cfg: &Config, ok: bool, what: &str) {
-    if cfg.filter.is_none() && cfg.peer.is_none() {
+// check: an assertion on a count that peer's measured loops leave behind;
+// skipped when --filter or --peer may have skipped them.
+fn check(cfg: &Config, peer: &str, ok: bool, what: &str) {
+    if cfg.filter.is_none() && cfg.peer.as_deref().map_or(true, |p| p == peer) {
         assert!(ok, "{}", what);
     }
 }
@@ -337,25 +337,25 @@ fn wakers(cfg: &Config, rows: &mut Vec<Row>) {
     let counter = Arc::new(Counter(AtomicUsize::new(0)));
     let w = futures::task::waker(counter.clone());
     clone_drop_and_wake(cfg, rows, "futures", &w, true);
-    check(cfg, counter.0.load(Ordering::Relaxed) > 0, "ArcWake never woken");
+    check(cfg, "futures", counter.0.load(Ordering::Relaxed) > 0, "ArcWake never woken");
 
     let std_counter = Arc::new(StdCounter(AtomicUsize::new(0)));
     let sw = Waker::from(std_counter.clone());
     clone_drop_and_wake(cfg, rows, "std", &sw, true);
-    check(cfg, std_counter.0.load(Ordering::Relaxed) > 0, "Wake never woken");
+    check(cfg, "std", std_counter.0.load(Ordering::Relaxed) > 0, "Wake never woken");
 
     // SAFETY: STATIC_VTABLE keeps RawWaker's contract: every entry ignores the
     // (null) data pointer and is safe from any thread.
     let st = unsafe { Waker::from_raw(RawWaker::new(std::ptr::null(), &STATIC_VTABLE)) };
     wake_loop(cfg, rows, "BM_waker_wake_by_ref_static", "std", &st);
-    check(cfg, FLAG.load(Ordering::Relaxed), "static waker never woken");
+    check(cfg, "std", FLAG.load(Ordering::Relaxed), "static waker never woken");
 
     // The waker-fn crate: Arc<F> behind a generated vtable.
     let fw = waker_fn::waker_fn(|| {
         FN_HITS.fetch_add(1, Ordering::Relaxed);
     });
     wake_loop(cfg, rows, "BM_waker_fn_wake", "waker-fn", &fw);
-    check(cfg, FN_HITS.load(Ordering::Relaxed) > 0, "waker_fn never woken");
+    check(cfg, "waker-fn", FN_HITS.load(Ordering::Relaxed) > 0, "waker_fn never woken");
 
     // Floor: futures' noop waker (a static vtable whose entries do nothing).
     let noop = futures::task::noop_waker();
@@ -411,7 +411,7 @@ fn block_on(cfg: &Config, rows: &mut Vec<Row>) {
     block_on_rows(cfg, rows, "futures", futures::executor::block_on, futures::executor::block_on);
     block_on_rows(cfg, rows, "futures-lite", futures_lite::future::block_on,
                   futures_lite::future::block_on);
-    if wanted(cfg, "BM_block_on", "tokio") {
+    if cfg.peer.as_deref().map_or(true, |p| p == "tokio") {
         let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
         block_on_rows(cfg, rows, "tokio", |f| rt.block_on(f), |f| rt.block_on(f));
     }
@@ -608,7 +608,7 @@ fn local_workloads<E: LocalExec>(cfg: &Config, rows: &mut Vec<Row>) {
         }
         n * ROUND
     });
-    check(cfg, done.get() > 0, "no task ran");
+    check(cfg, peer, done.get() > 0, "no task ran");
     measure(cfg, "BM_localpool_yield_pingpong", peer, rows, |n| {
         for _ in 0..n {
             ex.spawn(yielder(PINGPONG_K));
