@@ -45,7 +45,9 @@
 // repetitions, median reported (--smoke: one tiny repetition). --group single
 // runs only workloads that start no thread, so glibc stays in single-thread
 // mode, and exits with status 1 if the process has a second thread at the
-// end; --group threaded runs the others; --peer P runs one peer's rows.
+// end; --group threaded runs the others; --peer P runs one peer's rows,
+// --filter S the rows whose "name/peer" contains S; --iters N runs exactly N
+// iterations once (instruction counts under callgrind, docs/05_benchmarks.md).
 // Output: one JSON document on stdout, the same shape as the Rust peer's.
 #include <linux/futex.h>
 #include <sched.h>
