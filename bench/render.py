@@ -368,15 +368,19 @@ def write_markdown(data, contexts, results_dir, path, smoke):
 
     L.append("## Floors (no target)")
     L.append("")
-    L.append("| workload | floor | floor ns | pollwake ns | pollwake / floor (min–max) |")
-    L.append("|---|---|---:|---:|---|")
+    L.append("| workload | floor | floor ns | pollwake ns | pollwake / floor, wall (min–max) | "
+             "floor CPU ns | pollwake CPU ns | pollwake / floor, CPU (min–max) |")
+    L.append("|---|---|---:|---:|---|---:|---:|---|")
     for w in WORKLOADS:
         for f in FLOOR_NAMES:
             fv = median_of(data, f, w)
             if fv is None:
                 continue
             text, _ = ratio_cell(paired(data, w, (), f))
-            L.append(f"| {w} | {f} | {fmt(fv)} | {fmt(median_of(data, 'pollwake', w))} | {text} |")
+            ctext, _ = ratio_cell(paired(data, w, (), f, field="cpu"))
+            L.append(f"| {w} | {f} | {fmt(fv)} | {fmt(median_of(data, 'pollwake', w))} | {text} | "
+                     f"{fmt(median_of(data, f, w, (), 'cpu'))} | "
+                     f"{fmt(median_of(data, 'pollwake', w, (), 'cpu'))} | {ctext} |")
     L.append("")
 
     L.append("## Allocations per operation")
