@@ -124,6 +124,9 @@ fi
 # ---- build the Rust peer (cargo, offline, cached outside the tree)
 cache=${POLLWAKE_PEERS_CACHE:-$HOME/.cache/pollwake-peers}
 mkdir -p "$cache/rust-src"
+# The copy must be exact: a source file left there by another checkout (the
+# cache may be shared) would be compiled in.
+rm -rf "$cache/rust-src/src"
 # Built from a copy, so that cargo writes neither Cargo.lock nor target/ into
 # the tree (or into a read-only runfiles tree). `cp -p` keeps mtimes, so an
 # unchanged source is not recompiled.
