@@ -1,7 +1,7 @@
 // bench/bench_main.cc: main() of pollwake's benchmark binaries.
 //
 // What it measures: nothing itself; it decides in what kind of process the
-// benchmarks run. bench/WORKLOADS.md ("Measuring fairly") asks for single-thread
+// benchmarks run. The workload definitions ("Fairness notes") asks for single-thread
 // workloads to be measured in a process that has started no other thread:
 // until a process first calls pthread_create, glibc's malloc and mutexes
 // skip their locked instructions (glibc exports the state as
@@ -15,10 +15,14 @@
 // mode for good) and renames every POLLWAKE_WORKLOAD benchmark
 // `<name>/threaded`: the threaded variant of the same workload.
 // Both facts are written into the JSON context.
+// --pollwake_iterations=N fixes every workload's iteration count (for
+// instruction counts under callgrind: two runs with different N, and the
+// difference divided by the difference in operations, cancel start-up).
 #include <benchmark/benchmark.h>
 #include <sys/single_threaded.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -27,10 +31,13 @@
 
 int main(int argc, char** argv) {
   bool threaded = false;
+  long iterations = 0;
   int out = 1;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--pollwake_threaded") == 0) {
       threaded = true;
+    } else if (std::strncmp(argv[i], "--pollwake_iterations=", 22) == 0) {
+      iterations = std::atol(argv[i] + 22);
     } else {
       argv[out++] = argv[i];
     }
@@ -39,6 +46,9 @@ int main(int argc, char** argv) {
   if (threaded) {
     std::thread([] {}).join();
     for (auto& [bench, name] : pollwake::bench::Workloads()) bench->Name(name + "/threaded");
+  }
+  if (iterations > 0) {
+    for (auto& [bench, name] : pollwake::bench::Workloads()) bench->Iterations(iterations);
   }
   benchmark::AddCustomContext("pollwake_process", threaded ? "started_a_thread" : "no_thread_started");
   benchmark::AddCustomContext("libc_single_threaded", __libc_single_threaded ? "1" : "0");

@@ -1,7 +1,7 @@
 // bench/bench_util.h: what every pollwake benchmark shares.
 //
 // What it measures: nothing by itself. It gives each benchmark the user
-// counter `ns_per_op` that bench/WORKLOADS.md asks for: wall-clock nanoseconds per
+// counter `ns_per_op` that the workload definitions ask for: wall-clock nanoseconds per
 // operation, where one operation is what the workload's definition says (a
 // wake, one task, one round trip), however many of them an iteration holds.
 //
@@ -208,7 +208,7 @@ class CountDownTask {
 
 // Workloads(): the benchmarks registered with POLLWAKE_WORKLOAD, with their
 // base names. bench_main.cc renames them `<name>/threaded` when the process
-// runs them after starting a thread (bench/WORKLOADS.md, "Measuring fairly").
+// runs them after starting a thread (the workload definitions, "Fairness notes").
 inline std::vector<std::pair<benchmark::internal::Benchmark*, std::string>>& Workloads() {
   static std::vector<std::pair<benchmark::internal::Benchmark*, std::string>> all;
   return all;
@@ -272,7 +272,7 @@ class AffinityGuard {
 }  // namespace pollwake::bench
 
 // POLLWAKE_WORKLOAD(BM_x): BENCHMARK(BM_x) for a single-thread workload of
-// bench/WORKLOADS.md; chain ->Arg(...) etc. after it as after BENCHMARK.
+// the workload definitions; chain ->Arg(...) etc. after it as after BENCHMARK.
 #define POLLWAKE_WORKLOAD(fn)                                                  \
   [[maybe_unused]] static ::benchmark::internal::Benchmark* const              \
       pollwake_workload_##fn = ::pollwake::bench::RegisterWorkload(#fn, fn)

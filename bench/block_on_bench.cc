@@ -1,6 +1,6 @@
 // bench/block_on_bench.cc: what block_on costs on one thread, by park strategy.
 //
-// What it measures: ns_per_op for two workloads of bench/WORKLOADS.md, each with
+// What it measures: ns_per_op for two workloads of the workload definitions, each with
 // pollwake's default block_on and then with every park strategy of
 // executor/parker.h as a variant:
 //   BM_block_on_ready[/<strategy>]  one block_on of a future ready at once

@@ -1,7 +1,7 @@
 // bench/cross_thread_bench.cc: a wake that crosses threads, by park strategy.
 //
 // What it measures: ns_per_op of the cross_thread_wake workload of
-// bench/WORKLOADS.md: one round trip in which the main thread sends a ping over a
+// the workload definitions: one round trip in which the main thread sends a ping over a
 // oneshot (poll/oneshot.h) and block_on's the reply, while a helper thread,
 // itself in block_on on the ping, wakes, and sends the reply. BM_cross_thread_wake
 // uses block_on's default strategy; BM_cross_thread_wake/<strategy> uses

@@ -1,6 +1,6 @@
 // bench/local_pool_bench.cc: what a LocalPool task costs on one thread.
 //
-// What it measures: ns_per_op of two workloads of WORKLOADS.md on
+// What it measures: ns_per_op of two workloads of the workload definitions on
 // executor/local_pool.h:
 //   BM_localpool_spawn_run/1000       one trivial task (ready at its first
 //                                     poll) spawned and run to completion;

@@ -131,12 +131,23 @@ echo_bins=$bin
 # ---- build the Rust peer (cargo, offline, cached outside the tree)
 cache=${POLLWAKE_PEERS_CACHE:-$HOME/.cache/pollwake-peers}
 mkdir -p "$cache/rust-src"
+# The copy must be exact: a source file left there by another checkout (the
+# cache may be shared) would be compiled in.
+rm -rf "$cache/rust-src/src"
 # Built from a copy, so that cargo writes neither Cargo.lock nor target/ into
 # the tree (or into a read-only runfiles tree). `cp -p` keeps mtimes, so an
 # unchanged source is not recompiled.
 cp -rLp "$here/peers/rust/Cargo.toml" "$here/peers/rust/src" "$cache/rust-src/"
 mkdir -p "$cache/rust-src/.cargo"
 cp -p "$here/peers/rust/.cargo/config.toml" "$cache/rust-src/.cargo/config.toml"
+# cargo decides by mtime; if the sources differ from those of the last build
+# here (another checkout may have built in this cache since), make them newer
+# than its output so that cargo recompiles.
+sum=$(cd "$cache/rust-src" && find Cargo.toml src -type f | sort | xargs sha256sum | sha256sum)
+if [ "$sum" != "$(cat "$cache/rust-src.sha256" 2>/dev/null)" ]; then
+  find "$cache/rust-src/Cargo.toml" "$cache/rust-src/src" -type f -exec touch {} +
+  echo "$sum" > "$cache/rust-src.sha256"
+fi
 log "building the Rust peer (cargo --offline, target dir $cache/rust-target)"
 # RUSTC pins Debian's compiler: cargo would otherwise take the first rustc on
 # PATH (e.g. a rustup toolchain that a fresh machine does not have).

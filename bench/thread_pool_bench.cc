@@ -2,7 +2,7 @@
 // beside ThreadPool on the same work.
 //
 // What it measures:
-//   BM_threadpool_spawn/1000   (bench/WORKLOADS.md) one trivial task spawned from
+//   BM_threadpool_spawn/1000   (a defined workload) one trivial task spawned from
 //                              the main thread onto a ThreadPool of 2
 //                              workers; a round spawns 1000, each task counts
 //                              down a Latch, and the main thread parks until

@@ -1,6 +1,6 @@
 // bench/waker_bench.cc: what a Waker costs, by kind of waker and by call.
 //
-// What it measures: ns_per_op for the four waker workloads of bench/WORKLOADS.md
+// What it measures: ns_per_op for the four waker workloads of the workload definitions
 // (waker_clone_drop, waker_wake_by_ref_arc, waker_wake_by_ref_static,
 // waker_fn_wake), and the wake strategies beside them: clone + drop and
 // wake_by_ref for every kind of waker (Arc through waker_from, a hand-built
@@ -30,8 +30,8 @@ namespace {
 
 // Counter: an Arc-based waker whose wake does a relaxed atomic increment.
 struct Counter {
-  mutable std::atomic<std::uint64_t> wakes{0};
-  void wake_by_ref() const {
+  std::atomic<std::uint64_t> wakes{0};
+  void wake_by_ref() {
     // ORDERING: relaxed; the count is read only after the benchmark loop, on
     // this same thread.
     wakes.fetch_add(1, std::memory_order_relaxed);
@@ -39,7 +39,7 @@ struct Counter {
 };
 
 // The static-vtable waker: no allocation, no reference count; wake sets a
-// global flag (bench/WORKLOADS.md, waker_wake_by_ref_static).
+// global flag (the workload waker_wake_by_ref_static).
 std::atomic<bool> g_woken{false};
 
 // [START static_vtable]

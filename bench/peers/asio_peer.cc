@@ -45,7 +45,9 @@
 // repetitions, median reported (--smoke: one tiny repetition). --group single
 // runs only workloads that start no thread, so glibc stays in single-thread
 // mode, and exits with status 1 if the process has a second thread at the
-// end; --group threaded runs the others; --peer P runs one peer's rows.
+// end; --group threaded runs the others; --peer P runs one peer's rows,
+// --filter S the rows whose "name/peer" contains S; --iters N runs exactly N
+// iterations once (instruction counts under callgrind, docs/05_benchmarks.md).
 // Output: one JSON document on stdout, the same shape as the Rust peer's.
 #include <linux/futex.h>
 #include <sched.h>
@@ -66,6 +68,7 @@
 #include <exception>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -85,6 +88,8 @@ struct Config {
   double min_time = 0.2;
   int reps = 5;
   std::string peer;  // --peer: only this peer's rows ("" = all)
+  std::uint64_t iters = 0;  // --iters: exactly this many iterations, once (callgrind)
+  std::string filter;       // --filter: only rows whose "name/peer" contains this
 };
 
 struct Row {
@@ -122,8 +127,14 @@ struct Timing {
 void Measure(const Config& cfg, const char* name, const char* peer, std::vector<Row>& rows,
              const std::function<Timing(std::uint64_t)>& run) {
   if (!cfg.peer.empty() && cfg.peer != peer) return;
+  if (!cfg.filter.empty() &&
+      (std::string(name) + "/" + peer).find(cfg.filter) == std::string::npos) {
+    return;
+  }
   std::uint64_t n = 3;
-  if (!cfg.smoke) {
+  if (cfg.iters > 0) {
+    n = cfg.iters;
+  } else if (!cfg.smoke) {
     n = 1;
     for (;;) {
       double s = run(n).wall_ns / 1e9;
@@ -132,7 +143,7 @@ void Measure(const Config& cfg, const char* name, const char* peer, std::vector<
       n = static_cast<std::uint64_t>(static_cast<double>(n) * std::max(grow, 2.0) + 0.5);
     }
   }
-  const int reps = cfg.smoke ? 1 : cfg.reps;
+  const int reps = cfg.smoke || cfg.iters > 0 ? 1 : cfg.reps;
   std::vector<double> wall, cpu;
   std::uint64_t ops = 0;
   for (int r = 0; r < reps; ++r) {
@@ -248,7 +259,7 @@ void AsioRows(const Config& cfg, std::vector<Row>& rows, const char* peer, Make 
       }
     });
   });
-  if (done == 0) std::abort();
+  if (cfg.filter.empty() && done == 0) std::abort();
   Measure(cfg, "BM_localpool_yield_pingpong", peer, rows, [&](std::uint64_t n) {
     return Timed(n * 2 * kPingPongK, [&] {
       for (std::uint64_t i = 0; i < n; ++i) {
@@ -328,7 +339,7 @@ void CoroFloor(const Config& cfg, std::vector<Row>& rows) {
       }
     });
   });
-  if (cfg.peer.empty() && done == 0) std::abort();
+  if (cfg.peer.empty() && cfg.filter.empty() && done == 0) std::abort();
 }
 
 void Single(const Config& cfg, std::vector<Row>& rows) {
@@ -480,12 +491,17 @@ int main(int argc, char** argv) {
       cfg.min_time = std::atof(argv[++i]);
     } else if (std::strcmp(argv[i], "--reps") == 0 && i + 1 < argc) {
       cfg.reps = std::atoi(argv[++i]);
+    } else if (std::strcmp(argv[i], "--filter") == 0 && i + 1 < argc) {
+      cfg.filter = argv[++i];
+    } else if (std::strcmp(argv[i], "--iters") == 0 && i + 1 < argc) {
+      cfg.iters = std::strtoull(argv[++i], nullptr, 10);
     } else if (std::strcmp(argv[i], "--peer") == 0 && i + 1 < argc) {
       cfg.peer = argv[++i];
     } else if (std::strcmp(argv[i], "--group") == 0 && i + 1 < argc) {
       group = argv[++i];
     } else {
-      std::fprintf(stderr, "usage: %s [--smoke] [--min-time S] [--reps N] [--peer P] --group single|threaded\n",
+      std::fprintf(stderr, "usage: %s [--smoke] [--min-time S] [--reps N] [--peer P] [--filter S] "
+                   "[--iters N] --group single|threaded\n",
                    argv[0]);
       return 2;
     }

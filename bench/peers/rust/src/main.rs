@@ -23,7 +23,7 @@
 //     per allocation while it is off, as the C++ side's operator new does.
 //
 // Usage: pollwake-peers [--smoke] [--min-time S] [--reps N] [--filter S]
-//                       [--peer P] --group single|threaded
+//                       [--peer P] [--iters N] --group single|threaded
 //   single:   workloads that start no thread. The process then has one
 //             thread, so glibc's malloc skips locked instructions, as in
 //             pollwake's single-thread binary; it exits with status 1 if it
@@ -115,6 +115,10 @@ struct Config {
     // workload under callgrind); --peer P: only the rows of peer P.
     filter: Option<String>,
     peer: Option<String>,
+    // --iters N: run exactly N iterations, once, then the counting run (for
+    // instruction counts under callgrind: the difference of two runs with
+    // different N cancels start-up and the cold first round).
+    iters: Option<u64>,
 }
 
 struct Row {
@@ -201,6 +205,8 @@ fn measure_timed(cfg: &Config, name: &str, peer: &'static str, rows: &mut Vec<Ro
     let mut n: u64 = 1;
     if cfg.smoke {
         n = 3;
+    } else if let Some(k) = cfg.iters {
+        n = k;
     } else {
         loop {
             let s = run(n).wall_ns / 1e9;
@@ -212,7 +218,7 @@ fn measure_timed(cfg: &Config, name: &str, peer: &'static str, rows: &mut Vec<Ro
             n = ((n as f64) * grow.max(2.0)).ceil() as u64;
         }
     }
-    let reps = if cfg.smoke { 1 } else { cfg.reps };
+    let reps = if cfg.smoke || cfg.iters.is_some() { 1 } else { cfg.reps };
     let mut per_op = Vec::with_capacity(reps);
     let mut cpu_per_op = Vec::with_capacity(reps);
     let mut ops = 0;
@@ -268,10 +274,10 @@ fn first_allowed_cpu() -> usize {
     }
 }
 
-// check: an assertion on a count the measured loop leaves behind; skipped
-// when a filter may have skipped the loop.
-fn check(cfg: &Config, ok: bool, what: &str) {
-    if cfg.filter.is_none() && cfg.peer.is_none() {
+// check: an assertion on a count that peer's measured loops leave behind;
+// skipped when --filter or --peer may have skipped them.
+fn check(cfg: &Config, peer: &str, ok: bool, what: &str) {
+    if cfg.filter.is_none() && cfg.peer.as_deref().map_or(true, |p| p == peer) {
         assert!(ok, "{}", what);
     }
 }
@@ -331,25 +337,25 @@ fn wakers(cfg: &Config, rows: &mut Vec<Row>) {
     let counter = Arc::new(Counter(AtomicUsize::new(0)));
     let w = futures::task::waker(counter.clone());
     clone_drop_and_wake(cfg, rows, "futures", &w, true);
-    check(cfg, counter.0.load(Ordering::Relaxed) > 0, "ArcWake never woken");
+    check(cfg, "futures", counter.0.load(Ordering::Relaxed) > 0, "ArcWake never woken");
 
     let std_counter = Arc::new(StdCounter(AtomicUsize::new(0)));
     let sw = Waker::from(std_counter.clone());
     clone_drop_and_wake(cfg, rows, "std", &sw, true);
-    check(cfg, std_counter.0.load(Ordering::Relaxed) > 0, "Wake never woken");
+    check(cfg, "std", std_counter.0.load(Ordering::Relaxed) > 0, "Wake never woken");
 
     // SAFETY: STATIC_VTABLE keeps RawWaker's contract: every entry ignores the
     // (null) data pointer and is safe from any thread.
     let st = unsafe { Waker::from_raw(RawWaker::new(std::ptr::null(), &STATIC_VTABLE)) };
     wake_loop(cfg, rows, "BM_waker_wake_by_ref_static", "std", &st);
-    check(cfg, FLAG.load(Ordering::Relaxed), "static waker never woken");
+    check(cfg, "std", FLAG.load(Ordering::Relaxed), "static waker never woken");
 
     // The waker-fn crate: Arc<F> behind a generated vtable.
     let fw = waker_fn::waker_fn(|| {
         FN_HITS.fetch_add(1, Ordering::Relaxed);
     });
     wake_loop(cfg, rows, "BM_waker_fn_wake", "waker-fn", &fw);
-    check(cfg, FN_HITS.load(Ordering::Relaxed) > 0, "waker_fn never woken");
+    check(cfg, "waker-fn", FN_HITS.load(Ordering::Relaxed) > 0, "waker_fn never woken");
 
     // Floor: futures' noop waker (a static vtable whose entries do nothing).
     let noop = futures::task::noop_waker();
@@ -405,7 +411,7 @@ fn block_on(cfg: &Config, rows: &mut Vec<Row>) {
     block_on_rows(cfg, rows, "futures", futures::executor::block_on, futures::executor::block_on);
     block_on_rows(cfg, rows, "futures-lite", futures_lite::future::block_on,
                   futures_lite::future::block_on);
-    if wanted(cfg, "BM_block_on", "tokio") {
+    if cfg.peer.as_deref().map_or(true, |p| p == "tokio") {
         let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
         block_on_rows(cfg, rows, "tokio", |f| rt.block_on(f), |f| rt.block_on(f));
     }
@@ -602,7 +608,7 @@ fn local_workloads<E: LocalExec>(cfg: &Config, rows: &mut Vec<Row>) {
         }
         n * ROUND
     });
-    check(cfg, done.get() > 0, "no task ran");
+    check(cfg, peer, done.get() > 0, "no task ran");
     measure(cfg, "BM_localpool_yield_pingpong", peer, rows, |n| {
         for _ in 0..n {
             ex.spawn(yielder(PINGPONG_K));
@@ -793,7 +799,8 @@ fn json_num(x: f64) -> String {
 }
 
 fn main() {
-    let mut cfg = Config { smoke: false, min_time: 0.2, reps: 5, filter: None, peer: None };
+    let mut cfg = Config { smoke: false, min_time: 0.2, reps: 5, filter: None, peer: None,
+                           iters: None };
     let mut group = String::from("single");
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -815,6 +822,10 @@ fn main() {
             "--peer" => {
                 i += 1;
                 cfg.peer = Some(args[i].clone());
+            }
+            "--iters" => {
+                i += 1;
+                cfg.iters = Some(args[i].parse().expect("--iters N"));
             }
             "--group" => {
                 i += 1;
