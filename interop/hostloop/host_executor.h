@@ -171,6 +171,8 @@ class HostExecutor {
   // is called from any thread (the one that wakes or spawns), at most once
   // per batch of wakes, and must only signal the host loop (it must not call
   // into this executor). An empty hook is refused (std::invalid_argument).
+  // If the hook throws, the exception reaches the spawn()/wake that called
+  // it (the task stays queued) and the next wake calls the hook again.
   explicit HostExecutor(std::function<void()> notify);
   HostExecutor(const HostExecutor&) = delete;
   HostExecutor& operator=(const HostExecutor&) = delete;
