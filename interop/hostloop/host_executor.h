@@ -54,9 +54,12 @@
 //     destroying the executor from inside one of its tasks.
 //
 // How pollwake differs, and why: the Rust executor notifies on every
-// schedule and lets Lwt's notification pipe absorb the duplicates; pollwake
-// coalesces in the executor so any host (libuv's uv_async_t coalesces too,
-// a raw pipe would not) costs one syscall per batch. Tasks are reference-
+// schedule. Lwt writes its pipe only for the first notification of a batch,
+// but it records every id sent and calls the notification's callback once
+// per id, so N uncoalesced wakes would cost N run_ready() passes (all but
+// the first finding nothing). pollwake coalesces in the executor so any host
+// (libuv's uv_async_t coalesces too, a raw pipe would not) costs one signal
+// and one pass per batch. Tasks are reference-
 // counted shells (Arc<Task>) holding their future; the future is touched
 // only on the owner thread, so it need not be thread-safe (spawn_local),
 // while spawn() from another thread takes a BoxFuture (Rust: Send).
