@@ -63,7 +63,18 @@ void HostShared::notify_once() {
   if (!notify) return;  // shut down: the host may already be gone
   // ORDERING: relaxed; a statistics counter, read as a snapshot.
   notify_calls.fetch_add(1, std::memory_order_relaxed);
-  notify();
+  try {
+    notify();
+  } catch (...) {
+    // The host was not signalled: leaving the flag set would swallow every
+    // later wake until some run_ready() happened to clear it (a lost
+    // wakeup). Clear it so the next wake calls the hook again, and let the
+    // caller (spawn, or the waker's caller) see the error; the task stays
+    // queued.
+    // ORDERING: relaxed, as above: the flag guards no data.
+    notified.store(false, std::memory_order_relaxed);
+    throw;
+  }
 }
 // [END hostloop_wake]
 

@@ -54,9 +54,12 @@
 //     destroying the executor from inside one of its tasks.
 //
 // How pollwake differs, and why: the Rust executor notifies on every
-// schedule and lets Lwt's notification pipe absorb the duplicates; pollwake
-// coalesces in the executor so any host (libuv's uv_async_t coalesces too,
-// a raw pipe would not) costs one syscall per batch. Tasks are reference-
+// schedule. Lwt writes its pipe only for the first notification of a batch,
+// but it records every id sent and calls the notification's callback once
+// per id, so N uncoalesced wakes would cost N run_ready() passes (all but
+// the first finding nothing). pollwake coalesces in the executor so any host
+// (libuv's uv_async_t coalesces too, a raw pipe would not) costs one signal
+// and one pass per batch. Tasks are reference-
 // counted shells (Arc<Task>) holding their future; the future is touched
 // only on the owner thread, so it need not be thread-safe (spawn_local),
 // while spawn() from another thread takes a BoxFuture (Rust: Send).
@@ -171,6 +174,8 @@ class HostExecutor {
   // is called from any thread (the one that wakes or spawns), at most once
   // per batch of wakes, and must only signal the host loop (it must not call
   // into this executor). An empty hook is refused (std::invalid_argument).
+  // If the hook throws, the exception reaches the spawn()/wake that called
+  // it (the task stays queued) and the next wake calls the hook again.
   explicit HostExecutor(std::function<void()> notify);
   HostExecutor(const HostExecutor&) = delete;
   HostExecutor& operator=(const HostExecutor&) = delete;

@@ -92,6 +92,23 @@ TEST(HostExecutorTest, EachBatchAfterARunNotifiesAgain) {
   }
 }
 
+// A hook that throws has not signalled the host, so the batch is not
+// covered: the next wake must call the hook again instead of being coalesced
+// into the failed notification (which would lose every later wakeup).
+TEST(HostExecutorTest, ThrowingNotifyHookDoesNotSwallowLaterWakes) {
+  int calls = 0;
+  HostExecutor ex([&] {
+    if (++calls == 1) throw std::runtime_error("host refused the signal");
+  });
+  auto polls = std::make_shared<std::atomic<int>>(0);
+  EXPECT_THROW(ex.spawn(boxed(YieldFuture(0, polls))), std::runtime_error);
+  EXPECT_EQ(calls, 1);
+  ex.spawn(boxed(YieldFuture(0, polls)));
+  EXPECT_EQ(calls, 2);  // the second spawn signalled the host
+  EXPECT_EQ(ex.run_ready(), 2u);  // both tasks were queued
+  EXPECT_EQ(polls->load(), 2);
+}
+
 // [START hostloop_next_pass_test]
 TEST(HostExecutorTest, TaskWokenDuringARunWaitsForTheNextNotification) {
   FakeHost host;
