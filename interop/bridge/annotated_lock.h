@@ -7,9 +7,11 @@
 // and reports every access to guarded data as a race. These locks add the
 // edges by hand: __tsan_acquire on the mutex after locking, __tsan_release
 // before unlocking (and around Await, which unlocks and relocks inside).
-// Without TSan they are exactly absl's locks. A reader lock annotates the
-// same way; that orders readers among themselves too, which TSan cannot
-// miss a real race by here: readers only read.
+// Without TSan they are exactly absl's locks. A reader lock must not order
+// readers among themselves (that would hide a race between two readers
+// that write, e.g. two threads sending on one channel under the reader
+// lock): a reader acquires the writers' address and releases to a second
+// address that only writers acquire.
 #ifndef POLLWAKE_INTEROP_BRIDGE_ANNOTATED_LOCK_H_
 #define POLLWAKE_INTEROP_BRIDGE_ANNOTATED_LOCK_H_
 
@@ -34,11 +36,19 @@
 
 namespace pollwake::bridge {
 
+// Where readers release and writers (only) acquire: one byte into the
+// mutex, an address no other annotation uses.
+inline void* ReaderReleaseAddr(absl::Mutex* mu) {
+  // SAFETY: only an address for TSan's bookkeeping; never dereferenced.
+  return reinterpret_cast<char*>(mu) + 1;
+}
+
 class ABSL_SCOPED_LOCKABLE MutexLock {
  public:
   explicit MutexLock(absl::Mutex* mu) ABSL_EXCLUSIVE_LOCK_FUNCTION(mu) : mu_(mu) {
     mu_->Lock();
     POLLWAKE_TSAN_ACQUIRE(mu_);
+    POLLWAKE_TSAN_ACQUIRE(ReaderReleaseAddr(mu_));
   }
   MutexLock(const MutexLock&) = delete;
   MutexLock& operator=(const MutexLock&) = delete;
@@ -60,7 +70,7 @@ class ABSL_SCOPED_LOCKABLE ReaderMutexLock {
   ReaderMutexLock(const ReaderMutexLock&) = delete;
   ReaderMutexLock& operator=(const ReaderMutexLock&) = delete;
   ~ReaderMutexLock() ABSL_UNLOCK_FUNCTION() {
-    POLLWAKE_TSAN_RELEASE(mu_);
+    POLLWAKE_TSAN_RELEASE(ReaderReleaseAddr(mu_));
     mu_->ReaderUnlock();
   }
 
@@ -74,6 +84,7 @@ inline void AnnotatedAwait(absl::Mutex* mu, const absl::Condition& cond)
   POLLWAKE_TSAN_RELEASE(mu);
   mu->Await(cond);
   POLLWAKE_TSAN_ACQUIRE(mu);
+  POLLWAKE_TSAN_ACQUIRE(ReaderReleaseAddr(mu));
 }
 
 }  // namespace pollwake::bridge

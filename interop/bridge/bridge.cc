@@ -554,6 +554,7 @@ class Bridge {
   // holder sees this read).
   static bool NotStopping(Bridge* b) ABSL_EXCLUSIVE_LOCKS_REQUIRED(b->mu_) {
     POLLWAKE_TSAN_ACQUIRE(&b->mu_);
+    POLLWAKE_TSAN_ACQUIRE(ReaderReleaseAddr(&b->mu_));
     const bool not_stopping = b->state_ != State::kStopping;
     POLLWAKE_TSAN_RELEASE(&b->mu_);
     return not_stopping;
