@@ -30,8 +30,8 @@ namespace {
 
 // Counter: an Arc-based waker whose wake does a relaxed atomic increment.
 struct Counter {
-  std::atomic<std::uint64_t> wakes{0};
-  void wake_by_ref() {
+  mutable std::atomic<std::uint64_t> wakes{0};
+  void wake_by_ref() const {
     // ORDERING: relaxed; the count is read only after the benchmark loop, on
     // this same thread.
     wakes.fetch_add(1, std::memory_order_relaxed);
