@@ -24,7 +24,7 @@ for config in $configs; do
   fi
   echo "=== bazel test ${flags[*]:-(default)} ${filters[*]} //..."
   # --nocache_test_results: every test runs, whatever a cache holds.
-  bazel test "${flags[@]}" "${filters[@]}" --nocache_test_results --test_summary=short \
+  bazel test "${flags[@]}" "${filters[@]}" --nocache_test_results --test_env=CI --test_summary=short \
     --keep_going //... 2>&1 | tee "$logdir/$config.log"
   status=${PIPESTATUS[0]}
   testlogs=$(bazel info "${flags[@]}" bazel-testlogs 2>/dev/null)

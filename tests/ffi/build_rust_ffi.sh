@@ -33,7 +33,14 @@ crate=${POLLWAKE_ASYNC_FFI_DIR:-$default}
 if [ ! -f "$crate/Cargo.toml" ] || [ ! -f "$crate/src/lib.rs" ]; then
   echo "$0: the async-ffi 0.5.1 crate was not found at '$crate'." >&2
   echo "$0: put its sources there, or set POLLWAKE_ASYNC_FFI_DIR and pass --action_env=POLLWAKE_ASYNC_FFI_DIR to bazel." >&2
-  exit 1
+  # Debian does not package the crate, so a machine may lack it: the outputs
+  # become markers, and rust_ffi_test skips with this message (or fails, when
+  # CI=true: there the crate must be present).
+  mkdir -p "$out"
+  for f in librust_ffi_plugin.so rust_ffi_host; do
+    echo "POLLWAKE_MISSING: the async-ffi 0.5.1 crate was not found at '$crate' (set POLLWAKE_ASYNC_FFI_DIR)" > "$out/$f"
+  done
+  exit 0
 fi
 grep -q '^version = "0.5.1"' "$crate/Cargo.toml" ||
   { echo "$0: '$crate' is not async-ffi 0.5.1" >&2; exit 1; }

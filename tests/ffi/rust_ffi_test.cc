@@ -23,6 +23,7 @@
 // (uninstrumented) synchronization looks like a race to TSan.
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -98,6 +99,21 @@ class RustFfiTest : public ::testing::Test {
 #ifdef POLLWAKE_TSAN
     GTEST_SKIP() << "Rust code is not instrumented for ThreadSanitizer";
 #endif
+    // build_rust_ffi.sh writes a marker instead of the Rust programs when the
+    // async-ffi crate's sources are not on this machine (Debian does not
+    // package it): a skip that says so, except under CI, where it must be.
+    std::string head(64, '\0');
+    if (FILE* f = std::fopen(g_rust_plugin.c_str(), "rb")) {
+      head.resize(std::fread(head.data(), 1, head.size(), f));
+      std::fclose(f);
+    }
+    if (head.rfind("POLLWAKE_MISSING", 0) == 0) {
+      const char* ci = std::getenv("CI");
+      if (ci != nullptr && std::string(ci) == "true") {
+        FAIL() << "CI=true but the real async-ffi crate is missing: " << head;
+      }
+      GTEST_SKIP() << head;
+    }
   }
   template <class Fn>
   static Fn rust_symbol(const char* name) {
