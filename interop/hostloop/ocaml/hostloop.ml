@@ -2,46 +2,69 @@
    executor, for programs whose event loop is Lwt's.
 
    A runtime is a pollwake HostExecutor bound to the OCaml main thread. Its
-   notify hook is lwt_unix_send_notification (safe from any thread); the
-   notification's callback, registered here with Lwt_unix.make_notification,
-   runs the tasks that are ready and returns: it never blocks Lwt's loop.
+   notify hook writes an eventfd that the runtime owns; [create] watches that
+   descriptor with [Lwt_engine.on_readable], and the callback runs the tasks
+   that are ready ([run_ready]) and returns: it never blocks Lwt's loop.
 
    A promise is a pollwake Promise<std::string> that a C++ task awaits and
    OCaml settles (resolve / reject), usually by linking it to an Lwt
    promise with [of_lwt]. If the task drops it unsettled (the task was
    dropped, e.g. because the runtime closed), the [on_cancel] closure given
    to [make_promise] runs, on the main thread, so OCaml can cancel the work.
-   Settle promises from the main thread (the resolver's cancel closure is an
-   OCaml value). *)
+
+   Threading rule: every function here must be called from the main thread
+   (the one that initialised this module); on another OCaml thread they
+   raise [Failure]. C++ threads may wake tasks and settle or drop promises:
+   whatever that needs of OCaml (an on_cancel closure, removing a GC root)
+   waits for the main thread's next [run_ready] or [close]. A C++ exception
+   inside a function here reaches OCaml as [Failure] with its message. *)
 
 type runtime
 type promise
 type resolver
 
+external init : unit -> unit = "hl_init"
+
+let () = init ()
+
 external trace : string -> unit = "hl_trace"
-external runtime_create : int -> runtime = "hl_runtime_create"
+external runtime_create : unit -> runtime = "hl_runtime_create"
+external runtime_fd : runtime -> Unix.file_descr = "hl_runtime_fd"
 external run_ready : runtime -> int = "hl_run_ready"
-external close : runtime -> unit = "hl_runtime_close"
+external close_runtime : runtime -> unit = "hl_runtime_close"
 external make_promise : (unit -> unit) -> promise * resolver = "hl_promise_make"
 external resolve : resolver -> string -> bool = "hl_resolve"
 external reject : resolver -> string -> bool = "hl_reject"
 
-(* create (): a runtime whose ready tasks run from Lwt's loop. Each
-   notification runs one pass: [on_notification ()] before it, [on_pass n]
-   after it with the number of tasks it polled (both default to nothing). *)
+(* live_roots (): how many OCaml values the C++ side keeps rooted now. *)
+external live_roots : unit -> int = "hl_live_roots"
+
+(* The Lwt events watching the open runtimes' eventfds, so [close] can stop
+   them before the descriptor is closed. *)
+let watches : (runtime * Lwt_engine.event) list ref = ref []
+
+(* create (): a runtime whose ready tasks run from Lwt's loop. Each time the
+   eventfd is readable one pass runs: [on_notification ()] before it,
+   [on_pass n] after it with the number of tasks it polled (both default to
+   nothing). *)
 let create ?(on_notification = fun () -> ()) ?(on_pass = fun (_ : int) -> ()) () =
-  let rt = ref None in
-  let id =
-    Lwt_unix.make_notification (fun () ->
-        match !rt with
-        | Some r ->
-            on_notification ();
-            on_pass (run_ready r)
-        | None -> ())
+  let r = runtime_create () in
+  let ev =
+    Lwt_engine.on_readable (runtime_fd r) (fun _ ->
+        on_notification ();
+        on_pass (run_ready r))
   in
-  let r = runtime_create id in
-  rt := Some r;
+  watches := (r, ev) :: !watches;
   r
+
+(* close r: stops watching r's eventfd, then shuts the executor down (its
+   pending tasks are dropped; their promises' on_cancel closures run now).
+   Idempotent; afterwards [run_ready r] raises [Failure]. *)
+let close r =
+  let mine, others = List.partition (fun (r', _) -> r' == r) !watches in
+  List.iter (fun (_, ev) -> Lwt_engine.stop_event ev) mine;
+  watches := others;
+  close_runtime r
 
 (* of_lwt ?on_cancel p: a pollwake promise settled by the Lwt promise [p]
    (its value, or its exception's text as the error). If the C++ side drops

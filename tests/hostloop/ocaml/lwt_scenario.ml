@@ -11,9 +11,16 @@
    2. G's Lwt promise fails: the C++ task sees an error, fails, and the Lwt
       promise that stands for the task is rejected.
    3. A C++ thread resolves a Promise while Lwt sleeps in its loop.
-   4. The host exits first: Lwt_main.run returns with a task still waiting on
+   4. The GC collects the resolver of a Promise a task awaits: its finalizer
+      only queues the C++ destructor; the next drain runs it, which rejects
+      the Promise ("Resolver dropped") and wakes the task.
+   5. A C++ thread drops a Promise whose cancel closure is OCaml: the closure
+      runs on the main thread at the next drain, and its GC root goes too.
+   6. The host exits first: Lwt_main.run returns with a task still waiting on
       [Lwt_unix.sleep]; closing the runtime drops the task, and the Promise's
-      cancel hook cancels the sleep. *)
+      cancel hook cancels the sleep.
+   7. Misuse reaches OCaml as Failure: run_ready or a test function on a
+      closed runtime, a Hostloop function on another OCaml thread. *)
 
 open Lwt.Syntax
 
@@ -23,6 +30,8 @@ external call_f_loop :
 
 external thread_wake : Hostloop.runtime -> (string option -> unit) -> unit
   = "hl_test_thread_wake"
+
+external drop_on_thread : Hostloop.promise -> unit = "hl_test_drop_on_thread"
 
 let trace = Hostloop.trace
 
@@ -40,7 +49,7 @@ let () =
       let* () = Lwt_unix.sleep 20. in
       prerr_endline "lwt_scenario: watchdog fired (lost wakeup?)";
       exit 3);
-  trace "lwt_main: creates the runtime (its notify hook sends an Lwt_unix notification)";
+  trace "lwt_main: creates the runtime (its notify hook writes an eventfd that Lwt watches)";
   let rt =
     Hostloop.create
       ~on_notification:(fun () -> trace "lwt_loop: the notification fires -> run_ready")
@@ -92,7 +101,51 @@ let () =
     let* () = done3 in
     trace "lwt_main: the thread task's Lwt promise is resolved";
     let* () = Lwt.pause () in
-    (* 4. The host exits first. *)
+    (* 4. The GC finalizes a resolver: the finalizer only queues. *)
+    let awaiting5, now_awaiting5 = Lwt.wait () in
+    let k _ =
+      trace "K: makes a Promise and drops its resolver";
+      let p, _ = Hostloop.make_promise (fun () -> ()) in
+      Lwt.wakeup now_awaiting5 ();
+      p
+    in
+    let done5, on_done5 = task_promise () in
+    call_f_loop rt k 1 on_done5;
+    let* () = awaiting5 in
+    let* () = Lwt.pause () in
+    Gc.full_major ();
+    trace "lwt_main: Gc.full_major returned (the resolver's finalizer only queued its destructor)";
+    let* () =
+      Lwt.catch
+        (fun () ->
+          let+ () = done5 in
+          trace "lwt_main: BUG: the task of a dropped resolver succeeded")
+        (fun e ->
+          trace ("lwt_main: the task's Lwt promise is rejected: " ^ Printexc.to_string e);
+          Lwt.return_unit)
+    in
+    let* () = Lwt.pause () in
+    (* 5. A C++ thread drops a Promise with an OCaml cancel closure. *)
+    let roots_before = Hostloop.live_roots () in
+    let cancelled, now_cancelled = Lwt.wait () in
+    let p, r =
+      Hostloop.make_promise (fun () ->
+          trace
+            (Printf.sprintf "on_cancel: runs on OCaml thread %d (the main thread is 0)"
+               (Thread.id (Thread.self ())));
+          Lwt.wakeup now_cancelled ())
+    in
+    drop_on_thread p;
+    trace
+      (Printf.sprintf "lwt_main: a C++ thread dropped the Promise; %d root(s) still held"
+         (Hostloop.live_roots () - roots_before));
+    let* () = cancelled in
+    let* () = Lwt.pause () in
+    trace
+      (Printf.sprintf "lwt_main: after the drain %d root(s) held; resolving now returns %b"
+         (Hostloop.live_roots () - roots_before)
+         (Hostloop.resolve r "too late"));
+    (* 6. The host exits first. *)
     let awaiting, now_awaiting = Lwt.wait () in
     let h _ =
       trace "H: links the Promise to Lwt_unix.sleep 3600.";
@@ -117,4 +170,25 @@ let () =
   Lwt_main.run (main ());
   trace "lwt_main: closes the runtime (the host loop exits first)";
   Hostloop.close rt;
+  (* 7. Misuse gives Failure. *)
+  let expect_failure what f =
+    match f () with
+    | () -> trace ("lwt_main: BUG: " ^ what ^ " returned")
+    | exception Failure m -> trace ("lwt_main: " ^ what ^ " raises Failure: " ^ m)
+  in
+  expect_failure "run_ready after close" (fun () -> ignore (Hostloop.run_ready rt));
+  expect_failure "a test function after close" (fun () ->
+      call_f_loop rt f 1 (fun _ -> ()));
+  Hostloop.close rt;
+  trace "lwt_main: a second close does nothing";
+  let outcome = ref "not run" in
+  Thread.join
+    (Thread.create
+       (fun () ->
+         outcome :=
+           match Hostloop.make_promise (fun () -> ()) with
+           | _ -> "returned"
+           | exception Failure m -> "Failure: " ^ m)
+       ());
+  trace ("lwt_main: make_promise on another OCaml thread: " ^ !outcome);
   trace "lwt_main: end"

@@ -7,6 +7,8 @@
 //                                        returns, and traces each step
 //   hl_test_thread_wake rt on_done       a task awaits a Promise that a C++
 //                                        thread resolves while Lwt sleeps
+//   hl_test_drop_on_thread p             a C++ thread drops the Promise of p
+//                                        (its OCaml cancel closure is queued)
 //
 // on_done : string option -> unit runs when the task finishes: None, or
 // Some message if it failed (the OCaml side then rejects its Lwt promise).
@@ -115,41 +117,48 @@ std::function<void(absl::Status)> done_hook(value on_done) {
   return [root](absl::Status s) { call_done(root->get(), s); };
 }
 
-char g_error[256];
-
 }  // namespace
+
+namespace hl = pollwake::hostloop::ocaml;
 
 extern "C" {
 
+// Each stub's C++ work runs inside run_guarded: a C++ exception (or a call
+// off the main thread) becomes Failure, raised once the work's objects are gone.
 value hl_test_call_f_loop(value rt, value f, value n, value on_done) {
   CAMLparam4(rt, f, n, on_done);
-  bool failed = false;
-  try {
+  const bool ok = hl::run_guarded("call_f_loop", [&] {
     trace("test func: spawns a task that calls F in a loop");
-    auto& ex = pollwake::hostloop::ocaml::runtime_of(rt);
+    auto& ex = hl::runtime_of(rt);
     ex.spawn_local(pollwake::boxed_local(CallFLoop(std::make_shared<OcamlRoot>(f), Int_val(n))),
                    done_hook(on_done));
     trace("test func: returns");
-  } catch (const std::exception& e) {
-    std::snprintf(g_error, sizeof g_error, "%s", e.what());
-    failed = true;
-  }
-  if (failed) caml_failwith(g_error);
+  });
+  if (!ok) caml_failwith(hl::stub_error());
   CAMLreturn(Val_unit);
 }
 
 value hl_test_thread_wake(value rt, value on_done) {
   CAMLparam2(rt, on_done);
-  bool failed = false;
-  try {
+  const bool ok = hl::run_guarded("thread_wake", [&] {
     trace("test func: spawns a task that awaits a C++ thread");
-    pollwake::hostloop::ocaml::runtime_of(rt).spawn_local(pollwake::boxed_local(ThreadWake()),
-                                                          done_hook(on_done));
-  } catch (const std::exception& e) {
-    std::snprintf(g_error, sizeof g_error, "%s", e.what());
-    failed = true;
-  }
-  if (failed) caml_failwith(g_error);
+    hl::runtime_of(rt).spawn_local(pollwake::boxed_local(ThreadWake()), done_hook(on_done));
+  });
+  if (!ok) caml_failwith(hl::stub_error());
+  CAMLreturn(Val_unit);
+}
+
+// drop_on_thread p: takes the Promise out of p and drops it, unsettled, on
+// a C++ thread (joined before returning). Its OCaml cancel closure and the
+// closure's GC root must wait for the main thread's next drain.
+value hl_test_drop_on_thread(value promise) {
+  CAMLparam1(promise);
+  const bool ok = hl::run_guarded("drop_on_thread", [&] {
+    std::thread([p = hl::take_promise(promise)]() mutable {
+      auto dropped = std::move(p);  // destroyed here, on this thread
+    }).join();
+  });
+  if (!ok) caml_failwith(hl::stub_error());
   CAMLreturn(Val_unit);
 }
 
