@@ -181,14 +181,26 @@ let () =
       call_f_loop rt f 1 (fun _ -> ()));
   Hostloop.close rt;
   trace "lwt_main: a second close does nothing";
-  let outcome = ref "not run" in
-  Thread.join
+  (* The thread reports through a condition and then parks until the process
+     exits: a joined OCaml thread trips AddressSanitizer's thread teardown in
+     the --config=asan build (OCaml frees the signal stack ASan would unmap). *)
+  let outcome = ref None and m = Mutex.create () and c = Condition.create () in
+  ignore
     (Thread.create
        (fun () ->
-         outcome :=
+         let o =
            match Hostloop.make_promise (fun () -> ()) with
            | _ -> "returned"
-           | exception Failure m -> "Failure: " ^ m)
+           | exception Failure msg -> "Failure: " ^ msg
+         in
+         Mutex.lock m;
+         outcome := Some o;
+         Condition.broadcast c;
+         while true do Condition.wait c m done)
        ());
-  trace ("lwt_main: make_promise on another OCaml thread: " ^ !outcome);
+  Mutex.lock m;
+  while !outcome = None do Condition.wait c m done;
+  let outcome = Option.get !outcome in
+  Mutex.unlock m;
+  trace ("lwt_main: make_promise on another OCaml thread: " ^ outcome);
   trace "lwt_main: end"
