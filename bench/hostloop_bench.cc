@@ -1,11 +1,20 @@
 // bench/hostloop_bench.cc: what it costs a foreign event loop (libuv) to drive
 // a pollwake task through HostExecutor.
 //
-//   BM_hostloop_uv_notify_roundtrip  one wake of a parked task on the loop's
+//   BM_hostloop_uv_wake_same_thread  one wake of a parked task on the loop's
 //                                    thread -> notify (uv_async_send) ->
 //                                    uv_run(UV_RUN_ONCE) -> the async
 //                                    callback -> run_ready() -> one poll.
 //                                    ns_per_op = one round trip.
+//   BM_hostloop_uv_wake_cross_thread the same wake, made by another thread
+//                                    while the loop's thread sleeps in
+//                                    uv_run (epoll_wait): ns_per_op = one
+//                                    round, from the wake on the waker
+//                                    thread to the task's poll on the loop
+//                                    thread, plus the waker seeing that poll
+//                                    (an atomic it spins on) before it
+//                                    wakes again. One wake in flight at a
+//                                    time: a latency, not a throughput.
 //   BM_foreign_loop_pingpong         a task awaits a Promise<int>; the host
 //                                    loop resolves it from a uv_idle_t
 //                                    callback; the task awaits the next one.
@@ -16,13 +25,16 @@
 //
 //   bazel run --config=opt //bench:hostloop_bench
 //
-// Both run on one thread, as a host loop does; the figures include libuv's
-// eventfd write and its epoll_wait (which returns at once: the eventfd is
-// already readable).
+// All but the cross-thread row run on one thread, as a host loop does; the
+// figures include libuv's eventfd write and its epoll_wait (which returns at
+// once on one thread: the eventfd is already readable; across threads it
+// sleeps until the write, so a thread wake-up is part of the figure).
 #include <uv.h>
 
+#include <atomic>
 #include <memory>
 #include <optional>
+#include <thread>
 #include <vector>
 
 #include "bench/bench_util.h"
@@ -55,7 +67,7 @@ struct Parked {
   }
 };
 
-void BM_hostloop_uv_notify_roundtrip(benchmark::State& state) {
+void BM_hostloop_uv_wake_same_thread(benchmark::State& state) {
   uv_loop_t loop;
   uv_loop_init(&loop);
   long polls = 0;
@@ -76,7 +88,66 @@ void BM_hostloop_uv_notify_roundtrip(benchmark::State& state) {
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_loop_close(&loop);
 }
-BENCHMARK(BM_hostloop_uv_notify_roundtrip);
+BENCHMARK(BM_hostloop_uv_wake_same_thread);
+
+// Pending forever; stores its first waker and publishes its poll count for
+// a waker on another thread.
+struct ParkedShared {
+  using Output = Unit;
+  std::optional<Waker>* waker;
+  std::atomic<long>* polls;
+  Poll<Unit> poll(Context& cx) {
+    if (!*waker) waker->emplace(cx.waker());
+    // ORDERING: release, pairing with the waker thread's acquire load: the
+    // thread that sees the new count knows this poll is done, so its next
+    // wake is a new one (never coalesced with the last).
+    polls->fetch_add(1, std::memory_order_release);
+    return Pending;
+  }
+};
+
+void BM_hostloop_uv_wake_cross_thread(benchmark::State& state) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  std::atomic<long> polls{0};
+  std::atomic<bool> stop{false};
+  std::optional<Waker> waker;
+  {
+    UvHost host(&loop);
+    host.spawn_local(pollwake::boxed_local(ParkedShared{&waker, &polls}));
+    uv_run(&loop, UV_RUN_NOWAIT);  // first pass: the task parks (polls = 1)
+    std::thread waker_thread([&stop, &polls, w = *waker] {
+      long seen = 0;
+      for (;;) {
+        // ORDERING: acquire, pairing with the poll's release.
+        long now = polls.load(std::memory_order_acquire);
+        while (now == seen) {
+          // ORDERING: relaxed; it only ends the thread and carries no data.
+          if (stop.load(std::memory_order_relaxed)) return;
+          std::this_thread::yield();
+          now = polls.load(std::memory_order_acquire);
+        }
+        seen = now;
+        w.wake_by_ref();  // from this thread: enqueue + uv_async_send
+      }
+    });
+    pollwake::bench::OpClock clock;
+    for (auto _ : state) {
+      // ORDERING: relaxed; this thread made every poll itself.
+      const long target = polls.load(std::memory_order_relaxed) + 1;
+      // Sleeps in epoll_wait until the other thread's wake arrives.
+      while (polls.load(std::memory_order_relaxed) < target) uv_run(&loop, UV_RUN_ONCE);
+    }
+    clock.set_ns_per_op(state, 1);
+    // ORDERING: relaxed; see the load in the waker thread.
+    stop.store(true, std::memory_order_relaxed);
+    waker_thread.join();
+    waker.reset();
+  }
+  uv_run(&loop, UV_RUN_DEFAULT);
+  uv_loop_close(&loop);
+}
+BENCHMARK(BM_hostloop_uv_wake_cross_thread);
 
 // The host side of the ping-pong: resolvers waiting for the loop's next turn.
 struct PingPongHost {

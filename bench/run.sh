@@ -257,6 +257,21 @@ if [ -z "$prebuilt" ]; then
   rm -f "$peer_log"
 fi
 
+# ---- the host-loop benchmarks: bench/hostloop_bench.cc (a libuv loop drives
+# pollwake tasks: a wake from the loop's thread, a wake from another thread,
+# a task <-> loop ping-pong). JSON in $out/hostloop/; docs/08_host_loop.md
+# quotes the figures. Only when this script builds with Bazel itself.
+if [ -z "$prebuilt" ]; then
+  log "host-loop benchmarks (bench/hostloop_bench.cc)"
+  mkdir -p "$out/hostloop"
+  rm -f "$out"/hostloop/*.json
+  (cd "$root" && "${bazel[@]}" build --config=opt //bench:hostloop_bench)
+  for round in $(seq 1 "$rounds"); do
+    "$bin/bench/hostloop_bench" "${gb[@]}" --benchmark_out="$out/hostloop/pollwake.$round.json" \
+      --benchmark_out_format=json > /dev/null
+  done
+fi
+
 # ---- the echo race: pollwake's reactor beside tokio and Asio, over loopback
 # (bench/echo_race.sh: one load generator for every server; median of 3
 # interleaved rounds; docs/benchmarks/echo.md)
