@@ -19,7 +19,7 @@
 //   * spawn() and every Waker of a task may be used from any thread. Each
 //     puts the task on a thread-safe ready queue and then calls the host's
 //     `notify` hook, which must make the host call run_ready() soon on its
-//     own thread (uv_async_send, lwt_unix_send_notification).
+//     own thread (uv_async_send; the OCaml host writes an eventfd).
 //   * Coalesced notification: one notify per batch of wakes. A flag
 //     (`notified`) is set by the first wake after a run_ready() began; only
 //     the wake that flips it from false to true calls notify. run_ready()
