@@ -31,6 +31,7 @@ external trace : string -> unit = "hl_trace"
 external runtime_create : unit -> runtime = "hl_runtime_create"
 external runtime_fd : runtime -> Unix.file_descr = "hl_runtime_fd"
 external run_ready : runtime -> int = "hl_run_ready"
+external shutdown_runtime : runtime -> unit = "hl_runtime_shutdown"
 external close_runtime : runtime -> unit = "hl_runtime_close"
 external make_promise : (unit -> unit) -> promise * resolver = "hl_promise_make"
 external resolve : resolver -> string -> bool = "hl_resolve"
@@ -57,10 +58,13 @@ let create ?(on_notification = fun () -> ()) ?(on_pass = fun (_ : int) -> ()) ()
   watches := (r, ev) :: !watches;
   r
 
-(* close r: stops watching r's eventfd, then shuts the executor down (its
-   pending tasks are dropped; their promises' on_cancel closures run now).
-   Idempotent; afterwards [run_ready r] raises [Failure]. *)
+(* close r: shuts the executor down (its pending tasks are dropped; their
+   promises' on_cancel closures run now), stops watching r's eventfd and
+   closes it. Idempotent; afterwards [run_ready r] raises [Failure]. Called
+   from inside a task (from a closure a task called) it raises [Failure]
+   and changes nothing. *)
 let close r =
+  shutdown_runtime r;
   let mine, others = List.partition (fun (r', _) -> r' == r) !watches in
   List.iter (fun (_, ev) -> Lwt_engine.stop_event ev) mine;
   watches := others;

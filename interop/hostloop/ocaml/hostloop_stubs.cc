@@ -405,16 +405,33 @@ value hl_run_ready(value runtime) {
 }
 // [END hostloop_ocaml_run_ready]
 
-// close: shuts the executor down (pending tasks are dropped; their promises'
-// cancel closures run here, after it), closes the eventfd and frees the
-// runtime. Idempotent. hostloop.ml stops watching the descriptor first.
+// shutdown: shuts the executor down (pending tasks are dropped; their
+// promises' cancel closures run here, after it). The eventfd stays open
+// until close. Idempotent. From inside a task (an OCaml closure a task
+// called) it raises Failure: the task's own frame would be destroyed.
+value hl_runtime_shutdown(value runtime) {
+  CAMLparam1(runtime);
+  const bool ok = hl::guarded("Hostloop.close", [&] {
+    hl::DrainScope scope;
+    if (hl::Runtime* rt = static_cast<hl::RuntimeBox*>(Data_custom_val(runtime))->rt) {
+      rt->executor->shutdown();  // throws std::logic_error inside a task
+    }
+    hl::drain_main_queue();
+  });
+  if (!ok) caml_failwith(hl::tl_error);
+  CAMLreturn(Val_unit);
+}
+
+// close: after shutdown (hostloop.ml stops watching the descriptor in
+// between), closes the eventfd and frees the runtime. Idempotent.
 value hl_runtime_close(value runtime) {
   CAMLparam1(runtime);
   const bool ok = hl::guarded("Hostloop.close", [&] {
     hl::DrainScope scope;
-    if (hl::Runtime* rt = std::exchange(static_cast<hl::RuntimeBox*>(Data_custom_val(runtime))->rt,
-                                        nullptr)) {
-      hl::close_runtime(rt);
+    auto* box = static_cast<hl::RuntimeBox*>(Data_custom_val(runtime));
+    if (box->rt != nullptr) {
+      box->rt->executor->shutdown();  // a no-op after hl_runtime_shutdown
+      hl::close_runtime(std::exchange(box->rt, nullptr));
     }
     hl::drain_main_queue();
   });

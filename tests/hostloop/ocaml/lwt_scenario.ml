@@ -16,10 +16,12 @@
       the Promise ("Resolver dropped") and wakes the task.
    5. A C++ thread drops a Promise whose cancel closure is OCaml: the closure
       runs on the main thread at the next drain, and its GC root goes too.
-   6. The host exits first: Lwt_main.run returns with a task still waiting on
+   6. An OCaml closure that a task calls tries to close the runtime: Failure,
+      and the runtime stays open.
+   7. The host exits first: Lwt_main.run returns with a task still waiting on
       [Lwt_unix.sleep]; closing the runtime drops the task, and the Promise's
       cancel hook cancels the sleep.
-   7. Misuse reaches OCaml as Failure: run_ready or a test function on a
+   8. Misuse reaches OCaml as Failure: run_ready or a test function on a
       closed runtime, a Hostloop function on another OCaml thread. *)
 
 open Lwt.Syntax
@@ -145,7 +147,19 @@ let () =
       (Printf.sprintf "lwt_main: after the drain %d root(s) held; resolving now returns %b"
          (Hostloop.live_roots () - roots_before)
          (Hostloop.resolve r "too late"));
-    (* 6. The host exits first. *)
+    (* 6. Closing the runtime from inside a task is refused. *)
+    let c _ =
+      (match Hostloop.close rt with
+      | () -> trace "C: BUG: close from inside a task returned"
+      | exception Failure m -> trace ("C: close from inside a task raises Failure: " ^ m));
+      Hostloop.of_lwt (Lwt.return "the runtime is still open")
+    in
+    let done6, on_done6 = task_promise () in
+    call_f_loop rt c 1 on_done6;
+    let* () = done6 in
+    trace "lwt_main: that task finished normally";
+    let* () = Lwt.pause () in
+    (* 7. The host exits first. *)
     let awaiting, now_awaiting = Lwt.wait () in
     let h _ =
       trace "H: links the Promise to Lwt_unix.sleep 3600.";
@@ -170,7 +184,7 @@ let () =
   Lwt_main.run (main ());
   trace "lwt_main: closes the runtime (the host loop exits first)";
   Hostloop.close rt;
-  (* 7. Misuse gives Failure. *)
+  (* 8. Misuse gives Failure. *)
   let expect_failure what f =
     match f () with
     | () -> trace ("lwt_main: BUG: " ^ what ^ " returned")
