@@ -130,8 +130,10 @@ struct Reply {
 // Completion: the promise that a call's caller hears exactly once. It holds
 // either the C callback (done, user_data) or a blocking caller's oneshot.
 // Finish() reports an outcome and disarms it; a Completion destroyed while
-// still armed (its command or task was dropped by a shutdown) reports
-// PWB_CANCELED from its destructor. Moving it moves the obligation.
+// still armed reports from its destructor: PWB_CANCELED when its command or
+// task was dropped by a shutdown, PWB_INTERNAL when an exception unwinds
+// through it. Moving it moves the obligation. It calls `done` through
+// CallUser, the boundary where a throwing callback ends the process.
 class Completion {
  public:
   Completion(pwb_done_fn done, void* user_data) : target_(CallbackTarget{done, user_data}) {}
