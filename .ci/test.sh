@@ -33,28 +33,22 @@ for config in $configs; do
   # Bazel: 0 all passed, 3 some test failed, 4 no tests, others a build error.
   [ "$status" -eq 0 ] || overall=1
 done
-fuzz_seconds=${POLLWAKE_FUZZ_SECONDS:-60}
-if [ "$fuzz_seconds" != 0 ]; then
-  echo "=== libFuzzer schedule fuzzer, ${fuzz_seconds} s (tests/fuzz/run_fuzzer.sh)"
-  if bash tests/fuzz/run_fuzzer.sh "$fuzz_seconds" 2>&1 | tee "$logdir/fuzz.log" | tail -n 5 &&
-     tail -n 1 "$logdir/fuzz.log" | grep -q "^run_fuzzer: PASS"; then
-    echo "fuzz 1 0" >> "$logdir/counts.txt"
+# The fuzzers (tests/fuzz/run_fuzzer.sh NAME SECONDS), each counted as one
+# result: NAME COUNT-NAME DEFAULT-SECONDS ENVIRONMENT-VARIABLE (0 skips it).
+for fuzzer in "schedule fuzz 60 POLLWAKE_FUZZ_SECONDS" \
+              "bridge bridge_fuzz 20 POLLWAKE_BRIDGE_FUZZ_SECONDS"; do
+  read -r name count default var <<< "$fuzzer"
+  seconds=${!var:-$default}
+  [ "$seconds" != 0 ] || continue
+  echo "=== libFuzzer $name fuzzer, ${seconds} s (tests/fuzz/run_fuzzer.sh $name)"
+  if bash tests/fuzz/run_fuzzer.sh "$name" "$seconds" 2>&1 | tee "$logdir/$count.log" | tail -n 5 &&
+     tail -n 1 "$logdir/$count.log" | grep -q "^run_fuzzer: PASS"; then
+    echo "$count 1 0" >> "$logdir/counts.txt"
   else
-    echo "fuzz 0 1" >> "$logdir/counts.txt"
+    echo "$count 0 1" >> "$logdir/counts.txt"
     overall=1
   fi
-fi
-bridge_fuzz_seconds=${POLLWAKE_BRIDGE_FUZZ_SECONDS:-20}
-if [ "$bridge_fuzz_seconds" != 0 ]; then
-  echo "=== libFuzzer C ABI bridge fuzzer, ${bridge_fuzz_seconds} s (tests/fuzz/run_bridge_fuzzer.sh)"
-  if bash tests/fuzz/run_bridge_fuzzer.sh "$bridge_fuzz_seconds" 2>&1 | tee "$logdir/bridge_fuzz.log" | tail -n 5 &&
-     tail -n 1 "$logdir/bridge_fuzz.log" | grep -q "^run_bridge_fuzzer: PASS"; then
-    echo "bridge_fuzz 1 0" >> "$logdir/counts.txt"
-  else
-    echo "bridge_fuzz 0 1" >> "$logdir/counts.txt"
-    overall=1
-  fi
-fi
+done
 echo "=== elapsed: $(( $(date +%s) - start )) s"
 python3 .ci/count_results.py --sum "$logdir/counts.txt" || overall=1
 exit $overall

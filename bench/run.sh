@@ -110,6 +110,10 @@ for p in asio asio-hint1 asio-unsafe coro-queue; do
   peer_suite "cpp_$p" single //bench/peers:asio_peer --group single --peer "$p"
 done
 peer_suite cpp_threaded threaded //bench/peers:asio_peer --group threaded
+# The C ABI bridge's round trip (bench/bridge_bench.cc): pollwake alone, no
+# peer; render.py tabulates only the workloads it knows, docs/07_bridge.md
+# quotes these.
+gb_suite bridge threaded //bench:bridge_bench
 
 # ---- build pollwake's benchmarks and the C++ peer (Bazel, --config=opt)
 mapfile -t gb_targets < <(printf '%s\n' "${gb_targets[@]}" //bench/peers:asio_peer \

@@ -28,6 +28,7 @@
 //   anything else -> PWB_INTERNAL
 #include <atomic>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <exception>
 #include <memory>
@@ -51,6 +52,7 @@
 #include "executor/enter.h"
 #include "executor/local_pool.h"
 #include "interop/bridge/annotated_lock.h"
+#include "interop/bridge/bridge_testing.h"
 #include "interop/bridge/handle_table.h"
 #include "interop/bridge/pollwake_bridge.h"
 #include "poll/context.h"
@@ -90,6 +92,30 @@ absl::Status CurrentExceptionStatus() {
   }
 }
 
+// [START callback_boundary]
+// CallUser: the one place the library calls a user callback (done, row).
+// Callbacks must not throw (the header's rule). If one does, the exception
+// stops here, at this noexcept boundary: a message on stderr naming the
+// rule, then std::terminate. Not a status: by then the library cannot keep
+// its promises (a scan half delivered, a done that did not return), and a
+// C caller could not have caught the exception anyway. A longjmp out of a
+// callback cannot be seen here at all; it is undefined behavior (it skips
+// the library's bookkeeping), and the header says so.
+template <class Fn, class... Args>
+void CallUser(const char* which, Fn fn, Args... args) noexcept {
+  try {
+    fn(args...);
+  } catch (...) {
+    std::fprintf(stderr,
+                 "pollwake bridge: a %s callback threw a C++ exception; callbacks must not "
+                 "throw (pollwake_bridge.h): terminating\n",
+                 which);
+    std::fflush(stderr);
+    std::terminate();
+  }
+}
+// [END callback_boundary]
+
 // Calls sent to the runtime and not yet completed (pwb_calls_in_flight).
 std::atomic<std::uint64_t> g_in_flight{0};
 
@@ -104,8 +130,10 @@ struct Reply {
 // Completion: the promise that a call's caller hears exactly once. It holds
 // either the C callback (done, user_data) or a blocking caller's oneshot.
 // Finish() reports an outcome and disarms it; a Completion destroyed while
-// still armed (its command or task was dropped by a shutdown) reports
-// PWB_CANCELED from its destructor. Moving it moves the obligation.
+// still armed reports from its destructor: PWB_CANCELED when its command or
+// task was dropped by a shutdown, PWB_INTERNAL when an exception unwinds
+// through it. Moving it moves the obligation. It calls `done` through
+// CallUser, the boundary where a throwing callback ends the process.
 class Completion {
  public:
   Completion(pwb_done_fn done, void* user_data) : target_(CallbackTarget{done, user_data}) {}
@@ -115,8 +143,17 @@ class Completion {
         armed_(std::exchange(other.armed_, false)),
         in_flight_(std::exchange(other.in_flight_, false)) {}
   Completion& operator=(Completion&&) = delete;
+  // Destroyed while armed: either its command or task was dropped (a
+  // shutdown: PWB_CANCELED), or an exception thrown after this object was
+  // made is unwinding through it (e.g. the channel's send failed to
+  // allocate after taking the command): PWB_INTERNAL, the status the edge
+  // (AsyncCall, BlockingCall) returns for that same exception.
   ~Completion() {
-    if (armed_) {
+    if (!armed_) return;
+    if (std::uncaught_exceptions() > uncaught_at_birth_) {
+      Finish(absl::InternalError(
+          "internal error: the call failed before it reached the runtime"));
+    } else {
       Finish(absl::CancelledError("canceled: the bridge shut down before the call finished"));
     }
   }
@@ -131,7 +168,7 @@ class Completion {
     if (auto* cb = std::get_if<CallbackTarget>(&target_)) {
       // The message lives until the callback returns (the header's promise).
       const std::string message(result.status().message());
-      cb->done(cb->user_data, code, message.c_str(), value);
+      CallUser("done", cb->done, cb->user_data, code, message.c_str(), value);
     } else {
       auto& tx = std::get<oneshot::Sender<Reply>>(target_);
       try {
@@ -165,6 +202,9 @@ class Completion {
   std::variant<CallbackTarget, oneshot::Sender<Reply>> target_;
   bool armed_ = true;
   bool in_flight_ = false;  // counted in g_in_flight
+  // Exceptions in flight when this object was made (the moved-to one too):
+  // more at destruction means it is destroyed by unwinding.
+  int uncaught_at_birth_ = std::uncaught_exceptions();
 };
 
 // RowSink: where a scan's rows go (the same user_data as its done).
@@ -300,7 +340,7 @@ absl::StatusOr<std::uint64_t> Run(Runtime&, Connection* c, ScanCmd& cmd) {
     const auto& [key, value] = (*t)->rows[i];
     if (key < cmd.key_min || key > cmd.key_max) continue;
     if (cmd.contains && value.find(*cmd.contains) == std::string::npos) continue;
-    cmd.rows.row(cmd.rows.user_data, key, value.c_str(), value.size());
+    CallUser("row", cmd.rows.row, cmd.rows.user_data, key, value.c_str(), value.size());
     ++delivered;
   }
   return delivered;
@@ -418,6 +458,15 @@ class Dispatcher {
 };
 // [END dispatcher]
 
+}  // namespace
+
+namespace testing {
+thread_local bool tls_fail_next_send = false;
+void FailNextSendOnThisThread() { tls_fail_next_send = true; }
+}  // namespace testing
+
+namespace {
+
 // Set on the runtime thread: blocking there would wait for ourselves.
 thread_local bool tls_on_runtime_thread = false;
 
@@ -495,6 +544,13 @@ class Bridge {
         // Counted before the send, under the lock that shutdown must take
         // exclusively: whoever sees the count can rely on the send.
         std::visit([](auto& c) { c.done.MarkInFlight(); }, cmd);
+        if (testing::tls_fail_next_send) {
+          // The test seam (bridge_testing.h): a send that took the command
+          // and then failed to allocate.
+          testing::tls_fail_next_send = false;
+          Command taken = std::move(cmd);
+          throw std::bad_alloc();
+        }
         auto sent = tx_->unbounded_send(std::move(cmd));
         if (sent.is_ok()) return PWB_OK;
         refused.emplace(std::move(sent).error().into_inner());
@@ -591,10 +647,11 @@ absl::StatusOr<std::string> CopyName(const char* s, const char* what) {
 // [START edge_guard]
 // Every exported asynchronous function: builds its Completion first, then
 // runs `body` (checks, copies, Submit). A refusal finishes the Completion
-// on the caller's thread; an exception becomes PWB_INTERNAL (or, if the
-// command already owned the Completion and was destroyed by the unwinding,
-// PWB_CANCELED from its destructor). Either way: exactly one completion,
-// and nothing unwinds into C.
+// on the caller's thread; an exception becomes PWB_INTERNAL, delivered to
+// `done` and returned (if the command already owned the Completion, the
+// unwinding destroyed it and its destructor delivered PWB_INTERNAL). Either
+// way: exactly one completion, its status equal to the return value, and
+// nothing unwinds into C.
 template <class Body>
 pwb_status AsyncCall(pwb_done_fn done, void* user_data, Body body) noexcept {
   if (done == nullptr) return PWB_INVALID_ARGUMENT;
@@ -611,6 +668,10 @@ pwb_status AsyncCall(pwb_done_fn done, void* user_data, Body body) noexcept {
       completion->Finish(s);
       return ToCode(s);
     }
+    // The Completion had been moved into a command, and nothing throws
+    // after a command reaches the channel (Submit): so the command was
+    // destroyed by this very unwinding, and its Completion, seeing that,
+    // delivered PWB_INTERNAL. Return the same.
     return PWB_INTERNAL;
   }
 }

@@ -35,6 +35,14 @@
  *    must not throw or longjmp. From inside a callback the asynchronous
  *    calls may be used freely; the blocking calls and pwb_shutdown return
  *    PWB_WOULD_DEADLOCK (they would wait for the thread they run on).
+ *  - A callback that throws. A C++ exception leaving a `done` or `row`
+ *    callback (on any thread, through either API) is caught at the one
+ *    noexcept boundary around every callback: the library writes
+ *    "pollwake bridge: a done|row callback threw a C++ exception; ..." to
+ *    stderr and calls std::terminate. It is never turned into a status and
+ *    never unwinds into the caller. A longjmp out of a callback cannot be
+ *    detected: it is undefined behavior (it skips the library's unlocks and
+ *    its one completion).
  *  - Handles. A pwb_conn is an opaque 64-bit value (slot id, generation).
  *    Zero, forged, closed or stale handles (also handles from before a
  *    shutdown) give PWB_BAD_HANDLE: never a crash, never another
@@ -47,7 +55,10 @@
  *    Call pwb_shutdown before the process exits or the library is unloaded.
  *  - No back-pressure: an asynchronous call never waits for the runtime
  *    (the channel is unbounded), so a caller can have any number in flight.
- *  - Nothing unwinds across this ABI: every failure is a status.
+ *  - Nothing unwinds across this ABI: every failure is a status (a call
+ *    that fails inside the library, e.g. out of memory, returns
+ *    PWB_INTERNAL and its `done` receives PWB_INTERNAL too), except a
+ *    throwing callback, which ends the process (above).
  */
 #ifndef POLLWAKE_INTEROP_BRIDGE_POLLWAKE_BRIDGE_H_
 #define POLLWAKE_INTEROP_BRIDGE_POLLWAKE_BRIDGE_H_

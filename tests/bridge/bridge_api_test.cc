@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "interop/bridge/bridge_testing.h"
 #include "interop/bridge/handle_table.h"
 #include "interop/bridge/pollwake_bridge.h"
 #include "tests/bridge/bridge_test_util.h"
@@ -271,6 +272,38 @@ TEST_F(BridgeApiTest, CallbacksMayCallAsyncButNotBlockingOrShutdown) {
   EXPECT_EQ(r.blocking, PWB_WOULD_DEADLOCK);
   EXPECT_EQ(r.shutdown, PWB_WOULD_DEADLOCK);
   EXPECT_EQ(r.nested.status(), PWB_OK);
+}
+
+// An exception after the command took the Completion (here the test seam:
+// a send that failed to allocate): the call returns the status its `done`
+// received, on this thread, once; the blocking call returns it too; the
+// runtime carries on.
+TEST_F(BridgeApiTest, FailedSendReturnsTheStatusItsDoneReceived) {
+  const pwb_conn c = ConnectOrZero("db-fail", 0);
+  ASSERT_NE(c, 0u);
+  Call ping;
+  pollwake::bridge::testing::FailNextSendOnThisThread();
+  const pwb_status returned = pwb_ping(&Call::Done, &ping);
+  ASSERT_EQ(ping.completions(), 1) << "done must run before the call returns";
+  EXPECT_EQ(ping.status(), returned) << ping.message();
+  EXPECT_EQ(returned, PWB_INTERNAL);
+  EXPECT_NE(ping.message().find("internal error"), std::string::npos) << ping.message();
+
+  Call count;
+  pollwake::bridge::testing::FailNextSendOnThisThread();
+  const pwb_status count_returned = pwb_count(c, "t", &Call::Done, &count);
+  ASSERT_EQ(count.completions(), 1);
+  EXPECT_EQ(count.status(), count_returned) << count.message();
+
+  char message[128] = "";
+  pollwake::bridge::testing::FailNextSendOnThisThread();
+  EXPECT_EQ(pwb_count_blocking(c, "t", nullptr, message, sizeof message), PWB_INTERNAL)
+      << message;
+  EXPECT_EQ(pwb_calls_in_flight(), 0u);
+
+  EXPECT_EQ(pwb_ping_blocking(), PWB_OK);  // the next send goes through
+  EXPECT_EQ(ping.completions(), 1);
+  EXPECT_EQ(count.completions(), 1);
 }
 
 TEST(HandleTableTest, ReusesASlotWithTheNextGenerationAndRefusesTheOld) {

@@ -5,7 +5,10 @@
 // //interop/bridge:libpollwake_bridge.so (found through LD_LIBRARY_PATH, as
 // P/Invoke's DllImport("pollwake_bridge") looks it up). The client runs many
 // concurrent awaited calls and checks each result; it prints
-// "BridgeClient: PASS ..." and exits 0, or says what failed.
+// "BridgeClient: PASS ..." and exits 0, or says what failed. It also checks
+// how it copes with calls whose start fails and with a library that breaks
+// the header's promises (//tests/bridge:libpwb_misbehaving.so: a done called
+// twice, a refusal without its done).
 //
 // Under --config=asan and --config=tsan this test skips, and says so: the
 // library is then built with a sanitizer, and a sanitizer runtime must be
@@ -26,7 +29,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::vector<std::string> g_args;  // BridgeClient.cs libpollwake_bridge.so
+std::vector<std::string> g_args;  // BridgeClient.cs libpollwake_bridge.so libpwb_misbehaving.so
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 constexpr bool kSanitized = true;
@@ -62,7 +65,8 @@ TEST(CSharpBridgeClientTest, ManyConcurrentAwaitedCallsAllCheckOut) {
     GTEST_SKIP() << "mono cannot load a sanitizer-instrumented library; the C# client runs "
                     "in the default configuration";
   }
-  ASSERT_EQ(g_args.size(), 2u) << "usage: csharp_client_test BridgeClient.cs libpollwake_bridge.so";
+  ASSERT_EQ(g_args.size(), 3u)
+      << "usage: csharp_client_test BridgeClient.cs libpollwake_bridge.so libpwb_misbehaving.so";
   const std::string mcs = FindTool("mcs");
   const std::string mono = FindTool("mono");
   ASSERT_FALSE(mcs.empty() || mono.empty())
@@ -75,12 +79,14 @@ TEST(CSharpBridgeClientTest, ManyConcurrentAwaitedCallsAllCheckOut) {
       Quote(mcs) + " -nologo -out:" + Quote(exe) + " " + Quote(g_args[0]) + " 2>&1", &status);
   ASSERT_EQ(status, 0) << "mcs failed:\n" << out;
 
-  // The library's directory, absolute (the runfile path is relative).
+  // The libraries' directories, absolute (the runfile paths are relative).
   const std::string lib_dir = fs::absolute(fs::path(g_args[1])).parent_path().string();
   ASSERT_TRUE(fs::exists(lib_dir + "/libpollwake_bridge.so")) << lib_dir;
+  const std::string bad_dir = fs::absolute(fs::path(g_args[2])).parent_path().string();
+  ASSERT_TRUE(fs::exists(bad_dir + "/libpwb_misbehaving.so")) << bad_dir;
   // HOME: mono reads its per-user config there; Bazel may leave it unset.
   // timeout: the client has its own 60 s watchdog; this one catches a hung mono.
-  out = RunCommand("HOME=" + Quote(dir) + " LD_LIBRARY_PATH=" + Quote(lib_dir) +
+  out = RunCommand("HOME=" + Quote(dir) + " LD_LIBRARY_PATH=" + Quote(lib_dir + ":" + bad_dir) +
                        " timeout 120 " + Quote(mono) + " " + Quote(exe) + " 2>&1",
                    &status);
   EXPECT_EQ(status, 0) << out;

@@ -18,6 +18,7 @@
 #include "interop/ffi/ffi_future.h"
 #include "interop/ffi/plugin_loader.h"
 #include "tests/ffi/ffi_test_util.h"
+#include "tests/ffi/plugin_test_util.h"
 
 namespace pollwake::ffi {
 namespace {
@@ -27,32 +28,9 @@ using PluginFn = FfiFuture_u32 (*)(uint32_t, uint32_t);
 
 std::string g_plugin, g_host, g_c_executor;
 
-std::string run_command(const std::string& cmd, int* status) {
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  if (p == nullptr) {
-    *status = -1;
-    return "";
-  }
-  std::string out;
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
-  *status = pclose(p);
-  return out;
-}
+using testing::StoreInto;
 
-PluginFn load(const char* name) {
-  absl::StatusOr<Plugin> plugin = Plugin::open(g_plugin);
-  if (!plugin.ok()) {
-    ADD_FAILURE() << plugin.status();
-    return nullptr;
-  }
-  absl::StatusOr<PluginFn> fn = plugin->symbol<PluginFn>(name);
-  if (!fn.ok()) {
-    ADD_FAILURE() << fn.status();
-    return nullptr;
-  }
-  return *fn;
-}
+PluginFn load(const char* name) { return testing::LoadSymbol<PluginFn>(g_plugin, name); }
 
 TEST(FfiPluginTest, RunUnderBlockOnAddsFromAnotherThreadsWake) {
   PluginFn run = load("plugin_run");
@@ -62,19 +40,6 @@ TEST(FfiPluginTest, RunUnderBlockOnAddsFromAnotherThreadsWake) {
     EXPECT_EQ(block_on(FfiFuture<uint32_t>::from_raw(run(i, 1000))), i + 1000);
   }
 }
-
-// Awaits an FfiFuture and stores its output (a LocalPool task).
-struct StoreInto {
-  using Output = Unit;
-  FfiFuture<uint32_t> future;
-  uint32_t* out;
-  Poll<Unit> poll(Context& cx) {
-    Poll<uint32_t> p = future.poll(cx);
-    if (p.is_pending()) return Pending;
-    *out = p.value();
-    return Ready();
-  }
-};
 
 TEST(FfiPluginTest, ManyRunsUnderOneLocalPool) {
   PluginFn run = load("plugin_run");
@@ -169,40 +134,25 @@ TEST(FfiPluginTest, MissingSymbolNamesTheSymbol) {
 }
 
 TEST(FfiPluginTest, HostProgramAwaitsUnderBlockOnAndLocalPool) {
-  int status = -1;
-  const std::string out = run_command("'" + g_host + "' '" + g_plugin + "' 40 2", &status);
-  ASSERT_EQ(status, 0) << out;
-  EXPECT_THAT(out, HasSubstr("block_on: plugin_run(40, 2) = 42"));
-  EXPECT_THAT(out, HasSubstr("LocalPool: plugin_run(40, 2) = 42"));
-  EXPECT_THAT(out, HasSubstr("block_on: plugin_fail(40, 2) threw FfiPanicked"));
+  EXPECT_TRUE(testing::HostProgramAwaits(g_host, g_plugin, 40, 2));
 }
 
 TEST(FfiPluginTest, HostProgramNamesAMissingPlugin) {
-  int status = -1;
-  const std::string out = run_command("'" + g_host + "' /nonexistent/plugin.so", &status);
-  EXPECT_EQ(WEXITSTATUS(status), 2) << out;
-  EXPECT_THAT(out, HasSubstr("cannot load plugin '/nonexistent/plugin.so'"));
+  EXPECT_TRUE(testing::NamesMissingPlugin(g_host));
 }
 
 TEST(FfiPluginTest, CExecutorAwaitsThePluginRepeatedly) {
-  int status = -1;
-  const std::string out = run_command("'" + g_c_executor + "' '" + g_plugin + "' plugin_run 3 4 20", &status);
-  ASSERT_EQ(status, 0) << out;
-  int lines = 0;
-  for (size_t at = 0; (at = out.find("plugin_run(3, 4) = 7\n", at)) != std::string::npos; ++at) ++lines;
-  EXPECT_EQ(lines, 20) << out;
+  EXPECT_TRUE(testing::CExecutorRuns(g_c_executor, g_plugin, 3, 4, 20));
 }
 
 TEST(FfiPluginTest, CExecutorSeesPanicked) {
-  int status = -1;
-  const std::string out = run_command("'" + g_c_executor + "' '" + g_plugin + "' plugin_fail 1 1", &status);
-  EXPECT_EQ(WEXITSTATUS(status), 3) << out;
-  EXPECT_THAT(out, HasSubstr("plugin_fail(1, 1) panicked"));
+  EXPECT_TRUE(testing::CExecutorSeesPanicked(g_c_executor, g_plugin, 1, 1));
 }
 
 TEST(FfiPluginTest, CExecutorNamesAMissingSymbol) {
   int status = -1;
-  const std::string out = run_command("'" + g_c_executor + "' '" + g_plugin + "' plugin_nothing", &status);
+  const std::string out = testing::RunCommand(
+      "'" + g_c_executor + "' '" + g_plugin + "' plugin_nothing", &status);
   EXPECT_EQ(WEXITSTATUS(status), 2) << out;
   EXPECT_THAT(out, HasSubstr("has no symbol 'plugin_nothing'"));
 }
@@ -211,13 +161,8 @@ TEST(FfiPluginTest, CExecutorNamesAMissingSymbol) {
 }  // namespace pollwake::ffi
 
 int main(int argc, char** argv) {
-  ::testing::InitGoogleTest(&argc, argv);
-  if (argc != 4) {
-    std::fprintf(stderr, "usage: %s PLUGIN HOST C_EXECUTOR\n", argv[0]);
-    return 2;
-  }
-  pollwake::ffi::g_plugin = argv[1];
-  pollwake::ffi::g_host = argv[2];
-  pollwake::ffi::g_c_executor = argv[3];
-  return RUN_ALL_TESTS();
+  return pollwake::ffi::testing::RunWithPaths(argc, argv,
+                                              {{"PLUGIN", &pollwake::ffi::g_plugin},
+                                               {"HOST", &pollwake::ffi::g_host},
+                                               {"C_EXECUTOR", &pollwake::ffi::g_c_executor}});
 }

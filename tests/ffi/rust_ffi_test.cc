@@ -35,6 +35,7 @@
 #include "interop/ffi/ffi_future.h"
 #include "interop/ffi/plugin_loader.h"
 #include "tests/ffi/ffi_test_util.h"
+#include "tests/ffi/plugin_test_util.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define POLLWAKE_ASAN 1
@@ -80,18 +81,8 @@ std::string g_rust_plugin, g_rust_host, g_cpp_plugin, g_cpp_host, g_c_executor;
   return found;
 }
 
-std::string run_command(const std::string& cmd, int* status) {
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  if (p == nullptr) {
-    *status = -1;
-    return "";
-  }
-  std::string out;
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
-  *status = pclose(p);
-  return out;
-}
+using testing::RunCommand;
+using testing::StoreInto;
 
 class RustFfiTest : public ::testing::Test {
  protected:
@@ -117,14 +108,7 @@ class RustFfiTest : public ::testing::Test {
   }
   template <class Fn>
   static Fn rust_symbol(const char* name) {
-    absl::StatusOr<Plugin> plugin = Plugin::open(g_rust_plugin);
-    if (!plugin.ok()) {
-      ADD_FAILURE() << plugin.status();
-      return nullptr;
-    }
-    absl::StatusOr<Fn> fn = plugin->symbol<Fn>(name);
-    if (!fn.ok()) ADD_FAILURE() << fn.status();
-    return fn.ok() ? *fn : nullptr;
+    return testing::LoadSymbol<Fn>(g_rust_plugin, name);
   }
 };
 
@@ -148,18 +132,6 @@ TEST_F(RustFfiTest, RustFutureUnderBlockOnIsWokenFromARustThread) {
     EXPECT_EQ(block_on(FfiFuture<uint32_t>::from_raw(run(i, 7))), i + 7) << "round " << i;
   }
 }
-
-struct StoreInto {
-  using Output = Unit;
-  FfiFuture<uint32_t> future;
-  uint32_t* out;
-  Poll<Unit> poll(Context& cx) {
-    Poll<uint32_t> p = future.poll(cx);
-    if (p.is_pending()) return Pending;
-    *out = p.value();
-    return Ready();
-  }
-};
 
 TEST_F(RustFfiTest, ManyRustFuturesUnderOneLocalPool) {
   auto run = rust_symbol<PluginFn>("plugin_run");
@@ -209,26 +181,12 @@ TEST_F(RustFfiTest, RustFuturePolledAfterReadyAnswersPanicked) {
 }
 
 TEST_F(RustFfiTest, CppHostProgramAwaitsTheRustPlugin) {
-  int status = -1;
-  const std::string out = run_command("'" + g_cpp_host + "' '" + g_rust_plugin + "' 30 12", &status);
-  ASSERT_EQ(status, 0) << out;
-  EXPECT_THAT(out, HasSubstr("block_on: plugin_run(30, 12) = 42"));
-  EXPECT_THAT(out, HasSubstr("LocalPool: plugin_run(30, 12) = 42"));
-  EXPECT_THAT(out, HasSubstr("block_on: plugin_fail(30, 12) threw FfiPanicked"));
+  EXPECT_TRUE(testing::HostProgramAwaits(g_cpp_host, g_rust_plugin, 30, 12));
 }
 
 TEST_F(RustFfiTest, CExecutorAwaitsTheRustPluginRepeatedly) {
-  int status = -1;
-  const std::string out =
-      run_command("'" + g_c_executor + "' '" + g_rust_plugin + "' plugin_run 8 9 25", &status);
-  ASSERT_EQ(status, 0) << out;
-  int lines = 0;
-  for (size_t at = 0; (at = out.find("plugin_run(8, 9) = 17\n", at)) != std::string::npos; ++at) ++lines;
-  EXPECT_EQ(lines, 25) << out;
-  const std::string failed =
-      run_command("'" + g_c_executor + "' '" + g_rust_plugin + "' plugin_fail 8 9", &status);
-  EXPECT_EQ(WEXITSTATUS(status), 3) << failed;
-  EXPECT_THAT(failed, HasSubstr("plugin_fail(8, 9) panicked"));
+  EXPECT_TRUE(testing::CExecutorRuns(g_c_executor, g_rust_plugin, 8, 9, 25));
+  EXPECT_TRUE(testing::CExecutorSeesPanicked(g_c_executor, g_rust_plugin, 8, 9));
 }
 
 TEST_F(RustFfiTest, RustHostAwaitsTheCppPlugin) {
@@ -250,7 +208,7 @@ TEST_F(RustFfiTest, RustHostAwaitsTheCppPlugin) {
 #endif
   int status = -1;
   const std::string out =
-      run_command(preload + "'" + g_rust_host + "' '" + g_cpp_plugin + "' 25", &status);
+      RunCommand(preload + "'" + g_rust_host + "' '" + g_cpp_plugin + "' 25", &status);
   ASSERT_EQ(status, 0) << out;
   EXPECT_THAT(out, HasSubstr("block_on: 25 rounds of plugin_run"));
   EXPECT_THAT(out, HasSubstr("LocalPool: 25 concurrent plugin_run"));
@@ -262,25 +220,18 @@ TEST_F(RustFfiTest, RustHostAwaitsTheCppPlugin) {
 }
 
 TEST_F(RustFfiTest, RustHostNamesAMissingPlugin) {
-  int status = -1;
-  const std::string out = run_command("'" + g_rust_host + "' /nonexistent/plugin.so 1", &status);
-  EXPECT_EQ(WEXITSTATUS(status), 2) << out;
-  EXPECT_THAT(out, HasSubstr("cannot load plugin '/nonexistent/plugin.so'"));
+  EXPECT_TRUE(testing::NamesMissingPlugin(g_rust_host, "1"));
 }
 
 }  // namespace
 }  // namespace pollwake::ffi
 
 int main(int argc, char** argv) {
-  ::testing::InitGoogleTest(&argc, argv);
-  if (argc != 6) {
-    std::fprintf(stderr, "usage: %s RUST_PLUGIN RUST_HOST CPP_PLUGIN CPP_HOST C_EXECUTOR\n", argv[0]);
-    return 2;
-  }
-  pollwake::ffi::g_rust_plugin = argv[1];
-  pollwake::ffi::g_rust_host = argv[2];
-  pollwake::ffi::g_cpp_plugin = argv[3];
-  pollwake::ffi::g_cpp_host = argv[4];
-  pollwake::ffi::g_c_executor = argv[5];
-  return RUN_ALL_TESTS();
+  namespace f = pollwake::ffi;
+  return f::testing::RunWithPaths(argc, argv,
+                                  {{"RUST_PLUGIN", &f::g_rust_plugin},
+                                   {"RUST_HOST", &f::g_rust_host},
+                                   {"CPP_PLUGIN", &f::g_cpp_plugin},
+                                   {"CPP_HOST", &f::g_cpp_host},
+                                   {"C_EXECUTOR", &f::g_c_executor}});
 }

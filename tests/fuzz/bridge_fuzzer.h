@@ -5,7 +5,7 @@
 // and the checks): random handles (valid, closed, stale, forged, zero),
 // random arguments, both APIs, and shutdowns at random points. Linked two
 // ways, as the schedule fuzzer is: with libFuzzer
-// (tests/fuzz/run_bridge_fuzzer.sh, clang only) and with
+// (tests/fuzz/run_fuzzer.sh bridge, clang only) and with
 // bridge_fuzzer_replay_test over the checked-in corpus tests/fuzz/bridge_corpus/
 // (every configuration of `bazel test //...`).
 //

@@ -2,7 +2,7 @@
 //
 // LLVMFuzzerTestOneInput reads its bytes as a sequence of operations on a
 // LocalPool (see local_pool_fuzzer.cc for the encoding and the checks). It is
-// linked two ways: with libFuzzer (tests/fuzz/run_fuzzer.sh, clang only) and
+// linked two ways: with libFuzzer (tests/fuzz/run_fuzzer.sh schedule, clang only) and
 // with the replay test over the checked-in corpus (local_pool_fuzzer_replay_test,
 // every configuration of `bazel test //...`).
 //

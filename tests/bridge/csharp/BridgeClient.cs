@@ -13,8 +13,15 @@
 //     long as the program, so the function pointers never dangle (a
 //     delegate collected while the library may still call it is the
 //     classic P/Invoke crash).
-//   * user_data is a GCHandle to the call's state; the completion frees it
-//     (exactly one completion per call: freed exactly once).
+//   * user_data is a call id, not a pointer: the call's state lives in a
+//     ConcurrentDictionary keyed by that id, and the completion takes it out
+//     with TryRemove. A second completion for the same call (a library
+//     breaking its promise) then finds nothing and is reported as such,
+//     instead of reaching through a handle that the first one freed.
+//   * A call whose start fails (the library refuses it without calling
+//     done, or the P/Invoke itself throws) returns a faulted Task with a
+//     BridgeException saying so; a refusal that did call done (as the
+//     header promises) faults the Task with that same status.
 //   * The message and row values are copied inside the callback: the
 //     pointers are valid only during it.
 //   * Callbacks run on the bridge's runtime thread, so the TaskCompletionSource
@@ -22,6 +29,7 @@
 //     runs on the thread pool, never on the runtime thread (where it would
 //     stall every other call, and where a blocking call would be refused).
 using System;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Linq;
 using System.Runtime.InteropServices;
@@ -58,42 +66,70 @@ static class Native {
   [DllImport(Lib)] public static extern int pwb_shutdown();
   [DllImport(Lib)] public static extern ulong pwb_runtime_starts();
   [DllImport(Lib)] public static extern IntPtr pwb_status_name(int status);
+  // Not in the library: the P/Invoke itself throws EntryPointNotFoundException.
+  [DllImport(Lib)] public static extern int pwb_no_such_function(DoneFn done, IntPtr ud);
 }
 
-// BridgeException: a call completed with a status other than PWB_OK.
+// A C library that breaks the header's promises on purpose
+// (tests/bridge/csharp/misbehaving_library.c).
+static class Misbehaving {
+  const string Lib = "pwb_misbehaving";  // libpwb_misbehaving.so
+  [DllImport(Lib)] public static extern int pwbt_complete_twice(Native.DoneFn done, IntPtr ud);
+  [DllImport(Lib)] public static extern int pwbt_refuse_silently(Native.DoneFn done, IntPtr ud);
+}
+
+// BridgeException: a call completed with a status other than PWB_OK, or
+// could not start (Status is then StartFailed and InnerException says why).
 class BridgeException : Exception {
+  public const int StartFailed = -1;
   public readonly int Status;
-  public BridgeException(int status, string message)
-      : base(Marshal.PtrToStringAnsi(Native.pwb_status_name(status)) + ": " + message) {
+  public BridgeException(int status, string message, Exception inner = null)
+      : base(NameOf(status) + ": " + message, inner) {
     Status = status;
+  }
+  static string NameOf(int status) {
+    return status == StartFailed ? "START_FAILED"
+                                 : Marshal.PtrToStringAnsi(Native.pwb_status_name(status));
   }
 }
 
 // Bridge: the library's calls as awaitable Tasks.
 static class Bridge {
-  public const int OK = 0, CANCELED = 1, BAD_HANDLE = 3, NOT_FOUND = 4, NOT_RUNNING = 7;
+  public const int OK = 0, CANCELED = 1, BAD_HANDLE = 3, NOT_FOUND = 4, NOT_RUNNING = 7, INTERNAL = 9;
 
-  // One call's state, reached from the callbacks through its GCHandle.
-  sealed class Pending {
+  // One call's state, reached from the callbacks through its id.
+  public sealed class Pending {
     public readonly TaskCompletionSource<ulong> Tcs =
         new TaskCompletionSource<ulong>(TaskCreationOptions.RunContinuationsAsynchronously);
     public readonly List<KeyValuePair<long, string>> Rows = new List<KeyValuePair<long, string>>();
-    public int Completions;  // must end at exactly 1
+    public int Status = -1;  // what done delivered (set once, before Tcs completes)
   }
+
+  // The calls whose completion has not arrived yet, by id (the user_data).
+  static readonly ConcurrentDictionary<long, Pending> Calls = new ConcurrentDictionary<long, Pending>();
+  static long lastId = 0;
+  // Completions or rows for an id that is not pending (a call completed
+  // twice, or never started), and refusals whose status differs from the
+  // one done delivered: a well-behaved library makes none.
+  public static long StrayCompletions, StrayRows, StatusMismatches;
+  public static int PendingCalls { get { return Calls.Count; } }
 
   // [START csharp_callbacks]
   // Kept alive for the whole program (see the header comment).
   static readonly Native.DoneFn DoneCallback = OnDone;
+  public static Native.DoneFn DoneCallbackForTests { get { return DoneCallback; } }
   static readonly Native.RowFn RowCallback = OnRow;
 
   static void OnDone(IntPtr ud, int status, IntPtr message, ulong value) {
-    GCHandle handle = GCHandle.FromIntPtr(ud);
-    var p = (Pending)handle.Target;
-    handle.Free();  // the one completion: no callback for this call follows
-    if (Interlocked.Increment(ref p.Completions) != 1) {
-      Console.WriteLine("BridgeClient: FAIL: a call completed twice");
-      Environment.Exit(1);
+    long id = ud.ToInt64();
+    Pending p;
+    if (!Calls.TryRemove(id, out p)) {  // the one completion takes the state out
+      Interlocked.Increment(ref StrayCompletions);
+      Console.WriteLine("BridgeClient: a completion for call " + id + ", which is not pending " +
+                        "(completed twice, or never started): ignored");
+      return;
     }
+    p.Status = status;
     if (status == OK) {
       p.Tcs.SetResult(value);
     } else {
@@ -103,23 +139,54 @@ static class Bridge {
   // [END csharp_callbacks]
 
   static void OnRow(IntPtr ud, long key, IntPtr value, UIntPtr len) {
-    var p = (Pending)GCHandle.FromIntPtr(ud).Target;
+    Pending p;
+    if (!Calls.TryGetValue(ud.ToInt64(), out p)) {
+      Interlocked.Increment(ref StrayRows);
+      Console.WriteLine("BridgeClient: a row for call " + ud.ToInt64() + ", which is not pending: ignored");
+      return;
+    }
     var bytes = new byte[(int)len];
     Marshal.Copy(value, bytes, 0, bytes.Length);  // copied: valid only during the call
     lock (p.Rows) p.Rows.Add(new KeyValuePair<long, string>(key, Encoding.UTF8.GetString(bytes)));
   }
 
   // [START csharp_call]
-  // Starts one call: `start` gets the user_data pointer. If the library
-  // refuses at once it has already called OnDone (which freed the handle).
-  static Task<ulong> Call(Func<IntPtr, int> start, out Pending pending) {
+  // Starts one call: `start` gets the user_data (the call's id) and returns
+  // the library's status. The state is registered first: done may run on
+  // the runtime thread before start returns.
+  public static Task<ulong> Call(Func<IntPtr, int> start, out Pending pending) {
     var p = new Pending();
     pending = p;
-    IntPtr ud = GCHandle.ToIntPtr(GCHandle.Alloc(p));
-    start(ud);
+    long id = Interlocked.Increment(ref lastId);
+    Calls[id] = p;
+    int started;
+    try {
+      started = start(new IntPtr(id));
+    } catch (Exception e) {  // e.g. the library or the function is missing
+      Pending gone;
+      if (Calls.TryRemove(id, out gone)) {
+        p.Tcs.TrySetException(new BridgeException(BridgeException.StartFailed,
+            "the call could not start: " + e.GetType().Name + ": " + e.Message, e));
+      }
+      return p.Tcs.Task;
+    }
+    if (started != OK) {
+      Pending gone;
+      if (Calls.TryRemove(id, out gone)) {
+        // Refused without its completion (the header promises one): fault
+        // the Task here, or it would never complete.
+        p.Tcs.TrySetException(new BridgeException(started,
+            "the call was refused at start and its completion never came"));
+      } else if (p.Status != started) {
+        // Refused, and done already ran (as promised): it must agree.
+        Interlocked.Increment(ref StatusMismatches);
+        Console.WriteLine("BridgeClient: call " + id + " returned " + started +
+                          " but its completion said " + p.Status);
+      }
+    }
     return p.Tcs.Task;
   }
-  static Task<ulong> Call(Func<IntPtr, int> start) {
+  public static Task<ulong> Call(Func<IntPtr, int> start) {
     Pending unused;
     return Call(start, out unused);
   }
@@ -171,6 +238,42 @@ static class Program {
     } catch (BridgeException e) {
       return e.Status;
     }
+  }
+
+  // The exception a Task faulted with, waiting at most 10 s (a Task that
+  // never completes is a failure here, not a hang); null if it did not fault.
+  static async Task<Exception> FaultOf(Task t, string what) {
+    if (await Task.WhenAny(t, Task.Delay(TimeSpan.FromSeconds(10))) != t) {
+      Check(false, what + ": the Task never completed");
+      return null;
+    }
+    return t.Exception != null ? t.Exception.InnerException : null;
+  }
+
+  // Calls whose start fails, and a library that breaks its promises.
+  static async Task FailedStartsAndMisbehavingLibrary() {
+    // The P/Invoke itself throws: a faulted Task, the cause inside.
+    var e = await FaultOf(Bridge.Call(ud => Native.pwb_no_such_function(null, ud)), "missing function");
+    var be = e as BridgeException;
+    Check(be != null && be.Status == BridgeException.StartFailed &&
+          be.InnerException is EntryPointNotFoundException &&
+          be.Message.Contains("could not start"),
+          "a start that throws faults the Task with the cause: " + e);
+
+    // Refused without a completion: the Task faults with the returned status.
+    e = await FaultOf(Bridge.Call(ud => Misbehaving.pwbt_refuse_silently(null, ud)), "silent refusal");
+    be = e as BridgeException;
+    Check(be != null && be.Status == Bridge.INTERNAL && be.Message.StartsWith("PWB_INTERNAL:") &&
+          be.Message.Contains("refused at start"),
+          "a refusal without its completion faults the Task: " + e);
+
+    // Completed twice: the first completion counts, the second finds no
+    // pending call and is reported (before: a use of a freed GCHandle).
+    long straysBefore = Interlocked.Read(ref Bridge.StrayCompletions);
+    ulong first = await Bridge.Call(ud => Misbehaving.pwbt_complete_twice(Bridge.DoneCallbackForTests, ud));
+    Check(first == 7, "the first of two completions is the result: " + first);
+    Check(Interlocked.Read(ref Bridge.StrayCompletions) == straysBefore + 1,
+          "the second completion is reported as stray");
   }
 
   const int Clients = 16;       // concurrent "users", each with its own table
@@ -226,13 +329,25 @@ static class Program {
     int[] statuses = await Task.WhenAll(inFlight.Select(StatusOf));
     Check(statuses.All(s => s == Bridge.CANCELED), "in-flight calls canceled: " +
           string.Join(",", statuses.Distinct()));
-    Check(await StatusOf(Bridge.CountAsync(conns[0], "t0")) == Bridge.NOT_RUNNING, "after shutdown");
+    // After shutdown: refused at once (start returns PWB_NOT_RUNNING, done
+    // already ran with it): a faulted Task that names the status.
+    var refused = await FaultOf(Bridge.CountAsync(conns[0], "t0"), "after shutdown");
+    Check(refused is BridgeException && ((BridgeException)refused).Status == Bridge.NOT_RUNNING &&
+          refused.Message.StartsWith("PWB_NOT_RUNNING:"), "after shutdown: " + refused);
 
     // A later connect starts a new runtime; old handles are stale.
     ulong again = await Bridge.ConnectAsync("cs", 0);
     Check(await StatusOf(Bridge.CountAsync(conns[0], "t0")) == Bridge.BAD_HANDLE, "stale after restart");
     Check(await StatusOf(Bridge.CountAsync(again, "t0")) == Bridge.NOT_FOUND, "data gone after restart");
     Check(Native.pwb_shutdown() == Bridge.OK, "final shutdown");
+
+    await FailedStartsAndMisbehavingLibrary();
+    // Every call completed exactly once: nothing pending, nothing stray
+    // (the one deliberate double completion above aside).
+    Check(Bridge.PendingCalls == 0, Bridge.PendingCalls + " calls still pending");
+    Check(Bridge.StrayCompletions == 1 && Bridge.StrayRows == 0,
+          "stray completions " + Bridge.StrayCompletions + ", stray rows " + Bridge.StrayRows);
+    Check(Bridge.StatusMismatches == 0, Bridge.StatusMismatches + " refusals disagreed with their done");
     return failures;
   }
 
