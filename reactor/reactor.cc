@@ -65,6 +65,14 @@ void ScheduledIo::shutdown() {
   writer_.wake();
 }
 
+void ScheduledIo::close() {
+  // ORDERING: release, as in set_readiness: the bit is the condition the
+  // woken task re-checks, and it must be visible before the fd is closed.
+  readiness_.fetch_or(kClosed, std::memory_order_release);
+  reader_.wake();
+  writer_.wake();
+}
+
 // [START poll_ready]
 Poll<ReadyEvent> ScheduledIo::poll_ready(Context& cx, Direction dir) {
   const std::uint32_t mask = dir == Direction::kRead ? kReadMask : kWriteMask;
@@ -194,8 +202,17 @@ IoResult<Registration> Registration::add(const Handle& handle, int fd) {
   return Ok(std::move(r));
 }
 
+ScheduledIo& Registration::checked(const char* what) const {
+  if (!io_) {
+    throw std::logic_error(std::string(what) +
+                           ": empty Registration (moved-from, deregistered or never added)");
+  }
+  return *io_;
+}
+
 void Registration::deregister() noexcept {
   if (!io_) return;
+  io_->close();  // pending operations end with kNotConnected
   ReactorShared* s = handle_.get();
   {
     std::lock_guard<std::mutex> lock(s->mu_);
