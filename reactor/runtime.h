@@ -128,6 +128,7 @@ class Forwarding {
   using Output = OutputOf<F>;
   Forwarding(F f, Arc<LocalCore> core) : f_(std::move(f)), core_(std::move(core)) {}
 
+  // [START poll_budget]
   Poll<Output> poll(Context& cx) {
     LocalCore& core = *core_;
     if (core.budget == 0) {
@@ -151,6 +152,7 @@ class Forwarding {
     Context inner = Context::from_waker(w.get());
     return f_.poll(inner);
   }
+  // [END poll_budget]
 
  private:
   F f_;
