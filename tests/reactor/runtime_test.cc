@@ -90,6 +90,7 @@ TEST(LocalRuntimeTest, WakePingPongDoesNotStarveSocketsOrTimers) {
                  std::shared_ptr<PingPongState> s) -> coro::Async<std::size_t> {
     co_await sleep(h, 2ms);
     auto got = co_await std::move(rx);
+    // ORDERING: relaxed; the ping-pong tasks read it on this same thread.
     s->stop.store(true, std::memory_order_relaxed);
     co_return got.is_ok() ? got.value() : 0;
   };
