@@ -65,6 +65,14 @@ void ScheduledIo::shutdown() {
   writer_.wake();
 }
 
+void ScheduledIo::close() {
+  // ORDERING: release, as in set_readiness: the bit is the condition the
+  // woken task re-checks, and it must be visible before the fd is closed.
+  readiness_.fetch_or(kClosed, std::memory_order_release);
+  reader_.wake();
+  writer_.wake();
+}
+
 // [START poll_ready]
 Poll<ReadyEvent> ScheduledIo::poll_ready(Context& cx, Direction dir) {
   const std::uint32_t mask = dir == Direction::kRead ? kReadMask : kWriteMask;
@@ -194,8 +202,17 @@ IoResult<Registration> Registration::add(const Handle& handle, int fd) {
   return Ok(std::move(r));
 }
 
+ScheduledIo& Registration::checked(const char* what) const {
+  if (!io_) {
+    throw std::logic_error(std::string(what) +
+                           ": empty Registration (moved-from, deregistered or never added)");
+  }
+  return *io_;
+}
+
 void Registration::deregister() noexcept {
   if (!io_) return;
+  io_->close();  // pending operations end with kNotConnected
   ReactorShared* s = handle_.get();
   {
     std::lock_guard<std::mutex> lock(s->mu_);
@@ -298,10 +315,11 @@ std::optional<Clock::time_point> Reactor::next_deadline() {
 
 void Reactor::fire_timers() {
   std::vector<Arc<TimerEntry>> due;
-  Clock::time_point now = Clock::now();
   {
     std::lock_guard<std::mutex> lock(shared_->timer_mu_);
     auto& heap = shared_->timers_;
+    if (heap.empty()) return;  // the common case for a busy server: no clock read
+    Clock::time_point now = Clock::now();
     auto later = [](const ReactorShared::HeapItem& a, const ReactorShared::HeapItem& b) { return heap_later(a, b); };
     while (!heap.empty() && heap.front().deadline <= now) {
       std::pop_heap(heap.begin(), heap.end(), later);
@@ -342,9 +360,11 @@ int Reactor::turn(std::optional<Clock::duration> max_wait) {
   // milliseconds, rounded up (epoll_wait's unit), so we never wake early.
   int timeout_ms = -1;
   std::optional<Clock::time_point> deadline = next_deadline();
-  Clock::time_point now = Clock::now();
-  if (max_wait) deadline = deadline ? std::min(*deadline, now + *max_wait) : now + *max_wait;
-  if (deadline) {
+  if (max_wait && *max_wait <= Clock::duration::zero()) {
+    timeout_ms = 0;  // a poll: no clock read needed
+  } else if (deadline || max_wait) {
+    Clock::time_point now = Clock::now();
+    if (max_wait) deadline = deadline ? std::min(*deadline, now + *max_wait) : now + *max_wait;
     auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline - now).count();
     timeout_ms = static_cast<int>(std::clamp<decltype(left)>(left, 0, 1 << 30));
   }

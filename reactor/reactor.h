@@ -103,6 +103,7 @@ enum : std::uint32_t {
   kWriteClosed = 8,  // EPOLLHUP: both sides are closed
   kError = 16,       // EPOLLERR: the next syscall will report it
   kShutdown = 32,    // the reactor is gone (not from epoll)
+  kClosed = 64,      // the owner deregistered it: the fd number may be reused
 };
 
 enum class Direction { kRead, kWrite };
@@ -131,6 +132,11 @@ class ScheduledIo {
   void set_readiness(std::uint32_t bits);
   // Reactor side: the reactor is being dropped.
   void shutdown();
+  // Owner side: the descriptor is being deregistered (and then closed). Sets
+  // kClosed and wakes both directions, so an operation still pending on it
+  // (a future that outlived or was separated from its stream) completes
+  // with kNotConnected instead of waiting forever or touching a reused fd.
+  void close();
 
   // Task side: Ready with the current bits for `dir` (or kShutdown), else
   // stores cx's waker for `dir` and returns Pending.
@@ -141,8 +147,10 @@ class ScheduledIo {
   void clear_readiness(ReadyEvent ev, Direction dir, bool would_block = true);
 
  private:
-  static constexpr std::uint32_t kReadMask = kReadable | kReadClosed | kError | kShutdown;
-  static constexpr std::uint32_t kWriteMask = kWritable | kWriteClosed | kError | kShutdown;
+  static constexpr std::uint32_t kReadMask =
+      kReadable | kReadClosed | kError | kShutdown | kClosed;
+  static constexpr std::uint32_t kWriteMask =
+      kWritable | kWriteClosed | kError | kShutdown | kClosed;
   static constexpr std::uint32_t kBitsMask = 0xffff;
   static constexpr int kTickShift = 16;
 
@@ -177,6 +185,12 @@ class Handle {
 // Registration: one descriptor registered with a reactor (tokio's
 // `Registration`). Move-only; its destructor deregisters (before the owner
 // closes the fd, so a reused fd number is never confused with this one).
+//
+// An empty Registration (default-constructed, moved-from, or deregistered)
+// has no ScheduledIo: poll_ready and clear_readiness on it throw
+// std::logic_error naming the call, as an empty Handle does (in Rust the
+// moved-from value could not be named at all; here it is a misuse with a
+// defined outcome, not a null dereference).
 class Registration {
  public:
   Registration() = default;
@@ -192,16 +206,24 @@ class Registration {
   }
   ~Registration() { deregister(); }
 
-  Poll<ReadyEvent> poll_ready(Context& cx, Direction dir) { return io_->poll_ready(cx, dir); }
+  Poll<ReadyEvent> poll_ready(Context& cx, Direction dir) {
+    return checked("Registration::poll_ready").poll_ready(cx, dir);
+  }
   void clear_readiness(ReadyEvent ev, Direction dir, bool would_block = true) {
-    io_->clear_readiness(ev, dir, would_block);
+    checked("Registration::clear_readiness").clear_readiness(ev, dir, would_block);
   }
   // Removes the fd from epoll now (idempotent). The fd itself stays open.
   void deregister() noexcept;
   bool registered() const noexcept { return static_cast<bool>(io_); }
   const Handle& handle() const noexcept { return handle_; }
+  // The shared per-descriptor state (empty if not registered). A future that
+  // holds a copy keeps working when the stream that made it is moved, and
+  // sees kClosed when it is closed (reactor/tcp.h).
+  const Arc<ScheduledIo>& io() const noexcept { return io_; }
 
  private:
+  ScheduledIo& checked(const char* what) const;
+
   Handle handle_;
   Arc<ScheduledIo> io_;
 };

@@ -27,6 +27,18 @@
 // current-thread scheduler's remote wake pushes to the inject queue and
 // unparks the driver.
 //
+// The poll budget (tokio's `event_interval`, 61 by default). run_until_stalled
+// returns only when no task woke another; two tasks that keep waking each
+// other (or a stream of always-ready work) would keep it busy forever, and
+// the reactor, turned only after it returns, would never look at epoll or the
+// timers again: I/O starves. So the loop allows kEventInterval task polls
+// between two reactor turns. When the budget is spent, each task polled
+// after that is not polled but re-queued, run_until_stalled returns, and the
+// loop turns the reactor without blocking (timeout 0: what tokio calls
+// park_timeout(0) / "maintenance"), then refills the budget. The main
+// future is polled once per loop iteration, so it cannot be starved either.
+// The cost when nothing is busy: one decrement per poll.
+//
 // PoolRuntime: ThreadPool workers run the tasks; one dedicated thread loops
 // in Reactor::turn and wakes tasks, which the pool's wakers queue to its
 // workers. tokio instead lets whichever worker goes idle first drive the
@@ -63,12 +75,19 @@ namespace pollwake::reactor {
 
 namespace detail {
 
+// tokio's current-thread `event_interval` default: how many task polls may
+// run between two looks at the reactor.
+inline constexpr int kEventInterval = 61;
+
 // What every task's forwarding waker shares: the flag and the eventfd.
 struct LocalCore {
   Handle reactor;
   std::thread::id owner;
   std::atomic<bool> notified{false};
   std::atomic<bool> main_woken{false};
+  // Task polls left before the loop must look at the reactor again (the
+  // poll budget, see the header comment). Owner thread only.
+  int budget = kEventInterval;
 
   void note_wake() {
     // ORDERING: release; block_on's acquire exchange of `notified` then sees
@@ -109,7 +128,21 @@ class Forwarding {
   using Output = OutputOf<F>;
   Forwarding(F f, Arc<LocalCore> core) : f_(std::move(f)), core_(std::move(core)) {}
 
+  // [START poll_budget]
   Poll<Output> poll(Context& cx) {
+    LocalCore& core = *core_;
+    if (core.budget == 0) {
+      // Out of budget: do not poll; stay queued (a self-wake, which the
+      // LocalPool does not count as progress, so run_until_stalled returns
+      // once every queued task has deferred) and tell block_on not to
+      // block: it turns the reactor without waiting and polls us again.
+      // ORDERING: relaxed; only this (the owner) thread reads it before it
+      // turns, and its own earlier store is visible to it.
+      core.notified.store(true, std::memory_order_relaxed);
+      cx.waker().wake_by_ref();
+      return Pending;
+    }
+    --core.budget;
     // One forwarding waker per task, made at the first poll and remade only
     // if the pool's waker changes (it does not for a LocalPool task).
     if (!wake_ || !wake_->inner.will_wake(cx.waker())) {
@@ -119,6 +152,7 @@ class Forwarding {
     Context inner = Context::from_waker(w.get());
     return f_.poll(inner);
   }
+  // [END poll_budget]
 
  private:
   F f_;
@@ -182,6 +216,7 @@ class LocalRuntime {
                   core.main_woken.load(std::memory_order_acquire);
       reactor_.turn(more ? std::optional<Clock::duration>(Clock::duration::zero())
                          : std::nullopt);
+      core.budget = detail::kEventInterval;  // the reactor was just looked at
     }
   }
   // [END local_block_on]

@@ -64,6 +64,40 @@ IoResult<SocketAddr> name_of(int fd, bool peer) {
 
 }  // namespace
 
+// accept(2), Linux notes: the new connection's pending network errors come
+// back from accept itself, and "for reliable operation the application should
+// detect the network errors defined for the protocol after accept() and treat
+// them like EAGAIN by retrying" (for TCP/IP: ENETDOWN, EPROTO, ENOPROTOOPT,
+// EHOSTDOWN, ENONET, EHOSTUNREACH, EOPNOTSUPP, ENETUNREACH). ECONNABORTED is
+// a client that reset while queued; EINTR a signal. Each consumed (or never
+// reached) one queued connection, so retrying at once cannot spin forever:
+// the backlog empties and accept4 says EAGAIN. mio and tokio do not retry
+// these (they return them and leave it to the accept loop); pollwake does, so
+// a loop that stops at the first error never ends a healthy listener.
+namespace detail {
+
+bool accept_error_is_transient(int err) noexcept {
+  switch (err) {
+    case EINTR:
+    case ECONNABORTED:
+    case EPROTO:
+    case ENETDOWN:
+    case ENOPROTOOPT:
+    case EHOSTDOWN:
+#ifdef ENONET
+    case ENONET:
+#endif
+    case EHOSTUNREACH:
+    case EOPNOTSUPP:
+    case ENETUNREACH:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace detail
+
 // ------------------------------------------------------------------ TcpStream
 
 IoResult<TcpStream> TcpStream::from_fd(const Handle& handle, int fd) {
@@ -107,22 +141,22 @@ IoResult<SocketAddr> TcpStream::local_addr() const { return name_of(fd_, false);
 IoResult<SocketAddr> TcpStream::peer_addr() const { return name_of(fd_, true); }
 
 Poll<IoResult<std::size_t>> ReadFuture::poll(Context& cx) {
-  return s_->poll_io(cx, Direction::kRead, len_,
-                     [&] { return ::recv(s_->fd(), buf_, len_, 0); });
+  return detail::poll_io(io_.get(), cx, Direction::kRead, len_,
+                         [&](int fd) { return ::recv(fd, buf_, len_, 0); });
 }
 
 Poll<IoResult<std::size_t>> WriteFuture::poll(Context& cx) {
-  return s_->poll_io(cx, Direction::kWrite, len_,
-                     [&] { return ::send(s_->fd(), buf_, len_, MSG_NOSIGNAL); });
+  return detail::poll_io(io_.get(), cx, Direction::kWrite, len_,
+                         [&](int fd) { return ::send(fd, buf_, len_, MSG_NOSIGNAL); });
 }
 
 Poll<IoResult<Unit>> WriteAllFuture::poll(Context& cx) {
   const char* base = static_cast<const char*>(buf_);
   while (done_ < len_) {
     std::size_t left = len_ - done_;
-    Poll<IoResult<std::size_t>> p = s_->poll_io(cx, Direction::kWrite, left, [&] {
-      return ::send(s_->fd(), base + done_, left, MSG_NOSIGNAL);
-    });
+    Poll<IoResult<std::size_t>> p =
+        detail::poll_io(io_.get(), cx, Direction::kWrite, left,
+                        [&](int fd) { return ::send(fd, base + done_, left, MSG_NOSIGNAL); });
     if (p.is_pending()) return Pending;
     IoResult<std::size_t> r = std::move(p).value();
     if (r.is_err()) return Ready(IoResult<Unit>(Err(std::move(r).error())));
@@ -159,8 +193,11 @@ Poll<IoResult<TcpStream>> ConnectFuture::poll(Context& cx) {
     }
     sockaddr_in sa = addr_.to_sockaddr();
     // SAFETY: sockaddr_in is the AF_INET layout of sockaddr.
+    // EINTR: POSIX says an interrupted connect() "shall be established
+    // asynchronously", exactly as EINPROGRESS (calling connect again would
+    // only say EALREADY): wait for writability, then read SO_ERROR.
     if (::connect(fd_, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0 &&
-        errno != EINPROGRESS) {
+        errno != EINPROGRESS && errno != EINTR) {
       done_ = true;
       return Ready(R(Err(IoError::last_os_error())));  // e.g. ECONNREFUSED at once
     }
@@ -225,15 +262,16 @@ void TcpListener::close() noexcept {
 // [START accept]
 Poll<IoResult<TcpStream>> AcceptFuture::poll(Context& cx) {
   using R = IoResult<TcpStream>;
-  if (l_->fd_ < 0) return Ready(R(Err(IoError(ENOTCONN))));
+  if (!io_) return Ready(R(Err(IoError(ENOTCONN))));  // moved-from or closed listener
   for (;;) {
-    Poll<ReadyEvent> ready = l_->reg_.poll_ready(cx, Direction::kRead);
+    Poll<ReadyEvent> ready = io_->poll_ready(cx, Direction::kRead);
     if (ready.is_pending()) return Pending;
     ReadyEvent ev = ready.value();
+    if (ev.ready & kClosed) return Ready(R(Err(IoError(ENOTCONN))));
     if (ev.ready & kShutdown) return Ready(R(Err(IoError::reactor_gone())));
-    int fd = ::accept4(l_->fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int fd = ::accept4(io_->fd(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd >= 0) {
-      IoResult<Registration> reg = Registration::add(l_->reg_.handle(), fd);
+      IoResult<Registration> reg = Registration::add(handle_, fd);
       if (reg.is_err()) {
         ::close(fd);
         return Ready(R(Err(std::move(reg).error())));
@@ -241,11 +279,11 @@ Poll<IoResult<TcpStream>> AcceptFuture::poll(Context& cx) {
       return Ready(R(Ok(TcpStream(std::move(reg).value(), fd))));
     }
     if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      l_->reg_.clear_readiness(ev, Direction::kRead);
+      io_->clear_readiness(ev, Direction::kRead);
       continue;
     }
-    // ECONNABORTED: the client gave up while queued; try the next one.
-    if (errno == EINTR || errno == ECONNABORTED) continue;
+    // One queued connection failed, not the listener: take the next one.
+    if (detail::accept_error_is_transient(errno)) continue;
     // EMFILE/ENFILE and the rest: a value. Readiness stays set, so the next
     // accept retries without waiting for a new connection.
     return Ready(R(Err(IoError::last_os_error())));

@@ -26,9 +26,16 @@
 //
 // What the caller may rely on:
 //   * Futures are inert: connect() creates no socket until first polled.
-//   * A future borrows its stream/listener and buffer: both must outlive it
-//     and stay where they are while it is pending (Rust's borrow checker
-//     enforces this; here it is the caller's rule).
+//   * A future holds its own reference to the descriptor's state, not a
+//     pointer to its stream or listener: moving the stream (into a task, a
+//     container) while a read is pending is fine, and closing or dropping
+//     it makes the pending operation complete with kNotConnected (never a
+//     syscall on a reused fd number: deregistration marks the state closed
+//     before the fd is closed). Only the buffer is borrowed: it must
+//     outlive the future and stay where it is (Rust's borrow checker
+//     enforces this; here it is the caller's rule). Closing a stream on one
+//     thread while another thread is inside one of its operations is a
+//     data race, as for any object.
 //   * One reader and one writer may wait on one stream at the same time
 //     (two wakers); two tasks reading the same stream at once is a misuse
 //     whose outcome is that one of them may not be woken (tokio documents
@@ -54,6 +61,7 @@
 #include <string_view>
 #include <utility>
 
+#include "poll/arc.h"
 #include "poll/context.h"
 #include "poll/poll.h"
 #include "reactor/io_error.h"
@@ -84,15 +92,37 @@ enum class Shutdown { kRead, kWrite, kBoth };
 
 class TcpStream;
 
+namespace detail {
+
+// True for accept4 errors that concern one queued connection, not the
+// listener (see tcp.cc): the accept retries.
+bool accept_error_is_transient(int err) noexcept;
+
+// The readiness loop every stream operation runs (see the header comment).
+// `io` is the operation's own reference to the descriptor's state, so it does
+// not matter where the stream has moved since. `len` is what op asked for: a
+// shorter non-empty result means the kernel's buffer is drained (read) or
+// full (write), so readiness is cleared at once instead of after one more
+// EAGAIN (tokio 1.24 does the same; the tick keeps it safe).
+template <class Op>
+Poll<IoResult<std::size_t>> poll_io(ScheduledIo* io, Context& cx, Direction dir, std::size_t len,
+                                    Op&& op);
+
+}  // namespace detail
+
 // ReadFuture, WriteFuture, WriteAllFuture: returned by TcpStream's methods.
+// Each holds its own reference to the stream's ScheduledIo (tokio's futures
+// borrow the stream instead; C++ cannot stop the stream from moving under a
+// borrow, so pollwake's futures do not point at the stream at all).
 class ReadFuture {
  public:
   using Output = IoResult<std::size_t>;
-  ReadFuture(TcpStream* s, void* buf, std::size_t len) : s_(s), buf_(buf), len_(len) {}
+  ReadFuture(Arc<ScheduledIo> io, void* buf, std::size_t len)
+      : io_(std::move(io)), buf_(buf), len_(len) {}
   Poll<Output> poll(Context& cx);
 
  private:
-  TcpStream* s_;
+  Arc<ScheduledIo> io_;
   void* buf_;
   std::size_t len_;
 };
@@ -100,11 +130,12 @@ class ReadFuture {
 class WriteFuture {
  public:
   using Output = IoResult<std::size_t>;
-  WriteFuture(TcpStream* s, const void* buf, std::size_t len) : s_(s), buf_(buf), len_(len) {}
+  WriteFuture(Arc<ScheduledIo> io, const void* buf, std::size_t len)
+      : io_(std::move(io)), buf_(buf), len_(len) {}
   Poll<Output> poll(Context& cx);
 
  private:
-  TcpStream* s_;
+  Arc<ScheduledIo> io_;
   const void* buf_;
   std::size_t len_;
 };
@@ -112,11 +143,12 @@ class WriteFuture {
 class WriteAllFuture {
  public:
   using Output = IoResult<Unit>;
-  WriteAllFuture(TcpStream* s, const void* buf, std::size_t len) : s_(s), buf_(buf), len_(len) {}
+  WriteAllFuture(Arc<ScheduledIo> io, const void* buf, std::size_t len)
+      : io_(std::move(io)), buf_(buf), len_(len) {}
   Poll<Output> poll(Context& cx);
 
  private:
-  TcpStream* s_;
+  Arc<ScheduledIo> io_;
   const void* buf_;
   std::size_t len_;
   std::size_t done_ = 0;
@@ -161,10 +193,12 @@ class TcpStream {
   // Adopts a connected socket (made non-blocking here) into the reactor.
   static IoResult<TcpStream> from_fd(const Handle& handle, int fd);
 
-  ReadFuture read(void* buf, std::size_t len) { return ReadFuture(this, buf, len); }
-  WriteFuture write(const void* buf, std::size_t len) { return WriteFuture(this, buf, len); }
+  ReadFuture read(void* buf, std::size_t len) { return ReadFuture(reg_.io(), buf, len); }
+  WriteFuture write(const void* buf, std::size_t len) {
+    return WriteFuture(reg_.io(), buf, len);
+  }
   WriteAllFuture write_all(const void* buf, std::size_t len) {
-    return WriteAllFuture(this, buf, len);
+    return WriteAllFuture(reg_.io(), buf, len);
   }
   WriteAllFuture write_all(std::string_view s) { return write_all(s.data(), s.size()); }
 
@@ -177,14 +211,6 @@ class TcpStream {
   // Deregisters and closes now (the destructor does the same). Idempotent.
   void close() noexcept;
   int fd() const noexcept { return fd_; }
-
-  // The readiness loop, for the futures above.
-  // `len` is what op asked for: a shorter non-empty result means the
-  // kernel's buffer is drained (read) or full (write), so readiness is
-  // cleared at once instead of after one more EAGAIN (tokio 1.24 does the
-  // same; the tick keeps it safe).
-  template <class Op>
-  Poll<IoResult<std::size_t>> poll_io(Context& cx, Direction dir, std::size_t len, Op&& op);
 
  private:
   friend class AcceptFuture;
@@ -219,6 +245,9 @@ class TcpListener {
   // accept4 when ready. kTooManyOpenFiles comes back as a value and the
   // pending connection stays in the backlog, so a later accept can take it
   // once descriptors are free (the caller should back off, e.g. sleep).
+  // Errors that belong to one queued connection (ECONNABORTED, EPROTO,
+  // ENETDOWN and the rest of accept(2)'s "treat like EAGAIN" list, EINTR)
+  // are retried inside: they never end the accept.
   AcceptFuture accept();
 
   IoResult<SocketAddr> local_addr() const;
@@ -234,36 +263,42 @@ class TcpListener {
 class AcceptFuture {
  public:
   using Output = IoResult<TcpStream>;
-  explicit AcceptFuture(TcpListener* l) : l_(l) {}
+  // As the stream futures: its own references, not a pointer to the
+  // listener (the Handle registers the accepted sockets).
+  AcceptFuture(Arc<ScheduledIo> io, Handle handle)
+      : io_(std::move(io)), handle_(std::move(handle)) {}
   Poll<Output> poll(Context& cx);
 
  private:
-  TcpListener* l_;
+  Arc<ScheduledIo> io_;
+  Handle handle_;
 };
 
-inline AcceptFuture TcpListener::accept() { return AcceptFuture(this); }
+inline AcceptFuture TcpListener::accept() { return AcceptFuture(reg_.io(), reg_.handle()); }
 
 // [START poll_io]
 template <class Op>
-Poll<IoResult<std::size_t>> TcpStream::poll_io(Context& cx, Direction dir, std::size_t len,
-                                              Op&& op) {
-  if (fd_ < 0) return Ready(IoResult<std::size_t>(Err(IoError(ENOTCONN))));
+Poll<IoResult<std::size_t>> detail::poll_io(ScheduledIo* io, Context& cx, Direction dir,
+                                            std::size_t len, Op&& op) {
+  using R = IoResult<std::size_t>;
+  if (io == nullptr) return Ready(R(Err(IoError(ENOTCONN))));  // moved-from or closed stream
   for (;;) {
-    Poll<ReadyEvent> ready = reg_.poll_ready(cx, dir);
+    Poll<ReadyEvent> ready = io->poll_ready(cx, dir);
     if (ready.is_pending()) return Pending;  // the reactor will wake cx's waker
     ReadyEvent ev = ready.value();
-    if (ev.ready & kShutdown) return Ready(IoResult<std::size_t>(Err(IoError::reactor_gone())));
-    ssize_t n = op();
+    if (ev.ready & kClosed) return Ready(R(Err(IoError(ENOTCONN))));  // closed meanwhile
+    if (ev.ready & kShutdown) return Ready(R(Err(IoError::reactor_gone())));
+    ssize_t n = op(io->fd());
     if (n >= 0) {
-      if (n > 0 && static_cast<std::size_t>(n) < len) reg_.clear_readiness(ev, dir, false);
-      return Ready(IoResult<std::size_t>(Ok(static_cast<std::size_t>(n))));
+      if (n > 0 && static_cast<std::size_t>(n) < len) io->clear_readiness(ev, dir, false);
+      return Ready(R(Ok(static_cast<std::size_t>(n))));
     }
     if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      reg_.clear_readiness(ev, dir);  // stale: wait for the next edge
+      io->clear_readiness(ev, dir);  // stale: wait for the next edge
       continue;
     }
     if (errno == EINTR) continue;
-    return Ready(IoResult<std::size_t>(Err(IoError::last_os_error())));
+    return Ready(R(Err(IoError::last_os_error())));
   }
 }
 // [END poll_io]

@@ -255,6 +255,52 @@ TEST(ReactorTest, EmptyHandleThrowsInsteadOfCrashing) {
   EXPECT_THROW((void)s.poll(cx), std::logic_error);
 }
 
+TEST(ReactorTest, EmptyRegistrationThrowsInsteadOfDereferencingNull) {
+  Reactor r;
+  Pair p;
+  Waker w = Waker::noop();
+  Context cx = Context::from_waker(w);
+  Registration never;  // default-constructed
+  EXPECT_THROW((void)never.poll_ready(cx, Direction::kRead), std::logic_error);
+  Registration a = Registration::add(r.handle(), p.a).value();
+  Registration b = std::move(a);  // `a` is now moved-from
+  EXPECT_FALSE(a.registered());
+  EXPECT_THROW((void)a.poll_ready(cx, Direction::kWrite), std::logic_error);
+  EXPECT_THROW(a.clear_readiness(ReadyEvent{0, 0}, Direction::kRead), std::logic_error);
+  try {
+    (void)a.poll_ready(cx, Direction::kRead);
+  } catch (const std::logic_error& e) {
+    EXPECT_NE(std::string(e.what()).find("Registration::poll_ready"), std::string::npos);
+  }
+  b.deregister();  // deregistered: the same outcome
+  EXPECT_THROW((void)b.poll_ready(cx, Direction::kRead), std::logic_error);
+  // The moved-to registration worked until then.
+  Registration c = Registration::add(r.handle(), p.b).value();
+  EXPECT_TRUE(c.poll_ready(cx, Direction::kWrite).is_pending());
+  r.turn(Clock::duration::zero());
+  EXPECT_TRUE(c.poll_ready(cx, Direction::kWrite).is_ready());
+}
+
+TEST(ReactorTest, DeregisterWakesAndMarksThePendingOperationsClosed) {
+  Reactor r;
+  Pair p;
+  Registration reg = Registration::add(r.handle(), p.a).value();
+  Arc<ScheduledIo> io = reg.io();  // what a pending future holds
+  CountingWaker cw;
+  Waker w = cw.waker();
+  Context cx = Context::from_waker(w);
+  EXPECT_TRUE(io->poll_ready(cx, Direction::kRead).is_pending());
+  reg.deregister();
+  EXPECT_EQ(cw.count(), 1);  // not left waiting for an event that cannot come
+  Poll<ReadyEvent> ready = io->poll_ready(cx, Direction::kRead);
+  ASSERT_TRUE(ready.is_ready());
+  EXPECT_TRUE(ready.value().ready & kClosed);
+  // A stale EAGAIN clear does not erase it.
+  io->clear_readiness(ready.value(), Direction::kRead);
+  EXPECT_TRUE(io->poll_ready(cx, Direction::kRead).value().ready & kClosed);
+  r.turn(Clock::duration::zero());
+}
+
 TEST(ReactorTest, TimerAddedFromAnotherThreadShortensTheWait) {
   Watchdog dog("TimerAddedFromAnotherThreadShortensTheWait");
   Reactor r;

@@ -5,10 +5,12 @@
 #include "reactor/tcp.h"
 
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -262,6 +264,86 @@ TEST(TcpTest, OperationsOnAClosedStreamAreNotConnected) {
   ASSERT_TRUE(r.is_err());
   EXPECT_EQ(r.error().kind(), ErrorKind::kNotConnected);
   EXPECT_TRUE(s.shutdown(Shutdown::kBoth).is_err());
+}
+
+struct SocketPair {
+  int a = -1, b = -1;
+  SocketPair() {
+    int fds[2];
+    EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), 0);
+    a = fds[0];
+    b = fds[1];  // adopted by a TcpStream in the tests below
+  }
+  ~SocketPair() { ::close(a); }
+};
+
+// Before futures held their own reference, the pending read pointed at the
+// moved-from stream and ended with kNotConnected.
+TEST(TcpTest, MovingAStreamKeepsItsPendingReadWorking) {
+  Watchdog dog("MovingAStreamKeepsItsPendingReadWorking");
+  LocalRuntime rt;
+  SocketPair p;
+  auto s = std::make_unique<TcpStream>(TcpStream::from_fd(rt.handle(), p.b).value());
+  char buf[8] = {};
+  ReadFuture f = s->read(buf, sizeof buf);
+  Waker w = Waker::noop();
+  Context cx = Context::from_waker(w);
+  EXPECT_TRUE(f.poll(cx).is_pending());  // nothing to read yet
+  TcpStream moved = std::move(*s);       // e.g. into a task or a container...
+  s.reset();                             // ...and the old object is gone
+  ASSERT_EQ(::write(p.a, "hi", 2), 2);
+  IoResult<std::size_t> r = rt.block_on(std::move(f));
+  ASSERT_TRUE(r.is_ok()) << r.error().message();
+  EXPECT_EQ(r.value(), 2u);
+  EXPECT_EQ(std::string(buf, 2), "hi");
+  EXPECT_GE(moved.fd(), 0);
+}
+
+TEST(TcpTest, ClosingAStreamEndsItsPendingReadWithNotConnected) {
+  Watchdog dog("ClosingAStreamEndsItsPendingReadWithNotConnected");
+  LocalRuntime rt;
+  SocketPair p;
+  char buf[8];
+  std::optional<ReadFuture> f;
+  {
+    TcpStream s = TcpStream::from_fd(rt.handle(), p.b).value();
+    f.emplace(s.read(buf, sizeof buf));
+    Waker w = Waker::noop();
+    Context cx = Context::from_waker(w);
+    EXPECT_TRUE(f->poll(cx).is_pending());
+  }  // the stream is dropped (closed) while its read is pending
+  // The fd number is free now; a new descriptor may take it. The pending read
+  // must not touch that one.
+  SocketPair reuse;
+  ASSERT_EQ(::write(reuse.a, "x", 1), 1);
+  IoResult<std::size_t> r = rt.block_on(std::move(*f));
+  ASSERT_TRUE(r.is_err());
+  EXPECT_EQ(r.error().kind(), ErrorKind::kNotConnected);
+  ::close(reuse.b);
+}
+
+TEST(TcpTest, MovingAListenerKeepsItsPendingAcceptWorking) {
+  Watchdog dog("MovingAListenerKeepsItsPendingAcceptWorking");
+  LocalRuntime rt;
+  auto l = std::make_unique<TcpListener>(
+      TcpListener::bind(rt.handle(), SocketAddr::loopback(0)).value());
+  SocketAddr addr = l->local_addr().value();
+  AcceptFuture f = l->accept();
+  Waker w = Waker::noop();
+  Context cx = Context::from_waker(w);
+  EXPECT_TRUE(f.poll(cx).is_pending());
+  TcpListener moved = std::move(*l);
+  l.reset();
+  rt.spawn([](Handle h, SocketAddr a) -> coro::Async<> {
+    IoResult<TcpStream> c = co_await TcpStream::connect(h, a);
+    EXPECT_TRUE(c.is_ok());
+  }(rt.handle(), addr));
+  IoResult<TcpStream> r = rt.block_on(std::move(f));
+  ASSERT_TRUE(r.is_ok()) << r.error().message();
+  moved.close();
+  IoResult<TcpStream> after = rt.block_on(moved.accept());
+  ASSERT_TRUE(after.is_err());
+  EXPECT_EQ(after.error().kind(), ErrorKind::kNotConnected);
 }
 
 TEST(TcpTest, RuntimeDroppedWithLiveConnectionsLeaksNothing) {
