@@ -3,7 +3,10 @@
 docs/benchmarks/results.md and docs/benchmarks/*.png.
 
 What it reads: every *.json in --results, named <suite>.<round>.json, and
-versions.txt / order.txt (what was built with what; the order of each round).
+versions.txt / order.txt (what was built with what; the order of each round);
+and, if present, --results/ffi/*.json: the FFI benchmarks (bench/ffi_bench.cc
+as pollwake.<round>.json, the async-ffi crate's twin bench/peers/ffi_rust as
+async_ffi.<round>.json), run in the same interleaved way.
 pollwake's files are Google Benchmark JSON; the peers' files have the same
 outer shape with one entry per (workload, peer) carrying `ns_per_op`,
 `cpu_ns_per_op` and `allocs_per_op`.
@@ -24,7 +27,7 @@ What it writes:
   summary.tsv       the same, one `implementation<TAB>workload<TAB>ns` a line
                     (read by tests/bench/bench_smoke_test.cc)
   *.png             workloads.png, ratios.png, wakers.png, park.png, pools.png,
-                    variants.png
+                    variants.png, ffi.png (when there are FFI results)
                     (skipped with --no-plots)
 
   render.py --results DIR --docs DIR [--smoke] [--no-plots]
@@ -245,7 +248,77 @@ def rounds_in(data):
     return sorted(rs)
 
 
-def write_markdown(data, contexts, results_dir, path, smoke):
+# The FFI benchmarks: (Google Benchmark base name, variant, what one
+# operation is). The same names on both sides.
+FFI_ROWS = [
+    ("ffi_poll_ready", ("direct",), "poll a ready future directly"),
+    ("ffi_poll_ready", ("c_abi",), "the same poll through the C ABI (FfiFuture)"),
+    ("ffi_waker_clone_drop", ("direct",), "clone + drop an Arc waker"),
+    ("ffi_waker_clone_drop", ("c_abi",), "clone + drop the waker a future sees through the ABI"),
+    ("ffi_waker_clone_drop", ("c_abi_shared",), "clone + drop a clone of that clone"),
+]
+FFI_PEER = "async-ffi"
+
+
+def load_ffi(results_dir):
+    d = os.path.join(results_dir, "ffi")
+    if not os.path.isdir(d):
+        return {}
+    return load(d)[0]
+
+
+def write_ffi(ffi, L):
+    if not ffi:
+        return
+    has_peer = any(k[0] == FFI_PEER for k in ffi)
+    L.append("## The C ABI (interop/ffi) beside the async-ffi crate")
+    L.append("")
+    L.append("bench/ffi_bench.cc (pollwake, `--config=opt`) and bench/peers/ffi_rust (the real "
+             "async-ffi 0.5.1 crate; release, fat LTO, one codegen unit), interleaved in each round. "
+             "Nanoseconds per operation, median over the rounds; ratios paired per round as above. "
+             "How to read it: docs/06_ffi.md.")
+    if not has_peer:
+        L.append("")
+        L.append("The async-ffi peer did not run (its crate sources were not found, or it did not "
+                 "build: bench/run.sh printed why); pollwake's side only.")
+    L.append("")
+    L.append("| benchmark | one operation | pollwake ns | async-ffi ns | pollwake CPU ns | "
+             "async-ffi CPU ns | ratio, wall (min–max) | ratio, CPU (min–max) |")
+    L.append("|---|---|---:|---:|---:|---:|---|---|")
+    for b, v, what in FFI_ROWS:
+        cells = [fmt(median_of(ffi, i, b, v, f)) for f in ("ns", "cpu") for i in ("pollwake", FFI_PEER)]
+        rw, vw = ratio_cell(paired(ffi, b, v, FFI_PEER))
+        rc, vc = ratio_cell(paired(ffi, b, v, FFI_PEER, field="cpu"))
+        rw += " **tie**" if vw == "tie" else ""
+        rc += " **tie**" if vc == "tie" else ""
+        L.append(f"| {vname('BM_' + b, v)} | {what} | " + " | ".join(cells) + f" | {rw} | {rc} |")
+    L.append("")
+
+
+def ffi_plot(ffi, docs, plt):
+    """ffi.png: CPU ns per operation, pollwake beside the crate."""
+    if not ffi:
+        return
+    labels = [vname(b, v) for b, v, _ in FFI_ROWS]
+    fig, ax = plt.subplots(figsize=(10, 5))
+    w_ = 0.38
+    for j, (impl, color) in enumerate([("pollwake", "#1f77b4"), (FFI_PEER, "#ff7f0e")]):
+        vals = [median_of(ffi, impl, b, v, "cpu") or 0 for b, v, _ in FFI_ROWS]
+        if any(vals):
+            ax.bar([i + (j - 0.5) * w_ for i in range(len(FFI_ROWS))], vals, width=w_,
+                   label=impl + (" (C++)" if impl == "pollwake" else " 0.5.1 (Rust)"), color=color)
+    ax.set_xticks(range(len(FFI_ROWS)))
+    ax.set_xticklabels([l.replace("/", "/\n") for l in labels], fontsize=8)
+    ax.set_ylabel("CPU ns per operation (median over rounds)")
+    ax.set_title("The C ABI of interop/ffi beside the async-ffi crate")
+    ax.legend()
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(os.path.join(docs, "ffi.png"), dpi=110)
+    plt.close(fig)
+
+
+def write_markdown(data, contexts, results_dir, path, smoke, ffi=None):
     rounds = rounds_in(data)
     L = []
     L.append("# Benchmark results")
@@ -450,6 +523,8 @@ def write_markdown(data, contexts, results_dir, path, smoke):
             L.append(f"| {vname(b, v)} | {fmt(median_of(data, 'pollwake', b, v))} |")
         L.append("")
 
+    write_ffi(ffi, L)
+
     L.append("## Where the figures came from")
     L.append("")
     by_suite = {}
@@ -481,10 +556,12 @@ def write_markdown(data, contexts, results_dir, path, smoke):
         f.write("\n".join(L))
 
 
-def plots(data, docs):
+def plots(data, docs, ffi=None):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    ffi_plot(ffi, docs, plt)
 
     palette = ["#1f77b4", "#9ecae1", "#d62728", "#ff9896", "#ff7f0e", "#8c564b", "#c49c94",
                "#9467bd", "#e377c2", "#2ca02c", "#98df8a", "#17becf"]
@@ -668,7 +745,8 @@ def main():
         print("render.py: single-thread suites that ended with more than one thread: " + ", ".join(bad),
               file=sys.stderr)
         return 1
-    write_markdown(data, contexts, args.results, os.path.join(args.docs, "results.md"), args.smoke)
+    ffi = load_ffi(args.results)
+    write_markdown(data, contexts, args.results, os.path.join(args.docs, "results.md"), args.smoke, ffi)
     s = summary(data)
     with open(os.path.join(args.docs, "summary.json"), "w") as f:
         json.dump(s, f, indent=1, sort_keys=True)
@@ -677,7 +755,7 @@ def main():
             for w in sorted(s[impl]):
                 f.write(f"{impl}\t{w}\t{s[impl][w]:.6g}\n")
     if not args.no_plots:
-        plots(data, args.docs)
+        plots(data, args.docs, ffi)
     return 0
 
 

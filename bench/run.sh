@@ -24,7 +24,7 @@
 #                         instead of building them (the smoke test passes its
 #                         runfiles root)
 #                         (the echo race's binaries bench/echo_bench, bench/echo_server,
-#                         bench/peers/asio_echo too)
+#                         bench/peers/asio_echo, and bench/ffi_bench too)
 #   --no-echo             skip the echo race (bench/echo_race.sh)
 # Environment:
 #   BAZEL                  the Bazel command (default `bazel`; e.g.
@@ -117,7 +117,7 @@ gb_suite bridge threaded //bench:bridge_bench
 
 # ---- build pollwake's benchmarks and the C++ peer (Bazel, --config=opt)
 mapfile -t gb_targets < <(printf '%s\n' "${gb_targets[@]}" //bench/peers:asio_peer \
-  //bench:echo_bench //bench:echo_server //bench/peers:asio_echo | sort -u)
+  //bench:echo_bench //bench:echo_server //bench/peers:asio_echo //bench:ffi_bench | sort -u)
 label_path() {  # //bench/peers:asio_peer -> bench/peers/asio_peer
   local l=${1#//}
   echo "${l%%:*}/${l#*:}"
@@ -184,6 +184,7 @@ if [ "$smoke" = 1 ]; then
   # A few iterations, one round: enough to check that each benchmark runs and
   # reports a positive ns_per_op.
   rounds=1
+  min_time=0.001
   gb=(--benchmark_min_time=0.001 --benchmark_repetitions=1)
   peer=(--smoke)
 else
@@ -234,32 +235,37 @@ done
 rm -f "$out"/*.log
 
 # ---- the FFI benchmarks: bench/ffi_bench.cc beside the real async-ffi crate
-# (bench/peers/ffi_rust). Their JSON goes to $out/ffi/ (render.py does not
-# read it; docs/06_ffi.md quotes the figures). Only when this script builds
-# with Bazel itself; the peer is skipped, with build.sh's error (the crate
-# not found, or cargo's failure), when it does not build.
-if [ -z "$prebuilt" ]; then
-  log "FFI benchmarks (bench/ffi_bench.cc, bench/peers/ffi_rust)"
-  mkdir -p "$out/ffi"
-  rm -f "$out"/ffi/*.json
-  (cd "$root" && "${bazel[@]}" build --config=opt //bench:ffi_bench)
-  for round in $(seq 1 "$rounds"); do
-    "$bin/bench/ffi_bench" "${gb[@]}" --benchmark_out="$out/ffi/pollwake.$round.json" \
-      --benchmark_out_format=json > /dev/null
-  done
-  peer_log=$(mktemp)
-  if bash "$here/peers/ffi_rust/build.sh" "$cache/ffi_peer" 2> "$peer_log"; then
-    cat "$peer_log" >&2
-    for round in $(seq 1 "$rounds"); do
-      "$cache/ffi_peer" --min-time "$([ "$smoke" = 1 ] && echo 0.001 || echo 0.2)" > "$out/ffi/async_ffi.$round.json"
-    done
-  else
-    # build.sh says why: the crate was not found, or cargo's own error.
-    log "skipped the async-ffi peer: bench/peers/ffi_rust/build.sh failed:"
-    sed 's/^/    /' "$peer_log" >&2
-  fi
-  rm -f "$peer_log"
+# (bench/peers/ffi_rust), interleaved as above: each round runs both, in a
+# new shuffled order, pinned to the same CPU. Their JSON goes to $out/ffi/;
+# render.py puts them in results.md and ffi.png, and docs/06_ffi.md explains
+# them. The peer is skipped, with build.sh's error (the crate not found, or
+# cargo's failure), when it does not build.
+log "FFI benchmarks (bench/ffi_bench.cc, bench/peers/ffi_rust)"
+mkdir -p "$out/ffi"
+rm -f "$out"/ffi/*.json
+ffi_suites=(pollwake)
+peer_log=$(mktemp)
+if bash "$here/peers/ffi_rust/build.sh" "$cache/ffi_peer" 2> "$peer_log"; then
+  cat "$peer_log" >&2
+  ffi_suites+=(async_ffi)
+else
+  # build.sh says why: the crate was not found, or cargo's own error.
+  log "skipped the async-ffi peer: bench/peers/ffi_rust/build.sh failed:"
+  sed 's/^/    /' "$peer_log" >&2
 fi
+rm -f "$peer_log"
+for round in $(seq 1 "$rounds"); do
+  for s in $(printf '%s\n' "${ffi_suites[@]}" | shuf); do
+    log "round $round/$rounds: ffi $s (pinned to CPU $cpu)"
+    if [ "$s" = pollwake ]; then
+      taskset -c "$cpu" "$bin/bench/ffi_bench" "${gb[@]}" --benchmark_out="$out/ffi/pollwake.$round.json" \
+        --benchmark_out_format=json > /dev/null
+    else
+      taskset -c "$cpu" "$cache/ffi_peer" --min-time "$min_time" \
+        > "$out/ffi/async_ffi.$round.json"
+    fi
+  done
+done
 
 # ---- the host-loop benchmarks: bench/hostloop_bench.cc (a libuv loop drives
 # pollwake tasks: a wake from the loop's thread, a wake from another thread,

@@ -132,34 +132,57 @@ class ThreadParker {
 
 }  // namespace detail
 
-// block_on_with<Strategy>(future): block_on, sleeping with the given
-// strategy (CondvarPark, FutexPark or SpinThenPark).
-template <class Strategy, class F>
-  requires Future<std::remove_cvref_t<F>>
-OutputOf<std::remove_cvref_t<F>> block_on_with(F&& future) {
-  using Fut = std::remove_cvref_t<F>;
+namespace detail {
+
+// The loop is split in two. block_on_fast is what block_on of a ready future
+// costs: a TLS check and store, a TLS load, a relaxed store and one poll; it
+// is always_inline, because g++ would not inline the whole loop (park
+// included) into a caller's loop, and the call, with its frame and the
+// landing pad for the guard, was the largest part of that cost
+// (docs/05_benchmarks.md). block_on_slow (park, poll, until Ready) runs only
+// after a Pending, and stays out of line (noinline) so that the park does
+// not count against inlining the fast path.
+// [START block_on_loop]
+template <class Strategy, class Fut>
+[[gnu::noinline]] OutputOf<Fut> block_on_slow(Fut& f, Context& cx,
+                                              ThreadParker<Strategy>& thread) {
+  for (;;) {
+    // Invariant: a wake that arrived during the last poll (or any time since
+    // the last park) left the parker notified, so this park returns at once.
+    thread.parker().park();
+    Poll<OutputOf<Fut>> p = f.poll(cx);
+    if (p.is_ready()) return std::move(p).value();
+  }
+}
+
+template <class Strategy, class Fut>
+[[gnu::always_inline]] inline OutputOf<Fut> block_on_fast(Fut& f) {
   Enter guard = enter();  // throws EnterError: no nesting, nothing polled
-  auto& thread = detail::ThreadParker<Strategy>::current();
+  auto& thread = ThreadParker<Strategy>::current();
   thread.parker().reset();  // stale wakes from an earlier call: forgotten
   Context cx = Context::from_waker(thread.waker());
+  Poll<OutputOf<Fut>> p = f.poll(cx);  // the first poll, inline
+  if (p.is_ready()) [[likely]] return std::move(p).value();
+  return block_on_slow<Strategy>(f, cx, thread);
+}
+// [END block_on_loop]
+
+}  // namespace detail
+
+// block_on_with<Strategy>(future): block_on, sleeping with the given
+// strategy (CondvarPark, FutexPark or SpinThenPark). The future is polled
+// once at once, then after every park until Ready (detail::block_on_slow).
+template <class Strategy, class F>
+  requires Future<std::remove_cvref_t<F>>
+[[gnu::always_inline]] inline OutputOf<std::remove_cvref_t<F>> block_on_with(F&& future) {
+  using Fut = std::remove_cvref_t<F>;
   // The future to poll: the caller's own lvalue, or a local moved from the
   // caller's rvalue (never moved again once polled).
-  // [START block_on_loop]
-  auto run = [&](Fut& f) -> OutputOf<Fut> {
-    for (;;) {
-      Poll<OutputOf<Fut>> p = f.poll(cx);
-      if (p.is_ready()) return std::move(p).value();
-      // Invariant: a wake that arrived during the poll (or any time since the
-      // last park) left the parker notified, so this park returns at once.
-      thread.parker().park();
-    }
-  };
-  // [END block_on_loop]
   if constexpr (std::is_lvalue_reference_v<F>) {
-    return run(future);
+    return detail::block_on_fast<Strategy>(future);
   } else {
     Fut local(std::move(future));
-    return run(local);
+    return detail::block_on_fast<Strategy>(local);
   }
 }
 
@@ -167,7 +190,7 @@ OutputOf<std::remove_cvref_t<F>> block_on_with(F&& future) {
 // fastest park strategy (DefaultPark, measured in bench/).
 template <class F>
   requires Future<std::remove_cvref_t<F>>
-OutputOf<std::remove_cvref_t<F>> block_on(F&& future) {
+[[gnu::always_inline]] inline OutputOf<std::remove_cvref_t<F>> block_on(F&& future) {
   return block_on_with<DefaultPark>(std::forward<F>(future));
 }
 

@@ -7,7 +7,8 @@
 // peer (Bazel, a data dependency), and reports a positive ns_per_op for each
 // workload every implementation claims (the list below, written out here so
 // that a workload silently dropped from a peer fails the test). It also
-// checks that the Markdown table and the plots were written. It checks no
+// checks that the Markdown table and the plots were written, the FFI
+// benchmarks' table and plot included. It checks no
 // speed: smoke figures are meaningless.
 #include <pwd.h>
 #include <unistd.h>
@@ -128,8 +129,16 @@ TEST(BenchSmokeTest, PeersBuildAndReportEveryWorkload) {
   for (const char* section : {"## Paired ratios", "## Targets", "## Floors", "## Allocations per operation"}) {
     EXPECT_NE(md.find(section), std::string::npos) << section;
   }
+  // The FFI benchmarks (bench/ffi_bench.cc; its async-ffi peer runs where
+  // the crate's sources are found, which the runfiles do not provide).
+  EXPECT_NE(md.find("## The C ABI (interop/ffi) beside the async-ffi crate"), std::string::npos);
+  for (const char* b : {"BM_ffi_poll_ready/direct", "BM_ffi_poll_ready/c_abi",
+                        "BM_ffi_waker_clone_drop/direct", "BM_ffi_waker_clone_drop/c_abi",
+                        "BM_ffi_waker_clone_drop/c_abi_shared"}) {
+    EXPECT_NE(md.find(std::string("| ") + b + " |"), std::string::npos) << b;
+  }
   for (const char* png : {"workloads.png", "ratios.png", "wakers.png", "park.png", "pools.png",
-                          "variants.png"}) {
+                          "variants.png", "ffi.png"}) {
     std::ifstream f(out + "/" + png, std::ios::binary | std::ios::ate);
     ASSERT_TRUE(f.good()) << png << " was not written";
     EXPECT_GT(static_cast<long>(f.tellg()), 1000) << png;

@@ -3,7 +3,7 @@
 // Each hand-written state machine in examples/ has a twin in real Rust in
 // tests/oracles/rust/src/bin/ (an `async fn` compiled by rustc, driven the
 // same way, printing the same trace lines). The genrule :rust_twins builds
-// them with Debian's cargo and rustc, offline (build_rust_twins.sh); this test
+// them with Debian's cargo and rustc, offline (build_rust.sh); this test
 // runs each example and its twin and checks that the two traces agree line
 // for line: the same
 // user code runs in the same order, the same leaf futures are polled in the
@@ -28,7 +28,6 @@
 // Needs (Debian packages): rustc, cargo, librust-futures-dev. The twins build
 // from /usr/share/cargo/registry (see tests/oracles/rust/.cargo/config.toml),
 // outside Bazel's sandbox, hence `local = True` on the genrule.
-#include <cstdio>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -36,23 +35,13 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/oracles/run_program.h"
+
 namespace {
 
-// Runs `cmd` through the shell; returns its standard output, sets *status.
-std::string RunCommand(const std::string& cmd, int* status) {
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) {
-    *status = -1;
-    return "";
-  }
-  std::string out;
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
-  *status = pclose(p);
-  return out;
-}
-
-std::string Quote(const std::string& s) { return "'" + s + "'"; }
+using pollwake::oracles::Quote;
+using pollwake::oracles::RunCommand;
+using pollwake::oracles::SameLines;
 
 // Splits a trace and applies the normalizations listed at the top.
 // `machine` is the C++ state machine's class name ("" for the Rust side).
@@ -85,13 +74,8 @@ class RustOracleTest : public testing::Test {
 
     const auto want = Normalize(rust, "");
     const auto got = Normalize(cpp, machine);
-    for (size_t i = 0; i < want.size() || i < got.size(); ++i) {
-      const std::string w = i < want.size() ? want[i] : "<missing line>";
-      const std::string g = i < got.size() ? got[i] : "<missing line>";
-      ASSERT_EQ(w, g) << "first difference at normalized line " << (i + 1)
-                      << " (left: Rust " << twin << ", right: C++ " << example << ")"
-                      << "\n--- Rust printed:\n" << rust << "--- C++ printed:\n" << cpp;
-    }
+    ASSERT_TRUE(SameLines(want, got, "Rust " + twin, "C++ " + example))
+        << "(normalized lines)\n--- Rust printed:\n" << rust << "--- C++ printed:\n" << cpp;
   }
 
   // Where the genrule //tests/oracles:rust_twins puts the twins (runfiles).

@@ -24,80 +24,29 @@
 //
 // Needs (Debian packages): mono-mcs, mono-runtime (.ci/deps.sh installs
 // them). mcs and mono live outside Bazel's sandbox, hence tags = ["local"].
-#include <cstdio>
-#include <cstdlib>
-#include <filesystem>
-#include <regex>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "tests/oracles/run_program.h"
+
 namespace {
 
-namespace fs = std::filesystem;
+using pollwake::oracles::CSharpCommand;
+using pollwake::oracles::Lines;
+using pollwake::oracles::Quote;
+using pollwake::oracles::RunCommand;
+using pollwake::oracles::SameLines;
 
 std::vector<std::string> g_args;  // example10 example11 cs10 cs11
 
-std::string RunCommand(const std::string& cmd, int* status) {
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) {
-    *status = -1;
-    return "";
-  }
-  std::string out;
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
-  *status = pclose(p);
-  return out;
-}
-
-std::string Quote(const std::string& s) { return "'" + s + "'"; }
-
-std::string TmpDir() {
-  const char* t = std::getenv("TEST_TMPDIR");
-  return t != nullptr ? t : fs::temp_directory_path().string();
-}
-
-std::vector<std::string> Lines(const std::string& text, bool strip_steps) {
-  static const std::regex kStep(R"(^\[\d+\] )");
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();        // rule 1
-    if (strip_steps) line = std::regex_replace(line, kStep, "");      // rule 2
-    out.push_back(line);
-  }
-  return out;
-}
-
-// Finds a tool in the usual places (Bazel's test environment has a minimal PATH).
-std::string FindTool(const char* name) {
-  for (const char* dir : {"/usr/bin", "/usr/local/bin", "/bin"}) {
-    fs::path p = fs::path(dir) / name;
-    if (fs::exists(p)) return p.string();
-  }
-  return "";
-}
-
 // Compiles `cs` with mcs and runs it with mono; returns its standard output.
 std::string RunCSharp(const std::string& cs, std::string* error) {
-  const std::string mcs = FindTool("mcs");
-  const std::string mono = FindTool("mono");
-  if (mcs.empty() || mono.empty()) {
-    *error = "mcs or mono not found: install mono-mcs and mono-runtime (bash .ci/deps.sh)";
-    return "";
-  }
-  const std::string exe = TmpDir() + "/" + fs::path(cs).stem().string() + ".exe";
+  const std::string cmd = CSharpCommand(cs, error);
+  if (cmd.empty()) return "";
   int status = -1;
-  std::string out = RunCommand(Quote(mcs) + " -nologo -out:" + Quote(exe) + " " + Quote(cs) + " 2>&1", &status);
-  if (status != 0) {
-    *error = "mcs failed (status " + std::to_string(status) + "):\n" + out;
-    return "";
-  }
-  // HOME: mono reads its per-user config there; Bazel may leave it unset.
-  out = RunCommand("HOME=" + Quote(TmpDir()) + " " + Quote(mono) + " " + Quote(exe), &status);
+  std::string out = RunCommand(cmd, &status);
   if (status != 0) {
     *error = "mono failed (status " + std::to_string(status) + "):\n" + out;
     return "";
@@ -115,12 +64,8 @@ std::string RunExample(const std::string& path, std::string* error) {
 void ExpectSameLines(const std::vector<std::string>& cpp, const std::vector<std::string>& cs,
                      const std::string& cpp_text, const std::string& cs_text) {
   ASSERT_FALSE(cs.empty()) << "the C# twin printed nothing";
-  for (size_t i = 0; i < cpp.size() || i < cs.size(); ++i) {
-    const std::string a = i < cpp.size() ? cpp[i] : "<missing line>";
-    const std::string b = i < cs.size() ? cs[i] : "<missing line>";
-    ASSERT_EQ(a, b) << "first difference at line " << (i + 1) << " (left: C++ model, right: real C#)\n"
-                    << "C++ printed:\n" << cpp_text << "\nC# printed:\n" << cs_text;
-  }
+  ASSERT_TRUE(SameLines(cpp, cs, "C++ model", "real C#"))
+      << "C++ printed:\n" << cpp_text << "\nC# printed:\n" << cs_text;
 }
 
 TEST(CSharpOracleTest, ContinuationContextsTraceMatchesMono) {

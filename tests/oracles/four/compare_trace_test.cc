@@ -27,11 +27,6 @@
 // Needs (Debian packages, installed by .ci/deps.sh): rustc, cargo,
 // librust-futures-dev; mono-mcs, mono-runtime; nodejs; golang-go. They live
 // outside Bazel's sandbox, hence tags = ["local"] on the real tests.
-#include <cstdio>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -39,49 +34,20 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/oracles/run_program.h"
+
 namespace {
 
-namespace fs = std::filesystem;
+using pollwake::oracles::CSharpCommand;
+using pollwake::oracles::FirstExisting;
+using pollwake::oracles::Lines;
+using pollwake::oracles::Quote;
+using pollwake::oracles::ReadFile;
+using pollwake::oracles::RunCommand;
+using pollwake::oracles::SameLines;
+using pollwake::oracles::TmpDir;
 
 std::vector<std::string> g_args;  // real|twin LANG PROGRAM EXPECTED
-
-std::string RunCommand(const std::string& cmd, int* status) {
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) {
-    *status = -1;
-    return "";
-  }
-  std::string out;
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
-  *status = pclose(p);
-  return out;
-}
-
-std::string Quote(const std::string& s) { return "'" + s + "'"; }
-
-std::string TmpDir() {
-  const char* t = std::getenv("TEST_TMPDIR");
-  return t != nullptr ? t : fs::temp_directory_path().string();
-}
-
-// The first of `paths` that exists, or "".
-std::string FirstExisting(std::initializer_list<const char*> paths) {
-  for (const char* p : paths) {
-    if (fs::exists(p)) return p;
-  }
-  return "";
-}
-
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    out.push_back(line);
-  }
-  return out;
-}
 
 // Runs PROGRAM as LANG's real runtime (or as a twin binary) and returns its
 // standard output; on failure sets *error.
@@ -92,21 +58,8 @@ std::string RunProgram(const std::string& kind, const std::string& lang, const s
   if (kind == "twin" || lang == "rust") {
     cmd = Quote(program);
   } else if (lang == "csharp") {
-    const std::string mcs = FirstExisting({"/usr/bin/mcs", "/usr/local/bin/mcs"});
-    const std::string mono = FirstExisting({"/usr/bin/mono", "/usr/local/bin/mono"});
-    if (mcs.empty() || mono.empty()) {
-      *error = "mcs or mono not found: install mono-mcs and mono-runtime (bash .ci/deps.sh)";
-      return "";
-    }
-    const std::string exe = tmp + "/" + fs::path(program).stem().string() + ".exe";
-    int status = -1;
-    std::string out = RunCommand(Quote(mcs) + " -nologo -out:" + Quote(exe) + " " + Quote(program) + " 2>&1", &status);
-    if (status != 0) {
-      *error = "mcs failed (status " + std::to_string(status) + "):\n" + out;
-      return "";
-    }
-    // HOME: mono reads its per-user config there; Bazel may leave it unset.
-    cmd = "HOME=" + Quote(tmp) + " " + Quote(mono) + " " + Quote(exe);
+    cmd = CSharpCommand(program, error);
+    if (cmd.empty()) return "";
   } else if (lang == "js") {
     // Debian's nodejs package installs /usr/bin/node (and /usr/bin/nodejs).
     const std::string node = FirstExisting({"/usr/bin/node", "/usr/bin/nodejs"});
@@ -143,13 +96,6 @@ std::string RunProgram(const std::string& kind, const std::string& lang, const s
   return out;
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 TEST(FourAnswersTest, TraceMatchesExpected) {
   ASSERT_EQ(g_args.size(), 4u) << "usage: compare_trace_test real|twin LANG PROGRAM EXPECTED";
   const std::string& kind = g_args[0];
@@ -162,12 +108,7 @@ TEST(FourAnswersTest, TraceMatchesExpected) {
   const std::vector<std::string> got = Lines(out);
   const std::vector<std::string> want = Lines(want_text);
   const std::string who = kind == "twin" ? "the C++ twin of " + lang : "real " + lang;
-  for (size_t i = 0; i < got.size() || i < want.size(); ++i) {
-    const std::string a = i < got.size() ? got[i] : "<missing line>";
-    const std::string b = i < want.size() ? want[i] : "<missing line>";
-    ASSERT_EQ(a, b) << "first difference at line " << (i + 1) << " (left: " << who << ", right: "
-                    << g_args[3] << ")\n" << who << " printed:\n" << out;
-  }
+  ASSERT_TRUE(SameLines(got, want, who, g_args[3])) << who << " printed:\n" << out;
 }
 
 }  // namespace

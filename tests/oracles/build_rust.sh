@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# tests/oracles/four/build_rust.sh OUT_DIR: builds the Rust program in
-# tests/oracles/four/rust/ with Debian's cargo and rustc, offline, and copies the
-# binaries into OUT_DIR. Run by the genrule //tests/oracles/four:rust_four from
-# Bazel's execution root (where tests/oracles/four/rust/ is the source tree).
+# tests/oracles/build_rust.sh SRC_DIR OUT_DIR BIN...: builds the cargo package
+# in SRC_DIR (relative to Bazel's execution root, where the genrule runs it)
+# with Debian's cargo and rustc, offline, and copies the named binaries into
+# OUT_DIR (each must have been built). Shared by the genrules
+# //tests/oracles:rust_twins (the twins of the examples, tests/oracles/rust/)
+# and //tests/oracles/four:rust_four (tests/oracles/four/rust/).
 #
 # Needs the Debian packages rustc, cargo and librust-futures-dev: the crates
-# come from /usr/share/cargo/registry (see rust/.cargo/config.toml), which is
-# why the genrule runs outside the sandbox.
+# come from /usr/share/cargo/registry (see <SRC_DIR>/.cargo/config.toml),
+# which is why the genrules run outside the sandbox.
 set -euo pipefail
-out=$1
-src=tests/oracles/four/rust
+[ $# -ge 3 ] || { echo "usage: $0 SRC_DIR OUT_DIR BIN..." >&2; exit 2; }
+src=$1
+out=$2
+shift 2
 for tool in /usr/bin/cargo /usr/bin/rustc; do
   [ -x "$tool" ] || { echo "$0: $tool is missing (apt-get install rustc cargo librust-futures-dev)" >&2; exit 1; }
 done
@@ -28,6 +32,7 @@ cp -rL "$src/Cargo.toml" "$src/.cargo" "$src/src" "$work/src/"
 (cd "$work/src" && env -u RUSTUP_TOOLCHAIN CARGO_HOME="$work/home" CARGO_TARGET_DIR="$work/target" \
    RUSTC=/usr/bin/rustc /usr/bin/cargo build --offline --quiet --bins)
 mkdir -p "$out"
-for bin in "$work"/target/debug/four; do
-  if [ -f "$bin" ] && [ -x "$bin" ]; then cp "$bin" "$out/"; fi
+for bin in "$@"; do
+  [ -x "$work/target/debug/$bin" ] || { echo "$0: cargo built no binary '$bin' in $src" >&2; exit 1; }
+  cp "$work/target/debug/$bin" "$out/"
 done
