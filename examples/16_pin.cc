@@ -67,7 +67,7 @@ class Waiter {
   ~Waiter() {
     if (registered_) {
       std::erase(r_->waiting, static_cast<const void*>(this));
-      trace("%s: destructor takes its address off the list", name_);  // (6), (13), (22)
+      trace("%s: destructor takes its address off the list", name_);  // (4), (7), (12), (15)
     }
   }
 
@@ -163,7 +163,7 @@ int main() {
     // [END pin_on_stack]
     trace("part 1: the scope ends");  // (3)
   }
-  trace("part 1: list entries left: %zu", reg.waiting.size());  // (4)
+  trace("part 1: list entries left: %zu", reg.waiting.size());  // (5)
 
   // Part 2: Box::pin (on the heap). The box moves; the future does not.
   {
@@ -172,38 +172,38 @@ int main() {
     (void)b.poll(cx);
     const Waiter* where = b.get();
     PinnedBox<Waiter> b2 = std::move(b);  // moves the pointer
-    trace("part 2: after moving the box, same address, still listed: %s",  // (5)
+    trace("part 2: after moving the box, same address, still listed: %s",  // (6)
           b2.get() == where && reg.holds(where) ? "yes" : "no");
     // [END box_pin]
   }
-  trace("part 2: list entries left: %zu", reg.waiting.size());  // (7)
+  trace("part 2: list entries left: %zu", reg.waiting.size());  // (8)
 
   // Part 3: select needs Unpin. The Waiter goes in boxed; the loser comes out
   // in the result, moved, and its future stays where it was.
   {
-    trace("part 3: select(Waiter, ready(7)) compiles: %s",  // (8)
+    trace("part 3: select(Waiter, ready(7)) compiles: %s",  // (9)
           Selectable<Waiter, pollwake::ReadyFuture<int>> ? "yes" : "no");
     auto sel = pollwake::select(PinnedBox<Waiter>(reg, "selected waiter"), pollwake::ready(7));
     auto r = sel.poll(cx).value();
     auto& [seven, loser] = r.right();
-    trace("part 3: ready(%d) won; the boxed waiter is handed back, still listed: %s",  // (9)
+    trace("part 3: ready(%d) won; the boxed waiter is handed back, still listed: %s",  // (10)
           seven, reg.holds(loser.get()) ? "yes" : "no");
     reg.notified = true;
-    trace("part 3: the loser, polled again after the notify -> Ready(%d)",  // (10)
+    trace("part 3: the loser, polled again after the notify -> Ready(%d)",  // (11)
           loser.poll(cx).value());
     reg.notified = false;
   }
-  trace("part 3: list entries left: %zu", reg.waiting.size());  // (11)
+  trace("part 3: list entries left: %zu", reg.waiting.size());  // (13)
 
   // Part 4: projection through a wrapper.
   {
     Counted<Waiter> c(reg, "counted waiter");
     (void)c.poll(cx);
     (void)c.poll(cx);
-    trace("part 4: Counted polled %d times; its inner waiter listed once: %s",  // (12)
+    trace("part 4: Counted polled %d times; its inner waiter listed once: %s",  // (14)
           c.polls(), reg.waiting.size() == 1 && reg.holds(&c.inner()) ? "yes" : "no");
   }
-  trace("part 4: list entries left: %zu", reg.waiting.size());  // (14)
-  trace("main: end");  // (15)
+  trace("part 4: list entries left: %zu", reg.waiting.size());  // (16)
+  trace("main: end");  // (17)
   return 0;
 }
