@@ -23,10 +23,11 @@
 //   * Rust's `Stream` has an associated type; a concept cannot ask for one
 //     that mpsc::Receiver<T> does not declare, so StreamItem<S> is read off
 //     poll_next's return type (Poll<std::optional<T>> gives T).
-//   * Polling after Ready(None): Rust leaves it unspecified (a stream may
-//     panic, or start again), and `FusedStream` marks the streams that keep
-//     answering None. pollwake's Iter and mpsc::Receiver are fused; a stream
-//     of your own may choose, and should say which.
+//   * Polling after Ready(None): Rust leaves it to the stream (it may panic
+//     or block forever); `FusedStream::is_terminated` lets a caller ask, and
+//     `StreamExt::fuse` makes any stream keep answering None. pollwake has
+//     no fuse: its Iter and mpsc::Receiver keep answering nullopt, and a
+//     stream of your own should say what it does.
 //   * next(s) borrows the stream (Rust: `Next<'_, St>`, which needs
 //     `St: Unpin` because it polls through `&mut St`). In pollwake the stream
 //     must outlive the NextItem and must not move while one is in flight; the
