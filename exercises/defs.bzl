@@ -46,10 +46,9 @@ def pollwake_exercise(name, failing_test, message, deps = []):
     native.cc_test(
         name = name + "_start_fails_test",
         size = "small",
-        srcs = ["check_fails.cc"],
         data = [":" + name + "_start_test"],
         # Bazel splits args the way a shell does: quote the message, which has
         # spaces (and must not contain a single quote).
         args = ["$(rootpath :%s_start_test)" % name, failing_test, "'%s'" % message],
-        deps = ["@googletest//:gtest"],
+        deps = [":check_fails"],
     )
