@@ -19,6 +19,9 @@ PACKAGES=(
   # Benchmark peers and plots.
   librust-tokio-dev librust-async-task-dev librust-async-executor-dev librust-waker-fn-dev
   libboost-dev python3-matplotlib
+  # The examples' state diagrams (docs/figures/render_diagrams.py; their
+  # sequence diagrams use python3-matplotlib above).
+  graphviz
   # Profiling the benchmarks (docs/05_benchmarks.md).
   valgrind linux-perf
   # Foreign event loops driving pollwake tasks (interop/hostloop/): libuv,

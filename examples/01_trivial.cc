@@ -67,6 +67,16 @@ EventSlot g_event;
 class EventFuture {
  public:
   using Output = std::uint32_t;
+  EventFuture() = default;
+  // A C++ move leaves the source alive; the source is disarmed, so only the
+  // last owner says "drop" (a Rust move forgets its source).
+  EventFuture(EventFuture&& other) noexcept : armed_(std::exchange(other.armed_, false)) {}
+  EventFuture& operator=(EventFuture&&) = delete;
+  // Rust: `impl Drop for EventFuture` that prints, so the trace shows when
+  // the machine lets go of the awaited future.
+  ~EventFuture() {
+    if (armed_) trace("drop EventFuture");  // (13)
+  }
 
   Poll<std::uint32_t> poll(Context& cx) {
     if (g_event.value) {
@@ -85,6 +95,9 @@ class EventFuture {
     trace("EventFuture::poll -> Pending (waker stored)");  // (6)
     return Pending;
   }
+
+ private:
+  bool armed_ = true;
 };
 // [END event_future]
 
@@ -109,10 +122,14 @@ void fire_event(std::uint32_t value) {
 // [START trivial_future]
 struct NeverPolled {};
 struct WaitingForE {
-  EventFuture e;  // `e` lives across the await on line 3
+  // `e` lives across the await on line 3. Optional because rustc drops the
+  // awaited future the moment its .await completes, before line 4 runs,
+  // while the state stays WaitingForE until the function returns.
+  std::optional<EventFuture> e;
 };
-// Rust: Finished(PhantomPinned). C++ has no Unpin to opt out of; the rule
-// "never moved once polled" is the poller's (see poll/future.h).
+// rustc's machine has no such field: it holds no PhantomPinned, the compiler
+// simply never implements Unpin for it. C++ has no Unpin; the rule "never
+// moved once polled" is the poller's (see poll/future.h).
 struct Finished {};
 
 class TrivialFuture {
@@ -125,21 +142,22 @@ class TrivialFuture {
         trace("TrivialFuture::poll: NeverPolled, runs lines 1-2");  // (3)
         std::printf("Hello!\n");                                     // line 1
         EventFuture e = event();                                     // line 2
-        state_ = WaitingForE{std::move(e)};                          // line 3
+        state_.emplace<WaitingForE>(std::move(e));                   // line 3 (moves e in)
         trace("TrivialFuture: state -> WaitingForE");                // (4)
         continue;  // straight on to WaitingForE, as the Rust rewrite's loop does
       }
       if (auto* waiting = std::get_if<WaitingForE>(&state_)) {
         trace("TrivialFuture::poll: WaitingForE, line 3 polls e");  // (5), (11)
-        Poll<std::uint32_t> p = waiting->e.poll(cx);                 // line 3
+        Poll<std::uint32_t> p = waiting->e->poll(cx);                // line 3
         if (p.is_pending()) {
           trace("TrivialFuture::poll -> Pending");  // (7)
           return Pending;                           //   waiting
         }
         std::uint32_t value = p.value();              //   done!
+        waiting->e.reset();                           //   and `e` is dropped now
         std::printf("Got: %u\n", value);              // line 4
         state_ = Finished{};                          // line 5
-        trace("TrivialFuture: state -> Finished");    // (13)
+        trace("TrivialFuture: state -> Finished");    // (14)
         return Ready(value * 2);                      // line 5
       }
       // Finished: Rust panics ("`async fn` resumed after completion"); every
@@ -204,15 +222,15 @@ int main() {
 
   trace("main: woken, so main polls again");  // (10)
   p = fut.poll(cx);
-  std::printf("[%d] main: Ready(%u)\n", ++g_step, p.value());  // (14)
+  std::printf("[%d] main: Ready(%u)\n", ++g_step, p.value());  // (15)
   // [END drive_by_hand]
 
-  trace("main: polling a finished future is a bug; pollwake throws");  // (15)
+  trace("main: polling a finished future is a bug; pollwake throws");  // (16)
   try {
     (void)fut.poll(cx);
   } catch (const FuturePolledAfterCompletion& e) {
-    std::printf("[%d] main: caught: %s\n", ++g_step, e.what());  // (16)
+    std::printf("[%d] main: caught: %s\n", ++g_step, e.what());  // (17)
   }
-  trace("main: end; main's own waker is dropped");  // (17)
+  trace("main: end; main's own waker is dropped");  // (18)
   return 0;
 }

@@ -12,7 +12,9 @@
 //   pool.spawn_ok(greeter);                 // Pending, then woken by main
 //   pool.spawn_ok(impatient);               // wakes itself during its poll
 //   pool.spawn_ok(faulty);                  // panics (Rust: the worker dies)
-//   let answer = pool.spawn_with_handle(async { 42 })?;
+//   let answer = pool.spawn_with_handle(async { 42 })?;   // (Rust: from here
+//                                           // on it would hang: with
+//                                           // pool_size(1) no worker is left)
 //   println!("{}", block_on(answer));
 //   pool.spawn_ok(sleeper);                 // never woken (Rust: leaked)
 //   drop(pool);

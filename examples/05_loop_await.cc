@@ -33,6 +33,8 @@
 // machine is silent, so the Rust oracle drops those lines before comparing.
 
 #include <cstdint>
+#include <optional>
+#include <utility>
 #include <variant>
 
 #include "examples/trace.h"
@@ -62,21 +64,32 @@ class Tick {
  public:
   using Output = std::uint32_t;
   explicit Tick(std::uint32_t n) : n_(n) {}
+  // A C++ move leaves the source alive; the source is disarmed, so only the
+  // last owner says "drop" (a Rust move forgets its source).
+  Tick(Tick&& other) noexcept
+      : n_(other.n_), yielded_(other.yielded_), armed_(std::exchange(other.armed_, false)) {}
+  Tick& operator=(Tick&&) = delete;
+  // Rust: `impl Drop for Tick` that prints: the trace shows that the machine
+  // drops each tick as soon as its await completes, before line 4 runs.
+  ~Tick() {
+    if (armed_) trace("drop Tick(%u)", n_);  // (10), (18), (26)
+  }
 
   Poll<std::uint32_t> poll(Context& cx) {
     if (!yielded_) {
       yielded_ = true;
       cx.waker().wake_by_ref();  // "poll me again": the executor will
-      trace("Tick(%u)::poll -> Pending (woke its own waker)", n_);  // (5), (12), (19)
+      trace("Tick(%u)::poll -> Pending (woke its own waker)", n_);  // (5), (13), (21)
       return Pending;
     }
-    trace("Tick(%u)::poll -> Ready(%u)", n_, n_ * 10);  // (9), (16), (23)
+    trace("Tick(%u)::poll -> Ready(%u)", n_, n_ * 10);  // (9), (17), (25)
     return Ready(n_ * 10);
   }
 
  private:
   std::uint32_t n_;
   bool yielded_ = false;
+  bool armed_ = true;
 };
 // [END tick]
 
@@ -90,7 +103,9 @@ struct NeverPolled {};
 struct Awaiting {       // suspended at line 3, `tick(i).await`
   std::uint32_t total;  // line 1: `total` lives across the await
   std::uint32_t i;      // line 2: the loop's iterator (`1..4`) lives across it
-  Tick tick;            // line 3: the future being awaited
+  // line 3: the future being awaited. Optional because rustc drops it the
+  // moment its .await completes (before line 4), while the state stays.
+  std::optional<Tick> tick;
 };
 struct Finished {};
 
@@ -103,27 +118,28 @@ class LoopAwaitFuture {
       if (std::holds_alternative<NeverPolled>(state_)) {
         std::uint32_t total = 0;                    // line 1
         std::uint32_t i = 1;                        // line 2: first turn
-        state_ = Awaiting{total, i, tick(i)};       // line 3: start tick(1)
+        state_.emplace<Awaiting>(Awaiting{total, i, tick(i)});  // line 3: start tick(1)
         trace("LoopAwaitFuture: NeverPolled -> Awaiting (turn 1)");  // (4)
         continue;  // and poll tick(1) right away
       }
       if (auto* s = std::get_if<Awaiting>(&state_)) {
-        Poll<std::uint32_t> p = s->tick.poll(cx);  // line 3
+        Poll<std::uint32_t> p = s->tick->poll(cx);  // line 3
         if (p.is_pending()) {
-          trace("LoopAwaitFuture::poll -> Pending (turn %u)", s->i);  // (6), (13), (20)
+          trace("LoopAwaitFuture::poll -> Pending (turn %u)", s->i);  // (6), (14), (22)
           return Pending;
         }
         std::uint32_t v = p.value();  // line 3: `v` is a local, not a field
+        s->tick.reset();              // line 3: the await is over, drop the tick
         s->total += v;                // line 4
-        trace("body: turn %u: got %u, total %u", s->i, v, s->total);  // (10), (17), (24)
+        trace("body: turn %u: got %u, total %u", s->i, v, s->total);  // (11), (19), (27)
         if (++s->i < 4) {             // line 2: next turn of `for i in 1..4`
-          s->tick = tick(s->i);       // line 3: start the next tick
-          trace("LoopAwaitFuture: Awaiting, turn %u", s->i);  // (11), (18)
+          s->tick.emplace(s->i);      // line 3: start the next tick, tick(i)
+          trace("LoopAwaitFuture: Awaiting, turn %u", s->i);  // (12), (20)
           continue;                   // and poll it in this same poll()
         }
         std::uint32_t total = s->total;  // line 6 (s dies with the state)
         state_ = Finished{};             // line 6
-        trace("LoopAwaitFuture: Awaiting -> Finished");  // (25)
+        trace("LoopAwaitFuture: Awaiting -> Finished");  // (28)
         return Ready(total);             // line 6
       }
       pollwake::polled_after_completion("loop_await");  // Finished
@@ -155,25 +171,25 @@ int main() {
 
   Context cx = Context::from_waker(waker);
   for (int n = 1;; ++n) {
-    trace("main: poll #%d", n);  // (3), (8), (15), (22)
+    trace("main: poll #%d", n);  // (3), (8), (16), (24)
     Poll<std::uint32_t> p = fut.poll(cx);
     if (p.is_ready()) {
-      trace("main: Ready(%u)", p.value());  // (26)
+      trace("main: Ready(%u)", p.value());  // (29)
       break;
     }
     if (!g_task.take_woken()) {  // nobody will wake us: a real executor would sleep
       trace("main: Pending and not woken; giving up");
       return 1;
     }
-    trace("main: Pending, but woken, so main polls again");  // (7), (14), (21)
+    trace("main: Pending, but woken, so main polls again");  // (7), (15), (23)
   }
   // [END drive_loop]
 
   try {
     (void)fut.poll(cx);
   } catch (const FuturePolledAfterCompletion& e) {
-    trace("main: poll #5 caught: %s", e.what());  // (27)
+    trace("main: poll #5 caught: %s", e.what());  // (30)
   }
-  trace("main: end; main's own waker is dropped");  // (28)
+  trace("main: end; main's own waker is dropped");  // (31)
   return 0;
 }

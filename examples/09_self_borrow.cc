@@ -77,7 +77,8 @@ class SelfBorrowFuture {
  public:
   using Output = std::uint32_t;
   SelfBorrowFuture() = default;
-  // Rust: `impl !Unpin` (rustc's futures hold PhantomPinned). Once polled,
+  // Rust: the future is !Unpin (rustc holds no PhantomPinned for it; the
+  // compiler simply never implements Unpin for its futures). Once polled,
   // `Awaiting::view` points into *this; a copy or a move would leave it
   // pointing at the old object. Deleted, so the mistake does not compile.
   SelfBorrowFuture(const SelfBorrowFuture&) = delete;

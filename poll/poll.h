@@ -130,6 +130,28 @@ class FuturePolledAfterCompletion : public std::logic_error {
   throw FuturePolledAfterCompletion(future_name);
 }
 
+// FuturePolledAfterPanic is what a hand-written state machine that models
+// rustc's poisoned state throws when it is polled again after an exception
+// escaped one of its polls. rustc's generated future moves to a "poisoned"
+// state when a panic unwinds out of its poll (dropping the locals of the
+// state it was in) and panics with "`async fn` resumed after panicking" if
+// polled again. pollwake's machines (examples/07_early_return.cc) catch the
+// exception, destroy the current state, become Poisoned and rethrow; the next
+// poll throws this. Like FuturePolledAfterCompletion, the future is left as
+// it was (poisoned), so catching this and dropping the future is safe.
+class FuturePolledAfterPanic : public std::logic_error {
+ public:
+  explicit FuturePolledAfterPanic(const std::string& future_name)
+      : std::logic_error("`" + future_name +
+                         "` polled after an exception escaped its poll (Rust: `async fn` "
+                         "resumed after panicking)") {}
+};
+
+// polled_after_panic(name): throws FuturePolledAfterPanic.
+[[noreturn]] inline void polled_after_panic(const char* future_name) {
+  throw FuturePolledAfterPanic(future_name);
+}
+
 }  // namespace pollwake
 
 #endif  // POLLWAKE_POLL_POLL_H_

@@ -1,8 +1,9 @@
 // poll/yield_now.h
 //
-// Models `tokio::task::yield_now()` (and, by hand, futures-rs's
-// `pending!()` after waking one's own waker): give other tasks a turn, then
-// carry on.
+// Models `tokio::task::yield_now()` (async-std's `task::yield_now` and
+// futures-lite's `future::yield_now` are the same idea; futures-rs has no
+// yield_now, code written against it wakes its own waker and returns Pending
+// by hand): give other tasks a turn, then carry on.
 //
 //   Rust                                pollwake
 //   tokio::task::yield_now().await      yield_now() -> YieldNow, Output Unit

@@ -22,8 +22,12 @@
 //      both sizes).
 //   4. `caught: <C++ message> (Rust: <panic message>)` becomes `caught:
 //      <panic message>`: the C++ exception quotes the panic Rust raises when
-//      a finished `async fn` is polled, and that quote must match the real
-//      panic message word for word.
+//      a finished (or poisoned) `async fn` is polled, and that quote must
+//      match the real panic message word for word.
+//
+// The leaf futures of 01, 05 and 07 print when they are dropped (Rust: a
+// Drop impl; C++: a destructor), so the comparison also pins down drop
+// order: rustc drops an awaited future as soon as its .await completes.
 //
 // Needs (Debian packages): rustc, cargo, librust-futures-dev. The twins build
 // from /usr/share/cargo/registry (see tests/oracles/rust/.cargo/config.toml),

@@ -5,7 +5,8 @@
 //   Gate/GateFuture a future that is Pending until the test opens its gate;
 //                   counts polls and drops, keeps the latest waker.
 //   YieldFuture     wakes itself and returns Pending `n` times, then Ready
-//                   (futures-rs's yield_now, repeated); logs its polls.
+//                   (tokio's / futures-lite's yield_now, repeated; futures-rs
+//                   has no yield_now); logs its polls.
 #ifndef POLLWAKE_TESTS_SUPPORT_GATE_H_
 #define POLLWAKE_TESTS_SUPPORT_GATE_H_
 

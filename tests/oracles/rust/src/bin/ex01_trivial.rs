@@ -43,6 +43,14 @@ impl Future for EventFuture {
     }
 }
 
+// Says when it is dropped: rustc drops an awaited future as soon as its
+// `.await` completes, before the statement after it runs.
+impl Drop for EventFuture {
+    fn drop(&mut self) {
+        trace("drop EventFuture");
+    }
+}
+
 fn event() -> EventFuture {
     EventFuture
 }

@@ -28,6 +28,14 @@ impl Future for Tick {
     }
 }
 
+// Says when it is dropped: rustc drops `tick(i)` as soon as its `.await`
+// completes, before line 4 runs.
+impl Drop for Tick {
+    fn drop(&mut self) {
+        trace(&format!("drop Tick({})", self.n));
+    }
+}
+
 fn tick(n: u32) -> Tick {
     Tick { n, yielded: false }
 }

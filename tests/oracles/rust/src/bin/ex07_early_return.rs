@@ -7,7 +7,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use pollwake_oracles::{printing_waker, trace, Task};
+use pollwake_oracles::{catch_panic, printing_waker, trace, Task};
 
 #[derive(Debug)]
 enum FetchError {
@@ -15,7 +15,7 @@ enum FetchError {
 }
 
 /// Pending once (after waking its own waker), then Ok(key * 10), or
-/// Err(NotFound(0)) for key 0.
+/// Err(NotFound(0)) for key 0; for key 13 its second poll panics.
 struct Fetch {
     key: u32,
     yielded: bool,
@@ -30,9 +30,21 @@ impl Future for Fetch {
             trace(&format!("fetch({})::poll -> Pending (woke its own waker)", self.key));
             return Poll::Pending;
         }
+        if self.key == 13 {
+            trace("fetch(13)::poll panics");
+            panic!("fetch(13): connection lost");
+        }
         let r = if self.key == 0 { Err(FetchError::NotFound(self.key)) } else { Ok(self.key * 10) };
         trace(&format!("fetch({})::poll -> Ready({:?})", self.key, r));
         Poll::Ready(r)
+    }
+}
+
+// Says when it is dropped: as soon as its `.await` completes (before `?`
+// looks at the result), or with the suspended `async fn` that holds it.
+impl Drop for Fetch {
+    fn drop(&mut self) {
+        trace(&format!("drop fetch({})", self.key));
     }
 }
 
@@ -123,6 +135,18 @@ fn main() {
             "main: after 1 poll it is {}; main drops it",
             if r.is_some() { "ready" } else { "pending" }
         ));
+    }
+    {
+        let broken = early_return(13, 1);
+        trace("main: early_return(13, 1) made; fetch(13) will panic");
+        futures::pin_mut!(broken);
+        if let Err(msg) = catch_panic(|| drive(broken.as_mut(), &mut cx, 10)) {
+            trace(&format!("main: caught: {}", msg));
+        }
+        trace("main: polls the poisoned future once more");
+        if let Err(msg) = catch_panic(|| broken.as_mut().poll(&mut cx)) {
+            trace(&format!("main: caught: {}", msg));
+        }
     }
     trace("main: end; main's own waker is dropped");
 }
