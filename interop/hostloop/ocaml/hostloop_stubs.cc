@@ -131,6 +131,12 @@ struct DrainScope {
 struct Runtime {
   int fd = -1;
   std::unique_ptr<HostExecutor> executor;
+  // True while hl_run_ready runs this runtime's pass (main thread only). A
+  // task's OCaml closure that calls run_ready again is refused before the
+  // eventfd is read: reading it there would consume a notification sent
+  // during the pass (`notified` stays set), and no later wake would write
+  // the eventfd again, a lost wakeup for good.
+  bool in_pass = false;
 };
 
 // Shuts the executor down (its tasks' futures are destroyed here), then
@@ -392,6 +398,14 @@ value hl_run_ready(value runtime) {
   long polled = -1;
   const bool ok = hl::guarded("Hostloop.run_ready", [&] {
     hl::Runtime& rt = hl::runtime_box(runtime);
+    if (rt.in_pass) {
+      throw std::logic_error("Hostloop.run_ready: called from inside one of the runtime's tasks");
+    }
+    struct PassScope {
+      bool& flag;
+      explicit PassScope(bool& f) : flag(f) { flag = true; }
+      ~PassScope() { flag = false; }
+    } pass(rt.in_pass);
     hl::DrainScope scope;
     std::uint64_t count;
     while (::read(rt.fd, &count, sizeof count) < 0 && errno == EINTR) {
