@@ -17,6 +17,8 @@
       the Promise ("Resolver dropped") and wakes the task.
    5. A C++ thread drops a Promise whose cancel closure is OCaml: the closure
       runs on the main thread at the next drain, and its GC root goes too.
+      Closing the runtime from that closure (inside run_ready) is refused:
+      run_ready still uses the runtime.
    6. An OCaml closure that a task calls spawns a second task (a notify
       during the pass), then calls run_ready and close: both raise Failure
       and change nothing (the notify is not consumed: the second task runs
@@ -138,6 +140,9 @@ let () =
           trace
             (Printf.sprintf "on_cancel: runs on OCaml thread %d (the main thread is 0)"
                (Thread.id (Thread.self ())));
+          (match Hostloop.close rt with
+          | () -> trace "on_cancel: BUG: close during run_ready's drain returned"
+          | exception Failure m -> trace ("on_cancel: close during the drain raises Failure: " ^ m));
           Lwt.wakeup now_cancelled ())
     in
     drop_on_thread p;
