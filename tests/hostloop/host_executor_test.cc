@@ -3,7 +3,9 @@
 #include "interop/hostloop/host_executor.h"
 
 #include <atomic>
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -127,6 +129,74 @@ TEST(HostExecutorTest, TaskWokenDuringARunWaitsForTheNextNotification) {
   EXPECT_FALSE(host.wait_for_notification(std::chrono::milliseconds(0)));
 }
 // [END hostloop_next_pass_test]
+
+// Parked forever; each poll after the first waits (bounded) until another
+// thread has woken the task while this poll runs, so that wake lands inside
+// run_ready()'s pass, the window where the coalescing flag decides.
+struct HandshakeFuture {
+  using Output = Unit;
+  struct Shared {
+    std::atomic<int> polls{0};
+    std::atomic<int> wakes{0};
+    std::atomic<bool> timed_out{false};
+    std::optional<Waker> waker;  // set by the first poll, before the waking thread starts
+  };
+  std::shared_ptr<Shared> s;
+  Poll<Unit> poll(Context& cx) {
+    const int p = s->polls.fetch_add(1) + 1;
+    if (p == 1) {
+      s->waker.emplace(cx.waker());
+      return Pending;
+    }
+    const auto deadline = std::chrono::steady_clock::now() + testing::kLostWakeupDeadline;
+    while (s->wakes.load() < p) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        s->timed_out.store(true);
+        break;
+      }
+      std::this_thread::yield();
+    }
+    return Pending;
+  }
+};
+
+// The lost-wakeup window of the coalescing flag, one wake at a time: another
+// thread wakes the parked task while its poll runs (inside the pass), so
+// that wake must notify again; a flag still set from the batch being run
+// would swallow it and leave the owner waiting. The bounded waits report
+// that instead of hanging. Bounded: kRounds wakes, each wait 20 s at most.
+TEST(HostExecutorTest, CrossThreadWakeDuringAPassIsNeverLost) {
+  const int kRounds = 1000 / testing::kStressScale;
+  FakeHost host;
+  HostExecutor ex([&] { host.notify(); });
+  auto s = std::make_shared<HandshakeFuture::Shared>();
+  ex.spawn(boxed(HandshakeFuture{s}));
+  ASSERT_TRUE(host.wait_for_notification());
+  ASSERT_EQ(ex.run_ready(), 1u);  // polls == 1; the waker is stored
+  std::atomic<bool> stop{false};
+  std::thread waker([&] {
+    for (int i = 1; i <= kRounds; ++i) {
+      while (s->polls.load() < i) {  // poll i has begun: its task is unqueued
+        if (stop.load()) return;
+        std::this_thread::yield();
+      }
+      s->waker->wake_by_ref();
+      s->wakes.store(i);  // lets poll i return: the wake landed inside its pass
+    }
+    s->wakes.store(kRounds + 1);  // the last poll has no wake to wait for
+  });
+  bool lost = false;
+  while (s->polls.load() < kRounds + 1 && !lost) {
+    lost = !host.wait_for_notification();
+    if (!lost) ex.run_ready();
+  }
+  stop.store(true);
+  s->wakes.store(kRounds + 1);  // release a poll still waiting
+  waker.join();
+  EXPECT_FALSE(lost) << "lost wakeup after " << s->polls.load() << " polls";
+  EXPECT_FALSE(s->timed_out.load());
+  EXPECT_EQ(s->polls.load(), kRounds + 1);
+}
 
 TEST(HostExecutorTest, TasksRunInWakeOrder) {
   FakeHost host;

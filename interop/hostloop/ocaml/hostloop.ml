@@ -61,8 +61,9 @@ let create ?(on_notification = fun () -> ()) ?(on_pass = fun (_ : int) -> ()) ()
 (* close r: shuts the executor down (its pending tasks are dropped; their
    promises' on_cancel closures run now), stops watching r's eventfd and
    closes it. Idempotent; afterwards [run_ready r] raises [Failure]. Called
-   from inside a task (from a closure a task called) it raises [Failure]
-   and changes nothing. *)
+   while [run_ready r] runs (from a closure a task called, or from an
+   on_cancel closure its drain runs) it raises [Failure] and changes
+   nothing. *)
 let close r =
   shutdown_runtime r;
   let mine, others = List.partition (fun (r', _) -> r' == r) !watches in

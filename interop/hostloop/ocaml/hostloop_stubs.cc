@@ -131,6 +131,16 @@ struct DrainScope {
 struct Runtime {
   int fd = -1;
   std::unique_ptr<HostExecutor> executor;
+  // True while hl_run_ready reads the eventfd, drains and runs this
+  // runtime's pass (main thread only). Two calls are refused meanwhile:
+  //  * run_ready again (from a task's OCaml closure), before it reads the
+  //    eventfd: that read would consume a notification sent during the pass
+  //    (`notified` stays set) and no later wake would write the eventfd
+  //    again, a lost wakeup for good;
+  //  * shutdown/close (from a task, or from queued work the drain runs, e.g.
+  //    an on_cancel closure): freeing the runtime there would leave the
+  //    running hl_run_ready with a dangling Runtime.
+  bool in_pass = false;
 };
 
 // Shuts the executor down (its tasks' futures are destroyed here), then
@@ -392,12 +402,24 @@ value hl_run_ready(value runtime) {
   long polled = -1;
   const bool ok = hl::guarded("Hostloop.run_ready", [&] {
     hl::Runtime& rt = hl::runtime_box(runtime);
-    hl::DrainScope scope;
-    std::uint64_t count;
-    while (::read(rt.fd, &count, sizeof count) < 0 && errno == EINTR) {
+    if (rt.in_pass) {
+      throw std::logic_error("Hostloop.run_ready: called from inside one of the runtime's tasks");
     }
-    hl::drain_main_queue();
-    polled = static_cast<long>(rt.executor->run_ready());
+    hl::DrainScope scope;
+    {
+      struct PassScope {
+        bool& flag;
+        explicit PassScope(bool& f) : flag(f) { flag = true; }
+        ~PassScope() { flag = false; }
+      } pass(rt.in_pass);
+      std::uint64_t count;
+      while (::read(rt.fd, &count, sizeof count) < 0 && errno == EINTR) {
+      }
+      hl::drain_main_queue();
+      polled = static_cast<long>(rt.executor->run_ready());
+    }
+    // Outside the pass: this work may close the runtime (`rt` is not used
+    // after it).
     hl::drain_main_queue();
   });
   if (!ok) caml_failwith(hl::tl_error);
@@ -414,6 +436,7 @@ value hl_runtime_shutdown(value runtime) {
   const bool ok = hl::guarded("Hostloop.close", [&] {
     hl::DrainScope scope;
     if (hl::Runtime* rt = static_cast<hl::RuntimeBox*>(Data_custom_val(runtime))->rt) {
+      if (rt->in_pass) throw std::logic_error("Hostloop.close: called during the runtime's run_ready");
       rt->executor->shutdown();  // throws std::logic_error inside a task
     }
     hl::drain_main_queue();
@@ -430,6 +453,9 @@ value hl_runtime_close(value runtime) {
     hl::DrainScope scope;
     auto* box = static_cast<hl::RuntimeBox*>(Data_custom_val(runtime));
     if (box->rt != nullptr) {
+      if (box->rt->in_pass) {
+        throw std::logic_error("Hostloop.close: called during the runtime's run_ready");
+      }
       box->rt->executor->shutdown();  // a no-op after hl_runtime_shutdown
       hl::close_runtime(std::exchange(box->rt, nullptr));
     }

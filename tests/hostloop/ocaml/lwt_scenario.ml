@@ -7,7 +7,8 @@
    1. OCaml creates the runtime and an Lwt-enabled closure F, and calls a C++
       test function with F. Its task calls F in a loop; F returns a pollwake
       Promise linked to [Lwt.pause ()]; the task awaits it. Lwt's loop and
-      the executor take turns through the Lwt_unix notification.
+      the executor take turns through the runtime's eventfd, which Lwt
+      watches.
    2. G's Lwt promise fails: the C++ task sees an error, fails, and the Lwt
       promise that stands for the task is rejected.
    3. A C++ thread resolves a Promise while Lwt sleeps in its loop.
@@ -16,8 +17,12 @@
       the Promise ("Resolver dropped") and wakes the task.
    5. A C++ thread drops a Promise whose cancel closure is OCaml: the closure
       runs on the main thread at the next drain, and its GC root goes too.
-   6. An OCaml closure that a task calls tries to close the runtime: Failure,
-      and the runtime stays open.
+      Closing the runtime from that closure (inside run_ready) is refused:
+      run_ready still uses the runtime.
+   6. An OCaml closure that a task calls spawns a second task (a notify
+      during the pass), then calls run_ready and close: both raise Failure
+      and change nothing (the notify is not consumed: the second task runs
+      in the next pass), and the runtime stays open.
    7. The host exits first: Lwt_main.run returns with a task still waiting on
       [Lwt_unix.sleep]; closing the runtime drops the task, and the Promise's
       cancel hook cancels the sleep.
@@ -135,6 +140,9 @@ let () =
           trace
             (Printf.sprintf "on_cancel: runs on OCaml thread %d (the main thread is 0)"
                (Thread.id (Thread.self ())));
+          (match Hostloop.close rt with
+          | () -> trace "on_cancel: BUG: close during run_ready's drain returned"
+          | exception Failure m -> trace ("on_cancel: close during the drain raises Failure: " ^ m));
           Lwt.wakeup now_cancelled ())
     in
     drop_on_thread p;
@@ -148,7 +156,12 @@ let () =
          (Hostloop.live_roots () - roots_before)
          (Hostloop.resolve r "too late"));
     (* 6. Closing the runtime from inside a task is refused. *)
+    let done6b, on_done6b = task_promise () in
     let c _ =
+      call_f_loop rt (fun _ -> Hostloop.of_lwt (Lwt.return "already resolved")) 1 on_done6b;
+      (match Hostloop.run_ready rt with
+      | _ -> trace "C: BUG: run_ready from inside a task returned"
+      | exception Failure m -> trace ("C: run_ready from inside a task raises Failure: " ^ m));
       (match Hostloop.close rt with
       | () -> trace "C: BUG: close from inside a task returned"
       | exception Failure m -> trace ("C: close from inside a task raises Failure: " ^ m));
@@ -158,6 +171,8 @@ let () =
     call_f_loop rt c 1 on_done6;
     let* () = done6 in
     trace "lwt_main: that task finished normally";
+    let* () = done6b in
+    trace "lwt_main: the task it spawned finished too (no notification was lost)";
     let* () = Lwt.pause () in
     (* 7. The host exits first. *)
     let awaiting, now_awaiting = Lwt.wait () in
