@@ -50,7 +50,7 @@
 #include "executor/block_on.h"
 #include "executor/enter.h"
 #include "executor/local_pool.h"
-#include "interop/bridge/annotated_lock.h"
+#include "poll/annotated_lock.h"
 #include "interop/bridge/handle_table.h"
 #include "interop/bridge/pollwake_bridge.h"
 #include "poll/context.h"
