@@ -225,7 +225,7 @@ bool LocalPool::poll_task(LocalTaskHeader* task) {
     current_ = nullptr;
     complete(task);
     // The pool's reference, and the queue's unless a self-wake took it.
-    detail::local_task_release(task, self_requeued_ ? 1 : 2);
+    detail::local_task_release_n(task, self_requeued_ ? 1 : 2);
     throw;  // like a Rust panic out of LocalPool::run; the pool stays usable
   }
   current_ = nullptr;
@@ -244,7 +244,7 @@ bool LocalPool::poll_task(LocalTaskHeader* task) {
     complete(task);
     ++refs;
   }
-  if (refs != 0) detail::local_task_release(task, refs);
+  if (refs != 0) detail::local_task_release_n(task, refs);
   return finished;
 }
 // [END poll_task]

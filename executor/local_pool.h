@@ -238,7 +238,7 @@ class LocalPool {
  private:
   friend class LocalSpawner;
   friend void detail::local_task_wake(detail::LocalTaskHeader* task) noexcept;
-  friend void detail::local_task_release(detail::LocalTaskHeader* task, std::uint32_t n) noexcept;
+  friend void detail::local_task_release_n(detail::LocalTaskHeader* task, std::uint32_t n) noexcept;
   static constexpr std::size_t kRefBatch = 256;
 
   // The main future of run_until, type-erased without allocating.

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "executor/detail/run_queue.h"
+#include "executor/detail/task_waker.h"
 #include "executor/enter.h"
 #include "poll/raw_waker.h"
 #include "poll/wake.h"
@@ -174,38 +175,19 @@ void finish(PoolTaskHeader* task) {
 
 // pool_task_wake: Waker::wake_by_ref of a ThreadPool task: the state
 // machine's wake, and the queueing it asks for.
-void pool_task_wake(PoolTaskHeader* task) {
+void pool_task_wake(PoolTaskHeader* task) noexcept {
   if (task->state.wake()) schedule(task);
 }
 
-// The waker vtable of ThreadPool tasks: data is the PoolTaskHeader.
-// SAFETY (all four): `data` is a PoolTaskHeader* on which the caller owns (wake,
-// drop) or borrows (clone, wake_by_ref) one reference, so it is alive.
-PoolTaskHeader* header(const void* data) noexcept {
-  return const_cast<PoolTaskHeader*>(static_cast<const PoolTaskHeader*>(data));
-}
-RawWaker task_waker_clone(const void* data);
-void task_waker_wake(const void* data) {
-  PoolTaskHeader* task = header(data);
-  pool_task_wake(task);
-  pool_task_release(task);
-}
-void task_waker_wake_by_ref(const void* data) { pool_task_wake(header(data)); }
-void task_waker_drop(const void* data) noexcept { pool_task_release(header(data)); }
-const RawWakerVTable kTaskWakerVTable{&task_waker_clone, &task_waker_wake,
-                                      &task_waker_wake_by_ref, &task_waker_drop};
-RawWaker task_waker_clone(const void* data) {
-  // ORDERING: relaxed; the caller's reference keeps the task alive.
-  header(data)->refs.fetch_add(1, std::memory_order_relaxed);
-  return RawWaker{data, &kTaskWakerVTable};
-}
+// The waker of ThreadPool tasks: data is the PoolTaskHeader.
+using PoolTaskWaker = TaskWaker<PoolTaskHeader, &pool_task_wake, &pool_task_release>;
 
 // run_task: polls a task the caller owns (state POLLING or REPOLL).
 void run_task(PoolShared* pool, std::size_t me, PoolTaskHeader* task) {
   // [START run_task]
   // A wake that came while the task sat in the queue is served by this poll.
   task->state.begin_poll();
-  WakerRef waker(RawWaker{task, &kTaskWakerVTable});  // borrowed: no refcount
+  WakerRef waker(PoolTaskWaker::borrow(task));  // borrowed: no refcount
   Context cx = Context::from_waker(waker);
   bool done = false;
   std::exception_ptr panic;

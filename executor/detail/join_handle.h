@@ -7,7 +7,8 @@
 // How pollwake differs, and why: one class template serves both pools'
 // handles (RemoteHandle<T> for LocalPool, ThreadPoolHandle<T> for
 // ThreadPool derive from it and add only their names and, for RemoteHandle,
-// forget()). What differs between the pools is in `Ops`:
+// forget()). What differs between the pools is in `Ops` (JoinOps below,
+// plus the names):
 //   typename Ops::Task               the task header the handle references
 //   typename Ops::template Slot<T>   a JoinSlot<T> (or one derived from it)
 //   Ops::kName, Ops::kCanceled       the handle's name and TaskCanceled's text
@@ -27,6 +28,21 @@
 #include "poll/poll.h"
 
 namespace pollwake::detail {
+
+// JoinOps: the Ops of a handle that detaches its task when dropped; a pool
+// whose handles cancel instead derives from it and hides drop().
+template <class TaskT, void (*Release)(TaskT*) noexcept,
+          template <class> class SlotT = JoinSlot>
+struct JoinOps {
+  using Task = TaskT;
+  template <class T>
+  using Slot = SlotT<T>;
+  static void release(Task* task) noexcept { Release(task); }
+  template <class T>
+  static void drop(Task* task, Slot<T>*) noexcept {
+    Release(task);  // detach: the task runs on; its output goes with it
+  }
+};
 
 template <class T, class Ops>
 class JoinHandle {

@@ -30,6 +30,7 @@
 
 #include <exception>
 #include <optional>
+#include <type_traits>
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
@@ -137,6 +138,11 @@ class JoinSlot {
   std::exception_ptr error_ ABSL_GUARDED_BY(mu_);
   LatestWaker waker_ ABSL_GUARDED_BY(mu_);
 };
+
+// A task without a handle has no slot (an empty member, no bytes).
+struct NoJoinSlot {};
+template <bool kHandle, class T, template <class> class Slot = JoinSlot>
+using JoinSlotIf = std::conditional_t<kHandle, Slot<T>, NoJoinSlot>;
 
 }  // namespace pollwake::detail
 

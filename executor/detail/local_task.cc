@@ -1,11 +1,13 @@
 // executor/detail/local_task.cc: the wake and release operations of a
-// LocalPool task (executor/detail/local_task.h), and its waker's vtable.
+// LocalPool task (executor/detail/local_task.h), which its waker's vtable
+// (executor/detail/task_waker.h) calls.
 // A wake on the pool's own thread during a run pushes straight onto the
 // pool's ready queue (no lock); any other wake goes through the remote
 // stack (executor/detail/remote_stack.h) and unparks the pool.
 #include "executor/detail/local_task.h"
 
 #include "executor/detail/local_pool_shared.h"
+#include "executor/detail/task_waker.h"
 #include "executor/local_pool.h"
 
 namespace pollwake {
@@ -14,31 +16,11 @@ namespace detail {
 thread_local LocalPool* local_pool_running = nullptr;
 
 namespace {
-
-// SAFETY (all four): `data` is a LocalTaskHeader* on which the caller owns
-// (wake, drop) or borrows (clone, wake_by_ref) one reference.
-LocalTaskHeader* task_of(const void* data) noexcept {
-  return const_cast<LocalTaskHeader*>(static_cast<const LocalTaskHeader*>(data));
-}
-RawWaker task_clone(const void* data) noexcept;
-void task_wake(const void* data) {
-  LocalTaskHeader* task = task_of(data);
-  local_task_wake(task);
-  local_task_release(task);
-}
-void task_wake_by_ref(const void* data) { local_task_wake(task_of(data)); }
-void task_drop(const void* data) noexcept { local_task_release(task_of(data)); }
-constexpr RawWakerVTable kTaskVTable{&task_clone, &task_wake, &task_wake_by_ref, &task_drop};
-RawWaker task_clone(const void* data) noexcept {
-  // ORDERING: relaxed; the caller's reference keeps the task alive.
-  task_of(data)->refs.fetch_add(1, std::memory_order_relaxed);
-  return RawWaker{data, &kTaskVTable};
-}
-
+using LocalTaskWaker = TaskWaker<LocalTaskHeader, &local_task_wake, &local_task_release>;
 }  // namespace
 
 RawWaker local_task_waker_ref(LocalTaskHeader* task) noexcept {
-  return RawWaker{task, &kTaskVTable};
+  return LocalTaskWaker::borrow(task);
 }
 
 // [START wake_path]
@@ -95,7 +77,7 @@ void local_task_wake(LocalTaskHeader* task) noexcept {
 }
 // [END wake_path]
 
-void local_task_release(LocalTaskHeader* task, std::uint32_t n) noexcept {
+void local_task_release_n(LocalTaskHeader* task, std::uint32_t n) noexcept {
   // ORDERING: acq_rel, as Arc's decrement: all uses of the task on any
   // thread happen before the thread that frees it does so.
   if (task->refs.fetch_sub(n, std::memory_order_acq_rel) != n) return;

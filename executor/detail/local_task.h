@@ -25,6 +25,7 @@
 #include <utility>
 
 #include "executor/detail/block_cache.h"
+#include "executor/detail/join_handle.h"
 #include "executor/detail/join_slot.h"
 #include "poll/context.h"
 #include "poll/future.h"
@@ -78,8 +79,10 @@ struct LocalTaskHeader {
 // The wake and release operations (local_task.cc).
 // Queue the task if it is neither queued nor done (a waker's wake_by_ref).
 void local_task_wake(LocalTaskHeader* task) noexcept;
-// Drop `n` references (a waker's drop: 1); the last one frees the task.
-void local_task_release(LocalTaskHeader* task, std::uint32_t n = 1) noexcept;
+// Drop `n` references; the last one frees the task.
+void local_task_release_n(LocalTaskHeader* task, std::uint32_t n) noexcept;
+// Drop one reference (a waker's drop, a handle's release).
+inline void local_task_release(LocalTaskHeader* task) noexcept { local_task_release_n(task, 1); }
 // A waker for `task` that borrows the caller's reference (the pool's poll).
 RawWaker local_task_waker_ref(LocalTaskHeader* task) noexcept;
 // The pool running on this thread (inside one of its run* calls), so that a
@@ -94,12 +97,11 @@ struct LocalJoinSlot : JoinSlot<T> {
   std::atomic<bool> handle_dropped{false};
 };
 
-struct NoLocalJoinSlot {};
-
+// LocalTask<F, kHandle>: the one allocation per task, from the pool's
+// block cache.
 template <class F, bool kHandle>
 struct LocalTask final : LocalTaskHeader {
   using Out = OutputOf<F>;
-  using Slot = std::conditional_t<kHandle, LocalJoinSlot<Out>, NoLocalJoinSlot>;
 
   template <class G>
   explicit LocalTask(G&& g) : future(std::forward<G>(g)) {
@@ -158,20 +160,17 @@ struct LocalTask final : LocalTaskHeader {
   union {
     F future;  // alive from construction until drop_future
   };
-  [[no_unique_address]] Slot slot;
+  [[no_unique_address]] JoinSlotIf<kHandle, Out, LocalJoinSlot> slot;
 };
 
 // What RemoteHandle's JoinHandle needs (executor/detail/join_handle.h).
-struct LocalHandleOps {
-  using Task = LocalTaskHeader;
-  template <class T>
-  using Slot = LocalJoinSlot<T>;
+struct LocalHandleOps : JoinOps<LocalTaskHeader, &local_task_release, LocalJoinSlot> {
   static constexpr const char* kName = "RemoteHandle";
   static constexpr const char* kCanceled =
       "RemoteHandle: the task was dropped before it finished (its LocalPool was dropped)";
-  static void release(LocalTaskHeader* task) noexcept { local_task_release(task); }
-  // Dropping the handle cancels the task: it is woken so that the pool
-  // drops it promptly, unpolled (docs/guarantees.md, "Task handles").
+  // Dropping the handle cancels the task (not JoinOps's detach): it is
+  // woken so that the pool drops it promptly, unpolled (docs/guarantees.md,
+  // "Task handles").
   template <class T>
   static void drop(LocalTaskHeader* task, LocalJoinSlot<T>* slot) noexcept {
     // ORDERING: release, pairs with the task's acquire load before its poll.

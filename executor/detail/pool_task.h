@@ -20,6 +20,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "executor/detail/join_handle.h"
 #include "executor/detail/join_slot.h"
 #include "executor/detail/pool_task_state.h"
 #include "poll/context.h"
@@ -80,13 +81,10 @@ inline void pool_task_release(PoolTaskHeader* task) noexcept {
 // Hands a new task (refs set) to the pool: queues it (thread_pool.cc).
 void pool_spawn(PoolShared* pool, PoolTaskHeader* task);
 
-struct NoJoinSlot {};
-
 // PoolTask<F, kHandle>: the one allocation per task.
 template <class F, bool kHandle>
 struct PoolTask final : PoolTaskHeader {
   using Out = OutputOf<F>;
-  using Slot = std::conditional_t<kHandle, JoinSlot<Out>, NoJoinSlot>;
 
   template <class G>
   explicit PoolTask(G&& g)
@@ -125,24 +123,17 @@ struct PoolTask final : PoolTaskHeader {
   static constexpr PoolTaskVTable kVTable{&poll, &fail, &cancel, &destroy};
 
   std::optional<F> future;  // polled in place, never moved; empty once finished
-  [[no_unique_address]] Slot slot;
+  [[no_unique_address]] JoinSlotIf<kHandle, Out> slot;
 };
 
 // What ThreadPoolHandle's JoinHandle needs (executor/detail/join_handle.h).
-struct PoolHandleOps {
-  using Task = PoolTaskHeader;
-  template <class T>
-  using Slot = JoinSlot<T>;
+// Dropping the handle detaches the task: JoinOps's drop (docs/guarantees.md,
+// "Task handles").
+struct PoolHandleOps : JoinOps<PoolTaskHeader, &pool_task_release> {
   static constexpr const char* kName = "ThreadPoolHandle";
   static constexpr const char* kCanceled =
       "ThreadPool task canceled: the pool shut down (its last handle was dropped) "
       "before the task finished";
-  static void release(PoolTaskHeader* task) noexcept { pool_task_release(task); }
-  // Dropping the handle detaches the task (docs/guarantees.md, "Task handles").
-  template <class T>
-  static void drop(PoolTaskHeader* task, JoinSlot<T>*) noexcept {
-    pool_task_release(task);
-  }
 };
 
 }  // namespace pollwake::detail
