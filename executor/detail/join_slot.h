@@ -97,6 +97,7 @@ class JoinSlot {
   }
   void cancel() noexcept { finish(Status::kCanceled, nullptr); }
 
+  // [START take]
   // The handle's poll: the outcome once there is one (the slot is then
   // kTaken), else nothing, with `waker` kept as the latest to wake.
   std::optional<Outcome> take(const Waker& waker) {
@@ -109,6 +110,7 @@ class JoinSlot {
                 std::exchange(error_, nullptr));
     return out;
   }
+  // [END take]
 
   // The handle goes away: drops its waker (outside the lock).
   void drop_waker() noexcept {

@@ -32,6 +32,7 @@ sources=(
   tests/fuzz/bridge_fuzzer.cc
   interop/bridge/bridge.cc
   executor/local_pool.cc
+  executor/detail/local_task.cc
   executor/enter.cc
   executor/block_on.cc
   poll/waker.cc

@@ -29,10 +29,11 @@ fail() {
 }
 
 # The sources the fuzzer links: the harness and what //executor:local_pool
-# depends on.
+# depends on; Abseil's Mutex (the join slot's lock) from Debian.
 sources=(
   tests/fuzz/local_pool_fuzzer.cc
   executor/local_pool.cc
+  executor/detail/local_task.cc
   executor/enter.cc
   executor/block_on.cc
   poll/waker.cc
@@ -40,7 +41,8 @@ sources=(
 echo "run_fuzzer: building with clang++ (libFuzzer, ASan, UBSan)"
 clang++ -std=c++20 -O1 -g -I. -fsanitize=fuzzer,address,undefined \
   -fno-sanitize-recover=all -fno-omit-frame-pointer -pthread \
-  "${sources[@]}" -o "$work/local_pool_fuzzer" > "$work/build.log" 2>&1 ||
+  "${sources[@]}" -labsl_synchronization -labsl_time -labsl_base -labsl_raw_logging_internal \
+  -labsl_spinlock_wait -o "$work/local_pool_fuzzer" > "$work/build.log" 2>&1 ||
   { cat "$work/build.log"; fail "the fuzzer did not build"; }
 
 echo "run_fuzzer: fuzzing for ${seconds} s from tests/fuzz/corpus/ ($(ls tests/fuzz/corpus | wc -l) inputs)"
