@@ -10,10 +10,13 @@
 #include <condition_variable>
 #include <cstdio>
 #include <memory>
+#include <mutex>
 #include <system_error>
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "executor/detail/run_queue.h"
 #include "executor/detail/task_waker.h"
 #include "executor/enter.h"
@@ -35,9 +38,10 @@ using TaskQueue = RunQueue<PoolTaskHeader>;
 // that have returned Pending at least once (the others are always in a queue
 // or being polled), so that shutdown can find and destroy the tasks that
 // nobody will ever wake. A worker registers into shard (index % shards).
+// (The tasks' reg_prev/reg_next links are under the same lock.)
 struct alignas(64) RegistryShard {
-  std::mutex mu;
-  PoolTaskHeader* head = nullptr;  // under mu
+  absl::Mutex mu;
+  PoolTaskHeader* head ABSL_GUARDED_BY(mu) = nullptr;
 };
 
 // Per-thread: which pool (if any) this thread works for.
@@ -65,6 +69,9 @@ struct PoolShared {
   // wait (or are about to wait) on sleep_cv. See idle() and notify().
   std::atomic<std::uint32_t> searching{0};
   std::atomic<std::uint32_t> sleepers{0};
+  // A std::mutex, not absl::Mutex: it guards no data (the counters above are
+  // atomics), only the sleep handshake, and it pairs with a
+  // std::condition_variable.
   std::mutex sleep_mu;
   std::condition_variable sleep_cv;
 
@@ -142,14 +149,15 @@ void register_task(PoolShared* pool, std::size_t me, PoolTaskHeader* task) {
   task->registered = true;
   task->shard = static_cast<std::uint32_t>(me % kRegistryShards);
   RegistryShard& shard = pool->registry[task->shard];
-  std::lock_guard lock(shard.mu);
+  MutexLock lock(&shard.mu);
   task->reg_prev = nullptr;
   task->reg_next = shard.head;
   if (shard.head != nullptr) shard.head->reg_prev = task;
   shard.head = task;
 }
 
-void unlink_locked(RegistryShard& shard, PoolTaskHeader* task) {
+void unlink_locked(RegistryShard& shard, PoolTaskHeader* task)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu) {
   if (task->reg_prev != nullptr) {
     task->reg_prev->reg_next = task->reg_next;
   } else {
@@ -167,7 +175,7 @@ void finish(PoolTaskHeader* task) {
   task->state.complete();
   if (task->registered) {
     RegistryShard& shard = task->pool->registry[task->shard];
-    std::lock_guard lock(shard.mu);
+    MutexLock lock(&shard.mu);
     unlink_locked(shard, task);
   }
   pool_task_release(task);  // the pool's reference; may free the task
@@ -300,7 +308,7 @@ void cleanup(PoolShared* pool) {
     for (RegistryShard& shard : pool->registry) {
       PoolTaskHeader* claimed = nullptr;  // chained through `next` (not queued)
       {
-        std::lock_guard lock(shard.mu);
+        MutexLock lock(&shard.mu);
         for (PoolTaskHeader* t = shard.head; t != nullptr;) {
           PoolTaskHeader* following = t->reg_next;
           if (t->state.claim_waiting()) {
