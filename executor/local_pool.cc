@@ -1,5 +1,6 @@
-// executor/local_pool.cc: LocalPool's run loop, the wake path and the drop
-// (see local_pool.h for what callers may rely on).
+// executor/local_pool.cc: LocalPool's run loop, the spawner and the drop
+// (see local_pool.h for what callers may rely on; the wake path is
+// executor/detail/local_task.cc).
 //
 // The run loop, one pass at a time:
 //   1. drain the remote stack (wakes from other threads, or from this thread
@@ -16,6 +17,9 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <stdexcept>
+#include <string>
+#include <thread>
 
 #include "executor/detail/local_pool_shared.h"
 #include "executor/detail/local_task.h"
