@@ -1,5 +1,6 @@
-// executor/local_pool.cc: LocalPool's run loop, the wake path and the drop
-// (see local_pool.h for what callers may rely on).
+// executor/local_pool.cc: LocalPool's run loop, the spawner and the drop
+// (see local_pool.h for what callers may rely on; the wake path is
+// executor/detail/local_task.cc).
 //
 // The run loop, one pass at a time:
 //   1. drain the remote stack (wakes from other threads, or from this thread
@@ -16,182 +17,16 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <stdexcept>
+#include <string>
+#include <thread>
 
-#include "executor/detail/remote_stack.h"
+#include "executor/detail/local_pool_shared.h"
+#include "executor/detail/local_task.h"
 #include "executor/enter.h"
 #include "poll/wake.h"
 
 namespace pollwake {
-namespace detail {
-
-// What outlives the pool: the remote stack, the parker the pool sleeps on,
-// and the run_until waker's flag. Tasks, spawners and the run_until waker
-// each hold a reference, so a wake after the pool is gone finds live memory.
-class LocalPoolShared {
- public:
-  explicit LocalPoolShared(LocalPool* p) : pool(p), owner(std::this_thread::get_id()) {}
-
-  void acquire(std::size_t n = 1) noexcept {
-    // ORDERING: relaxed; the caller already holds a reference.
-    refs_.fetch_add(n, std::memory_order_relaxed);
-  }
-  void release(std::size_t n = 1) noexcept {
-    // ORDERING: acq_rel, as Arc's decrement.
-    if (refs_.fetch_sub(n, std::memory_order_acq_rel) == n) delete this;
-  }
-
-  // Pushes a task whose kScheduled bit this thread just set, with one
-  // reference for the queue. Any thread. After close(), the reference is
-  // dropped instead (the pool is gone; the wake does nothing).
-  void push_remote(LocalTaskHeader* task) noexcept {
-    if (!remote_.push(task)) {
-      local_task_release(task);
-      return;
-    }
-    parker.unpark();
-  }
-
-  // Takes the whole remote stack, oldest first. Pool thread only.
-  LocalTaskHeader* take_remote() noexcept { return remote_.take_all(); }
-
-  // Closes the remote stack for good; returns what was on it. Pool's
-  // destructor only.
-  LocalTaskHeader* close() noexcept { return remote_.close(); }
-
-  // run_until's waker: sets the flag, then unparks the pool.
-  RawWaker main_waker() noexcept {
-    acquire();
-    return RawWaker{this, &kMainVTable};
-  }
-
-  Parker<FutexPark> parker;
-  std::atomic<bool> main_woken{false};
-  LocalPool* pool;             // nullptr once the pool is dropped (pool thread only)
-  const std::thread::id owner; // the thread the pool belongs to
-
- private:
-  ~LocalPoolShared() = default;
-
-  // SAFETY (all four): `data` is a LocalPoolShared* on which the caller owns
-  // (wake, drop) or borrows (clone, wake_by_ref) one reference.
-  static LocalPoolShared* self(const void* data) noexcept {
-    return const_cast<LocalPoolShared*>(static_cast<const LocalPoolShared*>(data));
-  }
-  static RawWaker main_clone(const void* data) noexcept { return self(data)->main_waker(); }
-  static void main_wake_by_ref(const void* data) {
-    // ORDERING: release; the pool's acquire exchange sees what the waker did.
-    self(data)->main_woken.store(true, std::memory_order_release);
-    self(data)->parker.unpark();
-  }
-  static void main_wake(const void* data) {
-    main_wake_by_ref(data);
-    self(data)->release();
-  }
-  static void main_drop(const void* data) noexcept { self(data)->release(); }
-  static constexpr RawWakerVTable kMainVTable{&main_clone, &main_wake, &main_wake_by_ref,
-                                              &main_drop};
-
-  std::atomic<std::size_t> refs_{1};  // the pool's own reference
-  RemoteStack<LocalTaskHeader> remote_;  // wakes from other threads
-};
-
-namespace {
-
-// The pool running on this thread (inside run*), so that a wake here can go
-// straight onto its local queue. Written only by this thread.
-thread_local LocalPool* tls_running = nullptr;
-
-// SAFETY (all four): `data` is a LocalTaskHeader* on which the caller owns
-// (wake, drop) or borrows (clone, wake_by_ref) one reference.
-LocalTaskHeader* task_of(const void* data) noexcept {
-  return const_cast<LocalTaskHeader*>(static_cast<const LocalTaskHeader*>(data));
-}
-RawWaker task_clone(const void* data) noexcept;
-void task_wake(const void* data) {
-  LocalTaskHeader* task = task_of(data);
-  local_task_wake(task);
-  local_task_release(task);
-}
-void task_wake_by_ref(const void* data) { local_task_wake(task_of(data)); }
-void task_drop(const void* data) noexcept { local_task_release(task_of(data)); }
-constexpr RawWakerVTable kTaskVTable{&task_clone, &task_wake, &task_wake_by_ref, &task_drop};
-RawWaker task_clone(const void* data) noexcept {
-  // ORDERING: relaxed; the caller's reference keeps the task alive.
-  task_of(data)->refs.fetch_add(1, std::memory_order_relaxed);
-  return RawWaker{data, &kTaskVTable};
-}
-
-}  // namespace
-
-// [START wake_path]
-void local_task_wake(LocalTaskHeader* task) {
-  // One read-modify-write, whatever the state (as async-task's wake and
-  // FuturesUnordered's `queued.swap` do). A wake that finds the task already
-  // queued must still synchronize with the poll that entry will cause: if it
-  // only loaded the state and returned, its write of the event before the
-  // wake (a store) and the pool's clearing of kScheduled before the poll
-  // (an RMW, then loads of the event) would be the store-buffering pattern,
-  // and that poll could read the old event while this wake read the old
-  // state: the task would sleep with its event unseen. With an RMW, either
-  // this one comes first in the state's modification order (the pool's
-  // acquire fetch_and then reads its value and sees the event) or the pool's
-  // comes first (kScheduled is clear and this wake queues the task).
-  // ORDERING: acq_rel. Release: what the waker wrote before waking is seen
-  // by the pool's acq_rel fetch_and before the poll (which reads this RMW's
-  // value or a later one in its release sequence). Acquire: when this wake
-  // queues the task, this thread now owns task->next (the pool is done
-  // reading it).
-  std::uint32_t state = task->state.fetch_or(LocalTaskHeader::kScheduled, std::memory_order_acq_rel);
-  if (state & LocalTaskHeader::kDone) return;  // finished: ignore (kScheduled on a done
-                                               // task means nothing)
-  if (state & LocalTaskHeader::kScheduled) {
-    // Already queued: coalesce (the queued entry will poll it). But if the
-    // entry was queued by a self-wake and this wake comes from another task
-    // of the running pool, the pass has made progress: without this,
-    // run_until_stalled could stop with a task that someone else woke still
-    // unpolled.
-    LocalPool* running = tls_running;
-    if (running != nullptr && running->shared_ == task->shared && task != running->current_) {
-      running->progress_ = true;
-    }
-    return;
-  }
-  LocalPool* pool = tls_running;
-  if (pool != nullptr && pool->shared_ == task->shared) {
-    // Same thread, inside a run of this task's pool: no lock, no push CAS.
-    if (task == pool->current_) {
-      // A self-wake during its own poll: the queue's reference the poll
-      // holds moves to the new entry (poll_task then does not release it).
-      pool->self_requeued_ = true;
-    } else {
-      // The queue's reference. SAFETY: our caller holds one: task is alive.
-      task->refs.fetch_add(1, std::memory_order_relaxed);
-      pool->progress_ = true;  // not a self-wake
-    }
-    pool->push_local(task);
-  } else {
-    // The queue's reference. SAFETY: as above.
-    task->refs.fetch_add(1, std::memory_order_relaxed);
-    task->shared->push_remote(task);
-  }
-}
-// [END wake_path]
-
-void local_task_release(LocalTaskHeader* task, std::uint32_t n) noexcept {
-  // ORDERING: acq_rel, as Arc's decrement: all uses of the task on any
-  // thread happen before the thread that frees it does so.
-  if (task->refs.fetch_sub(n, std::memory_order_acq_rel) != n) return;
-  LocalPoolShared* shared = task->shared;
-  LocalPool* pool = tls_running;
-  if (pool != nullptr && pool->shared_ == shared) {
-    pool->free_task(task);  // on the pool's thread, inside its run: recycle
-  } else {
-    task->vtable->dealloc(task, nullptr);  // elsewhere: operator delete
-    shared->release();
-  }
-}
-
-}  // namespace detail
 
 using detail::LocalTaskHeader;
 
@@ -383,7 +218,7 @@ bool LocalPool::poll_task(LocalTaskHeader* task) {
     return false;
   }
   // Borrowed: the queue's reference keeps the task alive during the poll.
-  WakerRef waker(RawWaker{task, &detail::kTaskVTable});
+  WakerRef waker(detail::local_task_waker_ref(task));
   Context cx = Context::from_waker(waker);
   current_ = task;
   self_requeued_ = false;
@@ -394,7 +229,7 @@ bool LocalPool::poll_task(LocalTaskHeader* task) {
     current_ = nullptr;
     complete(task);
     // The pool's reference, and the queue's unless a self-wake took it.
-    detail::local_task_release(task, self_requeued_ ? 1 : 2);
+    detail::local_task_release_n(task, self_requeued_ ? 1 : 2);
     throw;  // like a Rust panic out of LocalPool::run; the pool stays usable
   }
   current_ = nullptr;
@@ -413,7 +248,7 @@ bool LocalPool::poll_task(LocalTaskHeader* task) {
     complete(task);
     ++refs;
   }
-  if (refs != 0) detail::local_task_release(task, refs);
+  if (refs != 0) detail::local_task_release_n(task, refs);
   return finished;
 }
 // [END poll_task]
@@ -423,11 +258,11 @@ namespace {
 class RunningScope {
  public:
   RunningScope(LocalPool* pool, bool& running) : running_(running) {
-    detail::tls_running = pool;
+    detail::local_pool_running = pool;
     running_ = true;
   }
   ~RunningScope() {
-    detail::tls_running = nullptr;
+    detail::local_pool_running = nullptr;
     running_ = false;
   }
 

@@ -80,267 +80,59 @@
 //
 // The layout (async-task style, docs/02_executors.md "LocalPool"): one
 // allocation per task holds a LocalTaskHeader (state bits, reference count,
-// vtable, queue link) followed by the future; the ready queue is intrusive;
-// wakes on the pool's own thread during a run push straight onto it (no
-// lock), other wakes go through a lock-free multi-producer stack that the
-// pool drains (reversed, so FIFO) at the start of every pass. The run loop
-// is documented in local_pool.cc and docs/02_executors.md.
+// vtable, queue link) followed by the future (executor/detail/local_task.h,
+// with the wake path in local_task.cc); the ready queue is intrusive; wakes
+// on the pool's own thread during a run push straight onto it (no lock),
+// other wakes go through a lock-free multi-producer stack
+// (executor/detail/remote_stack.h) that the pool drains (reversed, so FIFO)
+// at the start of every pass. A handle's join slot is
+// executor/detail/join_slot.h, the same for ThreadPool's handles. The run
+// loop is documented in local_pool.cc and docs/02_executors.md.
 #ifndef POLLWAKE_EXECUTOR_LOCAL_POOL_H_
 #define POLLWAKE_EXECUTOR_LOCAL_POOL_H_
 
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <exception>
-#include <mutex>
-#include <new>
 #include <optional>
-#include <stdexcept>
-#include <thread>
 #include <type_traits>
 #include <utility>
 
 #include "executor/detail/block_cache.h"
-#include "executor/parker.h"
+#include "executor/detail/join_handle.h"
+#include "executor/detail/local_task.h"
 #include "executor/spawn_error.h"
 #include "executor/task_canceled.h"
 #include "poll/context.h"
 #include "poll/future.h"
 #include "poll/poll.h"
-#include "poll/waker.h"
 
 
 namespace pollwake {
 
 class LocalPool;
 class LocalSpawner;
-
-
 namespace detail {
-
 class LocalPoolShared;
-struct LocalTaskHeader;
-
-struct LocalTaskVTable {
-  // Polls the future once; true when the task is finished (Ready, or, for a
-  // handle task, threw or was cancelled). May throw (plain tasks only).
-  bool (*poll)(LocalTaskHeader* task, Context& cx);
-  // Destroys the future (exactly once, on the pool's thread).
-  void (*drop_future)(LocalTaskHeader* task) noexcept;
-  // Frees the allocation (after the last reference, on any thread): into
-  // `cache` when given (the pool's own, on its thread), else operator delete.
-  void (*dealloc)(LocalTaskHeader* task, TaskBlockCache* cache) noexcept;
-};
-
-
-// The part of every task the pool and the wakers see. State bits:
-//   kScheduled  the task is in a ready queue (local or remote). Set by the
-//               wake that queues it (only if clear), cleared by the pool
-//               just before it polls the task. Legal with kDone: a wake that
-//               raced completion; the pool then discards the entry.
-//   kDone       the future is gone (finished, threw, cancelled, or the pool
-//               was dropped). Set once, by the pool's thread; never cleared.
-//               Wakes of a done task do nothing.
-// References (refs): one held by the pool while the future is alive, one by
-// each queue entry, one by each waker clone, one by a RemoteHandle. The last
-// one frees the allocation.
-struct LocalTaskHeader {
-  static constexpr std::uint32_t kScheduled = 1;
-  static constexpr std::uint32_t kDone = 2;
-
-  std::atomic<std::uint32_t> state{kScheduled};  // spawned = queued
-  std::atomic<std::uint32_t> refs{2};            // the pool + the queue
-  const LocalTaskVTable* vtable = nullptr;
-  LocalPoolShared* shared = nullptr;   // holds one reference on it
-  LocalTaskHeader* next = nullptr;     // queue link; owned by whoever set kScheduled
-  LocalTaskHeader* all_prev = nullptr; // the pool's list of live tasks
-  LocalTaskHeader* all_next = nullptr; //   (pool thread only)
-};
-
-// Queue the task if it is neither queued nor done (a waker's wake_by_ref).
-void local_task_wake(LocalTaskHeader* task);
-// Drop `n` references (a waker's drop: 1); the last one frees the task.
-void local_task_release(LocalTaskHeader* task, std::uint32_t n = 1) noexcept;
-
-// LocalHandleSlot<T>: where a handle task leaves its result for its RemoteHandle.
-template <class T>
-struct LocalHandleSlot {
-  enum class Status { kRunning, kFinished, kFailed, kCanceled, kTaken };
-  std::mutex mu;
-  Status status = Status::kRunning;  // written under mu
-  std::optional<T> value;            // written under mu
-  std::exception_ptr error;          // written under mu
-  Waker waker = Waker::noop();       // the handle's latest waker, under mu
-  std::atomic<bool> handle_dropped{false};  // the handle went without forget()
-
-  // Stores the outcome (pool thread) and wakes whoever awaits the handle.
-  void finish(Status s, std::optional<T> v, std::exception_ptr e) {
-    Waker to_wake = Waker::noop();
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      if (status != Status::kRunning) return;
-      status = s;
-      value = std::move(v);
-      error = std::move(e);
-      to_wake = std::move(waker);
-    }
-    std::move(to_wake).wake();  // outside the lock: waking may run other code
-  }
-};
-
-struct LocalNoSlot {};
-
-template <class F, bool kHandle>
-struct LocalTask final : LocalTaskHeader {
-  using Out = OutputOf<F>;
-  using Slot = std::conditional_t<kHandle, LocalHandleSlot<Out>, LocalNoSlot>;
-
-  template <class G>
-  explicit LocalTask(G&& g) : future(std::forward<G>(g)) {
-    vtable = &kVTable;
-  }
-  ~LocalTask() {}  // the future was destroyed by drop_future
-
-  // SAFETY (the three below): `task` points at a LocalTask<F, kHandle>: the
-  // vtable is chosen by the same type that allocated it, so the static_cast
-  // from the header (its base class) is exact.
-  static bool poll(LocalTaskHeader* task, Context& cx) {
-    auto* self = static_cast<LocalTask*>(task);
-    if constexpr (kHandle) {
-      // A dropped handle cancels the task: finish without polling.
-      // ORDERING: acquire, pairs with the handle's release store.
-      if (self->slot.handle_dropped.load(std::memory_order_acquire)) return true;
-      try {
-        Poll<Out> p = self->future.poll(cx);
-        if (p.is_pending()) return false;
-        self->slot.finish(LocalHandleSlot<Out>::Status::kFinished, std::move(p).value(), nullptr);
-      } catch (...) {
-        self->slot.finish(LocalHandleSlot<Out>::Status::kFailed, std::nullopt,
-                          std::current_exception());
-      }
-      return true;
-    } else {
-      return self->future.poll(cx).is_ready();
-    }
-  }
-  static void drop_future(LocalTaskHeader* task) noexcept {
-    auto* self = static_cast<LocalTask*>(task);
-    self->future.~F();
-    if constexpr (kHandle) {
-      // Unfinished (pool dropped, or a plain cancel): tell the handle.
-      self->slot.finish(LocalHandleSlot<Out>::Status::kCanceled, std::nullopt, nullptr);
-    }
-  }
-  static void dealloc(LocalTaskHeader* task, TaskBlockCache* cache) noexcept {
-    auto* self = static_cast<LocalTask*>(task);
-    self->~LocalTask();
-    TaskBlockCache::deallocate<LocalTask>(self, cache);
-  }
-  // Builds a task in a block from the pool's cache (see TaskBlockCache).
-  template <class G>
-  static LocalTask* create(TaskBlockCache& cache, G&& g) {
-    void* mem = cache.allocate<LocalTask>();
-    try {
-      return ::new (mem) LocalTask(std::forward<G>(g));
-    } catch (...) {
-      TaskBlockCache::deallocate<LocalTask>(mem, &cache);
-      throw;
-    }
-  }
-  static constexpr LocalTaskVTable kVTable{&poll, &drop_future, &dealloc};
-
-  union {
-    F future;  // alive from construction until drop_future
-  };
-  [[no_unique_address]] Slot slot;
-};
-
 }  // namespace detail
+
 
 // RemoteHandle<T>: a future for the output of a task spawned with
 // spawn_local_with_handle. Polling it (from any thread, e.g. with block_on)
 // gives the output, rethrows the task's exception, or throws TaskCanceled.
 // Dropping it cancels the task (the task is woken and dropped unpolled),
-// unless forget() was called first. Rust: `futures::future::RemoteHandle`.
+// unless forget() was called first (why ThreadPoolHandle detaches instead:
+// docs/guarantees.md, "Task handles"). Rust: `futures::future::RemoteHandle`.
 template <class T>
-class RemoteHandle {
+class RemoteHandle : public detail::JoinHandle<T, detail::LocalHandleOps> {
  public:
-  using Output = T;
-
-  RemoteHandle(RemoteHandle&& other) noexcept
-      : task_(std::exchange(other.task_, nullptr)), slot_(other.slot_) {}
-  RemoteHandle& operator=(RemoteHandle&& other) noexcept {
-    if (this != &other) {
-      cancel_and_release();
-      task_ = std::exchange(other.task_, nullptr);
-      slot_ = other.slot_;
-    }
-    return *this;
-  }
-  RemoteHandle(const RemoteHandle&) = delete;
-  RemoteHandle& operator=(const RemoteHandle&) = delete;
-  ~RemoteHandle() { cancel_and_release(); }
-
   // RemoteHandle::forget: lets the task run to completion without the
   // handle; its output is then discarded.
-  void forget() && {
-    if (task_ != nullptr) detail::local_task_release(std::exchange(task_, nullptr));
-  }
-
-  Poll<T> poll(Context& cx) {
-    if (task_ == nullptr) polled_after_completion("RemoteHandle");
-    using Status = typename detail::LocalHandleSlot<T>::Status;
-    std::unique_lock<std::mutex> lock(slot_->mu);
-    switch (slot_->status) {
-      case Status::kRunning:
-        slot_->waker.clone_from(cx.waker());  // the latest waker is the one to wake
-        return Pending;
-      case Status::kFinished: {
-        T value = std::move(*slot_->value);
-        slot_->value.reset();
-        slot_->status = Status::kTaken;
-        lock.unlock();
-        detail::local_task_release(std::exchange(task_, nullptr));
-        return Ready(std::move(value));
-      }
-      case Status::kFailed: {
-        std::exception_ptr error = std::exchange(slot_->error, nullptr);
-        slot_->status = Status::kTaken;
-        lock.unlock();
-        detail::local_task_release(std::exchange(task_, nullptr));
-        std::rethrow_exception(error);
-      }
-      case Status::kCanceled:
-      case Status::kTaken:
-        break;
-    }
-    lock.unlock();
-    detail::local_task_release(std::exchange(task_, nullptr));
-    throw TaskCanceled(
-        "RemoteHandle: the task was dropped before it finished (its LocalPool was dropped)");
-  }
+  void forget() && { this->detach(); }
 
  private:
   friend class LocalSpawner;
-  RemoteHandle(detail::LocalTaskHeader* task, detail::LocalHandleSlot<T>* slot) noexcept
-      : task_(task), slot_(slot) {}
-
-  void cancel_and_release() noexcept {
-    if (task_ == nullptr) return;
-    // ORDERING: release, pairs with the task's acquire load before its poll.
-    slot_->handle_dropped.store(true, std::memory_order_release);
-    detail::LocalTaskHeader* task = std::exchange(task_, nullptr);
-    try {
-      detail::local_task_wake(task);  // so the pool drops it promptly
-    } catch (...) {
-      // A wake allocates nothing and cannot throw today; if it ever did, the
-      // task would merely be dropped later, with the pool.
-    }
-    detail::local_task_release(task);
-  }
-
-  detail::LocalTaskHeader* task_;  // one reference; nullptr once done
-  detail::LocalHandleSlot<T>* slot_;    // inside *task_
+  RemoteHandle(detail::LocalTaskHeader* task, detail::LocalJoinSlot<T>* slot) noexcept
+      : detail::JoinHandle<T, detail::LocalHandleOps>(task, slot) {}
 };
 
 // LocalSpawner: spawns tasks onto its LocalPool. Copies are handles to one
@@ -445,8 +237,8 @@ class LocalPool {
 
  private:
   friend class LocalSpawner;
-  friend void detail::local_task_wake(detail::LocalTaskHeader* task);
-  friend void detail::local_task_release(detail::LocalTaskHeader* task, std::uint32_t n) noexcept;
+  friend void detail::local_task_wake(detail::LocalTaskHeader* task) noexcept;
+  friend void detail::local_task_release_n(detail::LocalTaskHeader* task, std::uint32_t n) noexcept;
   static constexpr std::size_t kRefBatch = 256;
 
   // The main future of run_until, type-erased without allocating.

@@ -1,5 +1,6 @@
-// executor/thread_pool.cc: the workers, run queues, task registry and the
-// task state machine behind executor/thread_pool.h.
+// executor/thread_pool.cc: the workers, run queues and task registry behind
+// executor/thread_pool.h. The task layout is executor/detail/pool_task.h,
+// the task state machine executor/detail/pool_task_state.h.
 #include "executor/thread_pool.h"
 
 #include <pthread.h>
@@ -9,11 +10,15 @@
 #include <condition_variable>
 #include <cstdio>
 #include <memory>
+#include <mutex>
 #include <system_error>
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "executor/detail/run_queue.h"
+#include "executor/detail/task_waker.h"
 #include "executor/enter.h"
 #include "poll/raw_waker.h"
 #include "poll/wake.h"
@@ -22,48 +27,21 @@ namespace pollwake {
 namespace detail {
 namespace {
 
-// [START task_states]
-// The task state machine (futures-rs's UnparkMutex, plus shutdown).
-// The thread that moves a task into POLLING owns the right to poll it (or,
-// at shutdown, to destroy it) until it moves the task out again; so a task
-// is never polled by two threads at once.
-enum TaskState : std::uint32_t {
-  WAITING = 0,   // -> POLLING (a wake queues it) or COMPLETE (pool shut down)
-  POLLING = 1,   // -> WAITING, REPOLL or COMPLETE
-  REPOLL = 2,    // -> POLLING (the worker polls again, exactly once), by an
-                 //    acquire exchange: never a store (see below)
-  COMPLETE = 3,  // no way out: wakes are ignored
-};
-// [END task_states]
-// Who makes each move:
-//   WAITING  -> POLLING   a waker (wake / wake_by_ref), which then queues the
-//                         task; spawn creates tasks directly in POLLING.
-//   POLLING  -> REPOLL    a waker, while the task is queued or being polled.
-//   REPOLL   -> POLLING   the worker: at the start of a poll (the wake came
-//                         while the task was queued; this poll serves it), or
-//                         after a Pending poll (it queues the task again).
-//                         Both are acquire exchanges, never stores: a wake
-//                         may set REPOLL again at any moment, and its writes
-//                         must reach the poll that serves it.
-//   POLLING  -> WAITING   the worker, after a Pending poll with no wake.
-//   POLLING/REPOLL -> COMPLETE  the worker after Ready or an exception, or
-//                         shutdown for a queued task.
-//   WAITING  -> COMPLETE  shutdown, for a task nobody will wake.
-
 constexpr std::size_t kRegistryShards = 8;
 constexpr int kSpins = 32;          // idle rounds (with yield) before sleeping
 constexpr std::size_t kMaxSteal = 64;  // most tasks one steal moves
 
 // A run queue: an intrusive FIFO of tasks in POLLING state.
-using TaskQueue = RunQueue<TaskHeader>;
+using TaskQueue = RunQueue<PoolTaskHeader>;
 
 // A registry shard: an intrusive doubly linked list of the unfinished tasks
 // that have returned Pending at least once (the others are always in a queue
 // or being polled), so that shutdown can find and destroy the tasks that
 // nobody will ever wake. A worker registers into shard (index % shards).
+// (The tasks' reg_prev/reg_next links are under the same lock.)
 struct alignas(64) RegistryShard {
-  std::mutex mu;
-  TaskHeader* head = nullptr;  // under mu
+  absl::Mutex mu;
+  PoolTaskHeader* head ABSL_GUARDED_BY(mu) = nullptr;
 };
 
 // Per-thread: which pool (if any) this thread works for.
@@ -91,6 +69,9 @@ struct PoolShared {
   // wait (or are about to wait) on sleep_cv. See idle() and notify().
   std::atomic<std::uint32_t> searching{0};
   std::atomic<std::uint32_t> sleepers{0};
+  // A std::mutex, not absl::Mutex: it guards no data (the counters above are
+  // atomics), only the sleep handshake, and it pairs with a
+  // std::condition_variable.
   std::mutex sleep_mu;
   std::condition_variable sleep_cv;
 
@@ -152,30 +133,31 @@ void notify(PoolShared* pool) {
   pool->sleep_cv.notify_one();
 }
 
-void push(PoolShared* pool, std::size_t q, TaskHeader* task) {
+void push(PoolShared* pool, std::size_t q, PoolTaskHeader* task) {
   pool->queues[q].push(task, [pool] { notify(pool); });  // under the lock: see notify()
 }
 
 // schedule: queues a task the caller has just moved into POLLING. A worker of
 // the task's pool queues on its own queue; any other thread round-robin.
-void schedule(TaskHeader* task) {
+void schedule(PoolTaskHeader* task) {
   PoolShared* pool = task->pool;  // valid: the task is unfinished
   std::size_t q = tls_worker.pool == pool ? tls_worker.index : tls_round_robin++ % pool->size;
   push(pool, q, task);
 }
 
-void register_task(PoolShared* pool, std::size_t me, TaskHeader* task) {
+void register_task(PoolShared* pool, std::size_t me, PoolTaskHeader* task) {
   task->registered = true;
   task->shard = static_cast<std::uint32_t>(me % kRegistryShards);
   RegistryShard& shard = pool->registry[task->shard];
-  std::lock_guard lock(shard.mu);
+  MutexLock lock(&shard.mu);
   task->reg_prev = nullptr;
   task->reg_next = shard.head;
   if (shard.head != nullptr) shard.head->reg_prev = task;
   shard.head = task;
 }
 
-void unlink_locked(RegistryShard& shard, TaskHeader* task) {
+void unlink_locked(RegistryShard& shard, PoolTaskHeader* task)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu) {
   if (task->reg_prev != nullptr) {
     task->reg_prev->reg_next = task->reg_next;
   } else {
@@ -189,88 +171,31 @@ void unlink_locked(RegistryShard& shard, TaskHeader* task) {
 // finish: the caller owns the task's POLLING (or REPOLL) permission and the
 // task is done (Ready, threw, or canceled at shutdown): COMPLETE, leave the
 // registry, give back the pool's reference.
-void finish(TaskHeader* task) {
-  // ORDERING: acq_rel exchange; a wake that set REPOLL meanwhile is simply
-  // overwritten (a wake after completion is ignored).
-  task->state.exchange(COMPLETE, std::memory_order_acq_rel);
+void finish(PoolTaskHeader* task) {
+  task->state.complete();
   if (task->registered) {
     RegistryShard& shard = task->pool->registry[task->shard];
-    std::lock_guard lock(shard.mu);
+    MutexLock lock(&shard.mu);
     unlink_locked(shard, task);
   }
-  task_drop_ref(task);  // the pool's reference; may free the task
+  pool_task_release(task);  // the pool's reference; may free the task
 }
 
-// wake_task: Waker::wake_by_ref of a ThreadPool task.
-// [START wake_task]
-void wake_task(TaskHeader* task) {
-  std::uint32_t s = task->state.load(std::memory_order_relaxed);
-  for (;;) {
-    switch (s) {
-      case WAITING:
-        // ORDERING: acq_rel. Acquire: this thread will hand the task to a
-        // worker, which must see the previous poll's writes (released by the
-        // worker's POLLING -> WAITING). Release: the waker's own writes (the
-        // event it signals) reach the worker through the queue's mutex too.
-        if (task->state.compare_exchange_weak(s, POLLING, std::memory_order_acq_rel,
-                                              std::memory_order_relaxed)) {
-          schedule(task);  // we own POLLING now: queue it exactly once
-          return;
-        }
-        break;
-      case POLLING:
-      case REPOLL:
-        // ORDERING: release, and an RMW even for REPOLL -> REPOLL: the worker
-        // reads REPOLL with an acquire RMW, and this waker's writes before
-        // the wake must be visible to the poll that serves it.
-        if (task->state.compare_exchange_weak(s, REPOLL, std::memory_order_release,
-                                              std::memory_order_relaxed)) {
-          return;  // the worker that holds the task will poll it again
-        }
-        break;
-      default:  // COMPLETE: ignored; the pool may even be gone
-        return;
-    }
-  }
+// pool_task_wake: Waker::wake_by_ref of a ThreadPool task: the state
+// machine's wake, and the queueing it asks for.
+void pool_task_wake(PoolTaskHeader* task) noexcept {
+  if (task->state.wake()) schedule(task);
 }
-// [END wake_task]
 
-// The waker vtable of ThreadPool tasks: data is the TaskHeader.
-// SAFETY (all four): `data` is a TaskHeader* on which the caller owns (wake,
-// drop) or borrows (clone, wake_by_ref) one reference, so it is alive.
-TaskHeader* header(const void* data) noexcept {
-  return const_cast<TaskHeader*>(static_cast<const TaskHeader*>(data));
-}
-RawWaker task_waker_clone(const void* data);
-void task_waker_wake(const void* data) {
-  TaskHeader* task = header(data);
-  try {
-    wake_task(task);
-  } catch (...) {
-    task_drop_ref(task);  // wake consumes the waker even when it throws
-    throw;
-  }
-  task_drop_ref(task);
-}
-void task_waker_wake_by_ref(const void* data) { wake_task(header(data)); }
-void task_waker_drop(const void* data) { task_drop_ref(header(data)); }
-const RawWakerVTable kTaskWakerVTable{&task_waker_clone, &task_waker_wake,
-                                      &task_waker_wake_by_ref, &task_waker_drop};
-RawWaker task_waker_clone(const void* data) {
-  // ORDERING: relaxed; the caller's reference keeps the task alive.
-  header(data)->refs.fetch_add(1, std::memory_order_relaxed);
-  return RawWaker{data, &kTaskWakerVTable};
-}
+// The waker of ThreadPool tasks: data is the PoolTaskHeader.
+using PoolTaskWaker = TaskWaker<PoolTaskHeader, &pool_task_wake, &pool_task_release>;
 
 // run_task: polls a task the caller owns (state POLLING or REPOLL).
-void run_task(PoolShared* pool, std::size_t me, TaskHeader* task) {
+void run_task(PoolShared* pool, std::size_t me, PoolTaskHeader* task) {
   // [START run_task]
   // A wake that came while the task sat in the queue is served by this poll.
-  // ORDERING: acquire exchange, so the waker's writes are visible to the poll.
-  if (task->state.load(std::memory_order_relaxed) == REPOLL) {
-    task->state.exchange(POLLING, std::memory_order_acquire);
-  }
-  WakerRef waker(RawWaker{task, &kTaskWakerVTable});  // borrowed: no refcount
+  task->state.begin_poll();
+  WakerRef waker(PoolTaskWaker::borrow(task));  // borrowed: no refcount
   Context cx = Context::from_waker(waker);
   bool done = false;
   std::exception_ptr panic;
@@ -296,24 +221,10 @@ void run_task(PoolShared* pool, std::size_t me, TaskHeader* task) {
   // Pending: from here a wake may come from anywhere, or never; join the
   // registry so that shutdown can find the task.
   if (!task->registered) register_task(pool, me, task);
-  std::uint32_t expected = POLLING;
-  // ORDERING: release on success, so the next poller (whoever wakes the task
-  // next) sees this poll's writes; acquire on failure, to see the writes of
-  // the waker that set REPOLL. After a success this thread must not touch the
-  // task again: another worker may already own it.
-  if (task->state.compare_exchange_strong(expected, WAITING, std::memory_order_release,
-                                          std::memory_order_acquire)) {
-    return;
-  }
-  // expected == REPOLL: a wake came during the poll; poll exactly once more,
-  // after the tasks already queued here. ORDERING: acquire exchange, not a
-  // store: another wake may land between the failed CAS and this move
-  // (REPOLL -> REPOLL, a release RMW). A plain store would end that wake's
-  // release sequence unread, and the next poll (which starts with a relaxed
-  // load that now sees POLLING) would have acquired its writes from nobody.
-  // The exchange reads the latest value, so it acquires every such wake.
-  // (tests/model/thread_pool.pml, -DMEMORY -DBROKEN_RELAXED_REPOLL_STORE.)
-  task->state.exchange(POLLING, std::memory_order_acquire);
+  // WAITING: from now on a waker owns the task; do not touch it again.
+  if (task->state.end_pending()) return;
+  // A wake came during the poll: poll exactly once more, after the tasks
+  // already queued here.
   push(pool, me, task);
   // [END run_task]
 }
@@ -321,12 +232,12 @@ void run_task(PoolShared* pool, std::size_t me, TaskHeader* task) {
 // find_task: a task from this worker's own queue, else half of another
 // worker's queue (then the first of those). nullptr when every queue was
 // empty as this worker looked.
-TaskHeader* find_task(PoolShared* pool, std::size_t me) {
-  if (TaskHeader* task = pool->queues[me].pop()) return task;
+PoolTaskHeader* find_task(PoolShared* pool, std::size_t me) {
+  if (PoolTaskHeader* task = pool->queues[me].pop()) return task;
   for (std::size_t k = 1; k < pool->size; ++k) {
     std::size_t victim = (me + k) % pool->size;
     if (pool->queues[victim].steal_half(pool->queues[me], kMaxSteal)) {
-      if (TaskHeader* task = pool->queues[me].pop()) return task;
+      if (PoolTaskHeader* task = pool->queues[me].pop()) return task;
     }
   }
   return nullptr;
@@ -360,7 +271,7 @@ void run_worker(PoolShared* pool, std::size_t me) {
   Enter guard = enter();  // block_on inside a task throws EnterError
   for (;;) {
     if (pool->closed.load(std::memory_order_acquire)) return;
-    TaskHeader* task = find_task(pool, me);
+    PoolTaskHeader* task = find_task(pool, me);
     if (task == nullptr) {
       idle(pool);
       continue;
@@ -383,9 +294,9 @@ void run_worker(PoolShared* pool, std::size_t me) {
 void cleanup(PoolShared* pool) {
   for (;;) {
     for (std::size_t q = 0; q < pool->size; ++q) {
-      while (TaskHeader* batch = pool->queues[q].take_all()) {
+      while (PoolTaskHeader* batch = pool->queues[q].take_all()) {
         while (batch != nullptr) {
-          TaskHeader* task = batch;
+          PoolTaskHeader* task = batch;
           batch = task->next;
           task->next = nullptr;
           task->vtable->cancel(task);  // we own POLLING: destroy the future
@@ -395,15 +306,12 @@ void cleanup(PoolShared* pool) {
     }
     bool empty = true;
     for (RegistryShard& shard : pool->registry) {
-      TaskHeader* claimed = nullptr;  // chained through `next` (not queued)
+      PoolTaskHeader* claimed = nullptr;  // chained through `next` (not queued)
       {
-        std::lock_guard lock(shard.mu);
-        for (TaskHeader* t = shard.head; t != nullptr;) {
-          TaskHeader* following = t->reg_next;
-          std::uint32_t s = WAITING;
-          // ORDERING: acquire, to see the last poll's writes before
-          // destroying the future.
-          if (t->state.compare_exchange_strong(s, COMPLETE, std::memory_order_acquire)) {
+        MutexLock lock(&shard.mu);
+        for (PoolTaskHeader* t = shard.head; t != nullptr;) {
+          PoolTaskHeader* following = t->reg_next;
+          if (t->state.claim_waiting()) {
             unlink_locked(shard, t);
             t->next = claimed;
             claimed = t;
@@ -416,11 +324,11 @@ void cleanup(PoolShared* pool) {
       // Destroy outside the lock: a future's destructor may wake or drop
       // other tasks.
       while (claimed != nullptr) {
-        TaskHeader* t = claimed;
+        PoolTaskHeader* t = claimed;
         claimed = t->next;
         t->next = nullptr;
         t->vtable->cancel(t);
-        task_drop_ref(t);  // the pool's reference
+        pool_task_release(t);  // the pool's reference
       }
     }
     if (empty) {
@@ -489,19 +397,13 @@ void shutdown(PoolShared* pool) {
 
 }  // namespace
 
-void task_drop_ref(TaskHeader* task) noexcept {
-  // ORDERING: acq_rel, as Arc's decrement: every use of the task happens
-  // before the thread that drops the last reference frees it.
-  if (task->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) task->vtable->destroy(task);
-}
-
-void pool_spawn(PoolShared* pool, TaskHeader* task) {
+void pool_spawn(PoolShared* pool, PoolTaskHeader* task) {
   task->pool = pool;
   // Spawned tasks start queued, i.e. POLLING (the spawner owns the poll
   // permission until a worker takes it); no waker exists yet. It is not in
   // the registry: until its first Pending it is always in a queue or being
   // polled, where shutdown finds it anyway.
-  task->state.store(POLLING, std::memory_order_relaxed);
+  task->state.start_queued();
   schedule(task);
 }
 

@@ -38,9 +38,9 @@
 // waker happen under one lock and a producer in between cannot be missed.
 //
 // Where the idiom is written out instead: AtomicWaker (poll/atomic_waker.h),
-// whose lock-free protocol is the lesson; the first example
-// (examples/01_trivial.cc), which builds the idiom by hand to show it; and the
-// executors in executor/, which keep their own slots for now.
+// whose lock-free protocol is the lesson; and the first example
+// (examples/01_trivial.cc), which builds the idiom by hand to show it. Both
+// executors' task handles use it (executor/detail/join_slot.h).
 //
 // Its promises, and the tests that check them, are written once in
 // docs/guarantees.md ("LatestWaker").

@@ -1,7 +1,7 @@
 // executor/detail/run_queue.h
 //
 // RunQueue<Node>: one ThreadPool worker's run queue, an intrusive FIFO under
-// a mutex. futures-rs's ThreadPool feeds all workers from one mpsc channel;
+// an absl::Mutex. futures-rs's ThreadPool feeds all workers from one mpsc channel;
 // pollwake gives each worker its own queue so that workers rarely contend,
 // and lets an idle worker steal the front half of another's (tokio and
 // crossbeam do the same with lock-free Chase-Lev deques; a mutex keeps the
@@ -20,7 +20,9 @@
 #include <atomic>
 #include <cstddef>
 
-#include <mutex>
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "poll/annotated_lock.h"
 
 namespace pollwake::detail {
 
@@ -33,14 +35,14 @@ class alignas(64) RunQueue {
   template <class Then>
   void push(Node* node, Then&& then_under_lock) {
     node->next = nullptr;
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     append_locked(node, node, 1);
     then_under_lock();
   }
 
   Node* pop() {
     if (len_.load(std::memory_order_relaxed) == 0) return nullptr;  // a hint only
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     Node* node = head_;
     if (node == nullptr) return nullptr;
     head_ = node->next;
@@ -59,7 +61,7 @@ class alignas(64) RunQueue {
     Node* last;
     std::size_t n;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       std::size_t len = len_.load(std::memory_order_relaxed);
       if (len == 0) return false;
       n = std::min<std::size_t>((len + 1) / 2, max);
@@ -73,13 +75,13 @@ class alignas(64) RunQueue {
     // Between the two critical sections the stolen tasks are in neither
     // queue's count; the thief is awake and polls them next, so no sleeper
     // needs to be woken for them.
-    std::lock_guard<std::mutex> lock(into.mu_);
+    MutexLock lock(&into.mu_);
     into.append_locked(first, last, n);
     return true;
   }
 
   Node* take_all() {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     Node* first = head_;
     head_ = tail_ = nullptr;
     set_len_locked(0);
@@ -93,7 +95,7 @@ class alignas(64) RunQueue {
   }
 
  private:
-  void append_locked(Node* first, Node* last, std::size_t n) {  // mu_ held
+  void append_locked(Node* first, Node* last, std::size_t n) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (tail_ == nullptr) {
       head_ = first;
     } else {
@@ -102,18 +104,18 @@ class alignas(64) RunQueue {
     tail_ = last;
     set_len_locked(len_.load(std::memory_order_relaxed) + n);
   }
-  void set_len_locked(std::size_t n) {  // mu_ held
+  void set_len_locked(std::size_t n) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     // ORDERING: relaxed store under mu_; a pusher's seq_cst fence in
     // notify() orders it before its read of the idle counters.
     len_.store(n, std::memory_order_relaxed);
   }
 
-  // std::mutex, not absl::Mutex: Debian's libabsl is not built with
-  // ThreadSanitizer, so TSan would not see an absl::Mutex synchronize and
-  // would report the queue's links as races.
-  std::mutex mu_;
-  Node* head_ = nullptr;  // under mu_
-  Node* tail_ = nullptr;  // under mu_
+  // An absl::Mutex taken through poll/annotated_lock.h: Debian's libabsl is
+  // not built with ThreadSanitizer, and the annotated guards tell TSan what
+  // the lock orders (without them it would report the links as races).
+  absl::Mutex mu_;
+  Node* head_ ABSL_GUARDED_BY(mu_) = nullptr;
+  Node* tail_ ABSL_GUARDED_BY(mu_) = nullptr;
   // Written under mu_; read without it by idle workers deciding whether to
   // sleep, and as a hint before taking the lock.
   std::atomic<std::size_t> len_{0};

@@ -38,7 +38,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "interop/bridge/annotated_lock.h"
+#include "poll/annotated_lock.h"
 
 namespace pollwake::bridge {
 

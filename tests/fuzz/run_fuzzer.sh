@@ -27,16 +27,18 @@ name=${1:-}
 # on), extra link flags, corpus, longest input, default time.
 case "$name" in
   schedule)
-    sources=(tests/fuzz/local_pool_fuzzer.cc executor/local_pool.cc executor/enter.cc
-             executor/block_on.cc poll/waker.cc)
-    libs=()
+    sources=(tests/fuzz/local_pool_fuzzer.cc executor/local_pool.cc
+             executor/detail/local_task.cc executor/enter.cc executor/block_on.cc poll/waker.cc)
+    # Abseil's Mutex (the join slot's lock) from Debian.
+    libs=(-labsl_synchronization -labsl_time -labsl_base -labsl_raw_logging_internal
+          -labsl_spinlock_wait)
     corpus=tests/fuzz/corpus
     max_len=512
     default_seconds=${POLLWAKE_FUZZ_SECONDS:-60}
     ;;
   bridge)
     sources=(tests/fuzz/bridge_fuzzer.cc interop/bridge/bridge.cc executor/local_pool.cc
-             executor/enter.cc executor/block_on.cc poll/waker.cc poll/timer.cc)
+             executor/detail/local_task.cc executor/enter.cc executor/block_on.cc poll/waker.cc poll/timer.cc)
     # Abseil from Debian.
     libs=(-labsl_synchronization -labsl_time -labsl_statusor -labsl_status -labsl_cord
           -labsl_strerror -labsl_str_format_internal -labsl_strings -labsl_strings_internal

@@ -1,7 +1,7 @@
 /* tests/model/local_pool.pml
  *
  * A Promela model (for Debian's `spin`) of one LocalPool task's wake
- * protocol: the kScheduled and kDone bits of a LocalPool task (executor/local_pool.cc),
+ * protocol: the kScheduled and kDone bits of a LocalPool task (executor/detail/local_task.{h,cc}),
  * the waker's local_task_wake() and the pool's clear-then-poll in
  * poll_task(). Two wakers on other threads each make events happen (a store
  * the future reads, as a user future that reads an atomic flag does) and

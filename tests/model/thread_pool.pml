@@ -2,7 +2,7 @@
  *
  * A Promela model (for Debian's `spin`) of one ThreadPool task's wake
  * protocol: the task states WAITING, POLLING, REPOLL and COMPLETE of
- * executor/thread_pool.cc ("The task state machine"), which follow
+ * executor/detail/pool_task_state.h (PoolTaskState), which follow
  * futures-rs's UnparkMutex (futures-executor/src/unpark_mutex.rs) with two
  * changes that the model keeps: a wake during a poll makes the worker queue
  * the task again (instead of polling it again at once), and shutdown
@@ -10,7 +10,7 @@
  * workers; each waker makes an event happen (the thing the future waits
  * for) and then wakes the task, as a real waker does after, say, sending on
  * a channel. The C++ names map one to one:
- *   notify()      wake_task()           (thread_pool.cc)
+ *   notify()      PoolTaskState::wake() + schedule()   (pool_task_wake)
  *   run_task      run_task()
  *   shutdown      shutdown() + cleanup()
  *
@@ -181,7 +181,7 @@ inline push() {
 }
 
 // [START notify]
-/* wake_task(): what Waker::wake / wake_by_ref do. Each alternative is one
+/* PoolTaskState::wake(): what Waker::wake / wake_by_ref do. Each alternative is one
  * compare-and-swap on `state` (the guard is read and written in one step). */
 inline notify(w) {
   if

@@ -1,5 +1,5 @@
 // tests/thread_pool/task_state_test.cc: the task state machine of
-// executor/thread_pool.cc (WAITING, POLLING, REPOLL, COMPLETE), one race per
+// executor/detail/pool_task_state.h (WAITING, POLLING, REPOLL, COMPLETE), one race per
 // test, with counted polls. Most use one worker so the order is fixed.
 #include <atomic>
 #include <memory>

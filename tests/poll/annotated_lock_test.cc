@@ -1,6 +1,6 @@
-// tests/bridge/annotated_lock_test.cc: AnnotatedLockTest.
+// tests/poll/annotated_lock_test.cc: AnnotatedLockTest.
 //
-// The TSan annotations of interop/bridge/annotated_lock.h must add exactly
+// The TSan annotations of poll/annotated_lock.h must add exactly
 // the edges absl::Mutex gives: writer -> anyone, reader -> writer, and NOT
 // reader -> reader (two readers that write must still be reported). Without
 // TSan the annotations are no-ops and there is nothing to check, so these
@@ -12,7 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/synchronization/mutex.h"
-#include "interop/bridge/annotated_lock.h"
+#include "poll/annotated_lock.h"
 
 namespace {
 
@@ -40,7 +40,7 @@ std::atomic<bool> g_first_done{false};
 // code (66) says whether it reported a race.
 [[noreturn]] void RunPair(bool first_writes, bool second_is_writer) {
   std::thread a([&] {
-    pollwake::bridge::ReaderMutexLock lock(&g_mu);
+    pollwake::ReaderMutexLock lock(&g_mu);
     if (first_writes) {
       g_x = 1;
     } else {
@@ -52,10 +52,10 @@ std::atomic<bool> g_first_done{false};
   std::thread b([&] {
     while (!g_first_done.load(std::memory_order_relaxed)) std::this_thread::yield();
     if (second_is_writer) {
-      pollwake::bridge::MutexLock lock(&g_mu);
+      pollwake::MutexLock lock(&g_mu);
       g_x = 2;
     } else {
-      pollwake::bridge::ReaderMutexLock lock(&g_mu);
+      pollwake::ReaderMutexLock lock(&g_mu);
       g_x = 2;
     }
   });

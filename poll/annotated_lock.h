@@ -1,4 +1,4 @@
-// interop/bridge/annotated_lock.h
+// poll/annotated_lock.h
 //
 // absl::MutexLock and absl::ReaderMutexLock (Rust: std::sync::Mutex's
 // guard), plus what ThreadSanitizer needs to see them. pollwake takes
@@ -7,13 +7,19 @@
 // and reports every access to guarded data as a race. These locks add the
 // edges by hand: __tsan_acquire on the mutex after locking, __tsan_release
 // before unlocking (and around Await, which unlocks and relocks inside).
-// Without TSan they are exactly absl's locks. A reader lock must not order
+// Without TSan they are exactly absl's locks.
+//
+// It lives in poll/ (a target of its own, :annotated_lock, the only one of
+// poll/ that depends on Abseil) so that every layer may guard state with
+// absl::Mutex: the executors' join slots (executor/detail/join_slot.h) and
+// the C ABI bridge (interop/bridge/) use it. The lock-free parts (RawWaker,
+// Arc, the run queues' atomics) do not: there the atomics are the lesson. A reader lock must not order
 // readers among themselves (that would hide a race between two readers
 // that write, e.g. two threads sending on one channel under the reader
 // lock): a reader acquires the writers' address and releases to a second
 // address that only writers acquire.
-#ifndef POLLWAKE_INTEROP_BRIDGE_ANNOTATED_LOCK_H_
-#define POLLWAKE_INTEROP_BRIDGE_ANNOTATED_LOCK_H_
+#ifndef POLLWAKE_POLL_ANNOTATED_LOCK_H_
+#define POLLWAKE_POLL_ANNOTATED_LOCK_H_
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -34,7 +40,7 @@
 #define POLLWAKE_TSAN_RELEASE(p) ((void)(p))
 #endif
 
-namespace pollwake::bridge {
+namespace pollwake {
 
 // Where readers release and writers (only) acquire: one byte into the
 // mutex, an address no other annotation uses.
@@ -87,6 +93,6 @@ inline void AnnotatedAwait(absl::Mutex* mu, const absl::Condition& cond)
   POLLWAKE_TSAN_ACQUIRE(ReaderReleaseAddr(mu));
 }
 
-}  // namespace pollwake::bridge
+}  // namespace pollwake
 
-#endif  // POLLWAKE_INTEROP_BRIDGE_ANNOTATED_LOCK_H_
+#endif  // POLLWAKE_POLL_ANNOTATED_LOCK_H_
