@@ -255,6 +255,37 @@ static class Bridge {
   }
 }
 
+// Gate: a ping whose done callback holds the runtime thread until the
+// runtime is stopping (a probing pwb_ping is then refused with
+// PWB_NOT_RUNNING). Probes start only after Release(). Bounded: 30 s.
+static class Gate {
+  static readonly Native.DoneFn HoldCallback = OnHold;
+  static readonly Native.DoneFn NoopCallback = (ud, status, message, value) => {};
+  static readonly ManualResetEventSlim holding = new ManualResetEventSlim(false);
+  static volatile bool release;
+  public static volatile bool TimedOut;
+
+  public static bool Hold() {
+    return Native.pwb_ping(HoldCallback, IntPtr.Zero) == Bridge.OK &&
+           holding.Wait(TimeSpan.FromSeconds(30));
+  }
+  public static void Release() { release = true; }
+
+  static void OnHold(IntPtr ud, int status, IntPtr message, ulong value) {
+    try {
+      holding.Set();
+      var limit = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+      while (DateTime.UtcNow < limit) {
+        if (release && Native.pwb_ping(NoopCallback, IntPtr.Zero) == Bridge.NOT_RUNNING) return;
+        Thread.Sleep(1);
+      }
+      TimedOut = true;
+    } catch (Exception) {  // never into the library's frames
+      TimedOut = true;
+    }
+  }
+}
+
 static class Program {
   static int failures = 0;
   static void Check(bool ok, string what) {
@@ -366,10 +397,16 @@ static class Program {
     Check(Native.pwb_count_blocking(conns[0], "t0", out n, msg, (UIntPtr)msg.Capacity) == Bridge.OK &&
           n == RowsPerClient, "blocking count");
 
-    // Shutdown with calls in flight: every Task faults with CANCELED.
+    // Shutdown with calls in flight: every Task faults with CANCELED. The
+    // gate holds the runtime thread until the shutdown begins, so the calls
+    // wait in the channel: "in flight" does not depend on this machine
+    // reaching pwb_shutdown within one latency (1 s).
     ulong slow = await Bridge.ConnectAsync("cs", 1000000);
+    Check(Gate.Hold(), "the gate's ping never ran");
     var inFlight = Enumerable.Range(0, 100).Select(_ => Bridge.CountAsync(slow, "t0")).ToArray();
+    Gate.Release();
     Check(Native.pwb_shutdown() == Bridge.OK, "shutdown");
+    Check(!Gate.TimedOut, "the gate never saw the runtime stop");
     int[] statuses = await Task.WhenAll(inFlight.Select(StatusOf));
     Check(statuses.All(s => s == Bridge.CANCELED), "in-flight calls canceled: " +
           string.Join(",", statuses.Distinct()));
