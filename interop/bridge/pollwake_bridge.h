@@ -34,7 +34,10 @@
  *    a callback must not block for long (it stalls every other call) and
  *    must not throw or longjmp. From inside a callback the asynchronous
  *    calls may be used freely; the blocking calls and pwb_shutdown return
- *    PWB_WOULD_DEADLOCK (they would wait for the thread they run on).
+ *    PWB_WOULD_DEADLOCK (they would wait for the thread they run on). So
+ *    does pwb_connect whenever it would have to start a runtime and wait
+ *    for it: from a callback while the runtime is stopping, and from inside
+ *    a pollwake executor when no runtime runs.
  *  - A callback that throws. A C++ exception leaving a `done` or `row`
  *    callback (on any thread, through either API) is caught at the one
  *    noexcept boundary around every callback: the library writes
@@ -51,7 +54,10 @@
  *  - Shutdown. pwb_shutdown stops the runtime and joins its thread; every
  *    call still in flight completes with PWB_CANCELED (on the runtime
  *    thread, before pwb_shutdown returns). Afterwards every call except
- *    connect gets PWB_NOT_RUNNING; a later connect starts a new runtime.
+ *    connect gets PWB_NOT_RUNNING; a later connect starts a new runtime
+ *    (a connect that races a shutdown may itself get PWB_NOT_RUNNING: it
+ *    found the runtime running, and the shutdown stopped it before the
+ *    connect's command was sent).
  *    Call pwb_shutdown before the process exits or the library is unloaded.
  *  - No back-pressure: an asynchronous call never waits for the runtime
  *    (the channel is unbounded), so a caller can have any number in flight.

@@ -7,9 +7,12 @@
 
 #include <gtest/gtest.h>
 
+#include "executor/block_on.h"
 #include "interop/bridge/bridge_testing.h"
 #include "interop/bridge/handle_table.h"
 #include "interop/bridge/pollwake_bridge.h"
+#include "poll/context.h"
+#include "poll/poll.h"
 #include "tests/bridge/bridge_test_util.h"
 
 namespace {
@@ -304,6 +307,36 @@ TEST_F(BridgeApiTest, FailedSendReturnsTheStatusItsDoneReceived) {
   EXPECT_EQ(pwb_ping_blocking(), PWB_OK);  // the next send goes through
   EXPECT_EQ(ping.completions(), 1);
   EXPECT_EQ(count.completions(), 1);
+}
+
+// pwb_connect from inside a pollwake executor (here block_on) when no
+// runtime runs: starting one would block that executor on the runtime's
+// ready signal, so the call is refused with PWB_WOULD_DEADLOCK (and done
+// hears the same, at once); once a runtime runs, the same call is accepted.
+struct ConnectInsideExecutor {
+  using Output = pollwake::Unit;
+  Call* call;
+  pwb_status* returned;
+  pollwake::Poll<pollwake::Unit> poll(pollwake::Context&) {
+    *returned = pwb_connect("db-exec", 0, &Call::Done, call);
+    return pollwake::Ready();
+  }
+};
+TEST_F(BridgeApiTest, ConnectInsideAnExecutorWithNoRuntimeWouldDeadlock) {
+  ASSERT_EQ(pwb_shutdown(), PWB_OK);
+  Call refused;
+  pwb_status returned = -1;
+  pollwake::block_on(ConnectInsideExecutor{&refused, &returned});
+  EXPECT_EQ(returned, PWB_WOULD_DEADLOCK);
+  ASSERT_EQ(refused.completions(), 1) << "done runs before the refused call returns";
+  EXPECT_EQ(refused.status(), PWB_WOULD_DEADLOCK) << refused.message();
+
+  ASSERT_NE(ConnectOrZero("db-exec"), 0u);  // a runtime runs now
+  Call accepted;
+  pollwake::block_on(ConnectInsideExecutor{&accepted, &returned});
+  EXPECT_EQ(returned, PWB_OK);
+  ASSERT_TRUE(accepted.Wait()) << "watchdog: the connect never completed";
+  EXPECT_EQ(accepted.status(), PWB_OK) << accepted.message();
 }
 
 TEST(HandleTableTest, ReusesASlotWithTheNextGenerationAndRefusesTheOld) {

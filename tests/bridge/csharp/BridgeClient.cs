@@ -24,6 +24,13 @@
 //     header promises) faults the Task with that same status.
 //   * The message and row values are copied inside the callback: the
 //     pointers are valid only during it.
+//   * No managed exception leaves a callback: OnDone and OnRow catch
+//     everything. The header forbids a callback to throw or longjmp, and a
+//     managed exception in a callback called from native code does exactly
+//     that on Linux: Mono unwinds it through the library's C++ frames
+//     (skipping their unlocks and the call's one completion), .NET Core
+//     ends the process. A caught failure faults that call's Task instead,
+//     and is counted (CallbackFailures).
 //   * Callbacks run on the bridge's runtime thread, so the TaskCompletionSource
 //     is made with RunContinuationsAsynchronously: the code after an await
 //     runs on the thread pool, never on the runtime thread (where it would
@@ -61,6 +68,7 @@ static class Native {
   [DllImport(Lib)] public static extern int pwb_scan(ulong conn, string table, ref Filter filter,
       RowFn row, DoneFn done, IntPtr ud);
   [DllImport(Lib)] public static extern int pwb_close(ulong conn, DoneFn done, IntPtr ud);
+  [DllImport(Lib)] public static extern int pwb_ping(DoneFn done, IntPtr ud);
   [DllImport(Lib)] public static extern int pwb_count_blocking(ulong conn, string table, out ulong n,
       StringBuilder message, UIntPtr cap);
   [DllImport(Lib)] public static extern int pwb_shutdown();
@@ -103,6 +111,7 @@ static class Bridge {
         new TaskCompletionSource<ulong>(TaskCreationOptions.RunContinuationsAsynchronously);
     public readonly List<KeyValuePair<long, string>> Rows = new List<KeyValuePair<long, string>>();
     public int Status = -1;  // what done delivered (set once, before Tcs completes)
+    public bool ThrowInDoneForTests;  // OnDone throws while handling this call
   }
 
   // The calls whose completion has not arrived yet, by id (the user_data).
@@ -112,6 +121,8 @@ static class Bridge {
   // twice, or never started), and refusals whose status differs from the
   // one done delivered: a well-behaved library makes none.
   public static long StrayCompletions, StrayRows, StatusMismatches;
+  // Exceptions caught inside a callback (each faulted its call's Task).
+  public static long CallbackFailures;
   public static int PendingCalls { get { return Calls.Count; } }
 
   // [START csharp_callbacks]
@@ -121,41 +132,63 @@ static class Bridge {
   static readonly Native.RowFn RowCallback = OnRow;
 
   static void OnDone(IntPtr ud, int status, IntPtr message, ulong value) {
-    long id = ud.ToInt64();
-    Pending p;
-    if (!Calls.TryRemove(id, out p)) {  // the one completion takes the state out
-      Interlocked.Increment(ref StrayCompletions);
-      Console.WriteLine("BridgeClient: a completion for call " + id + ", which is not pending " +
-                        "(completed twice, or never started): ignored");
-      return;
-    }
-    p.Status = status;
-    if (status == OK) {
-      p.Tcs.SetResult(value);
-    } else {
-      p.Tcs.SetException(new BridgeException(status, Marshal.PtrToStringAnsi(message)));
+    Pending p = null;
+    try {
+      long id = ud.ToInt64();
+      if (!Calls.TryRemove(id, out p)) {  // the one completion takes the state out
+        Interlocked.Increment(ref StrayCompletions);
+        Console.WriteLine("BridgeClient: a completion for call " + id + ", which is not pending " +
+                          "(completed twice, or never started): ignored");
+        return;
+      }
+      p.Status = status;
+      if (p.ThrowInDoneForTests) throw new InvalidOperationException("thrown in OnDone (test)");
+      if (status == OK) {
+        p.Tcs.SetResult(value);
+      } else {
+        p.Tcs.SetException(new BridgeException(status, Marshal.PtrToStringAnsi(message)));
+      }
+    } catch (Exception e) {  // never into the library's frames (see the header comment)
+      CallbackFailed(p, "done", e);
     }
   }
   // [END csharp_callbacks]
 
   static void OnRow(IntPtr ud, long key, IntPtr value, UIntPtr len) {
-    Pending p;
-    if (!Calls.TryGetValue(ud.ToInt64(), out p)) {
-      Interlocked.Increment(ref StrayRows);
-      Console.WriteLine("BridgeClient: a row for call " + ud.ToInt64() + ", which is not pending: ignored");
-      return;
+    Pending p = null;
+    try {
+      if (!Calls.TryGetValue(ud.ToInt64(), out p)) {
+        Interlocked.Increment(ref StrayRows);
+        Console.WriteLine("BridgeClient: a row for call " + ud.ToInt64() + ", which is not pending: ignored");
+        return;
+      }
+      var bytes = new byte[checked((int)(ulong)len)];
+      Marshal.Copy(value, bytes, 0, bytes.Length);  // copied: valid only during the call
+      lock (p.Rows) p.Rows.Add(new KeyValuePair<long, string>(key, Encoding.UTF8.GetString(bytes)));
+    } catch (Exception e) {  // never into the library's frames
+      CallbackFailed(p, "row", e);
     }
-    var bytes = new byte[(int)len];
-    Marshal.Copy(value, bytes, 0, bytes.Length);  // copied: valid only during the call
-    lock (p.Rows) p.Rows.Add(new KeyValuePair<long, string>(key, Encoding.UTF8.GetString(bytes)));
+  }
+
+  // A callback caught `e`: count it and fault the call's Task (if it is
+  // known and not yet completed), so the awaiting code sees it. Itself
+  // throws nothing.
+  static void CallbackFailed(Pending p, string which, Exception e) {
+    try {
+      Interlocked.Increment(ref CallbackFailures);
+      if (p != null) p.Tcs.TrySetException(e);
+    } catch {
+    }
   }
 
   // [START csharp_call]
   // Starts one call: `start` gets the user_data (the call's id) and returns
   // the library's status. The state is registered first: done may run on
   // the runtime thread before start returns.
-  public static Task<ulong> Call(Func<IntPtr, int> start, out Pending pending) {
+  public static Task<ulong> Call(Func<IntPtr, int> start, out Pending pending,
+                                 Action<Pending> prepare = null) {
     var p = new Pending();
+    if (prepare != null) prepare(p);
     pending = p;
     long id = Interlocked.Increment(ref lastId);
     Calls[id] = p;
@@ -219,6 +252,37 @@ static class Bridge {
   }
   public static Task<ulong> CloseAsync(ulong conn) {
     return Call(ud => Native.pwb_close(conn, DoneCallback, ud));
+  }
+}
+
+// Gate: a ping whose done callback holds the runtime thread until the
+// runtime is stopping (a probing pwb_ping is then refused with
+// PWB_NOT_RUNNING). Probes start only after Release(). Bounded: 30 s.
+static class Gate {
+  static readonly Native.DoneFn HoldCallback = OnHold;
+  static readonly Native.DoneFn NoopCallback = (ud, status, message, value) => {};
+  static readonly ManualResetEventSlim holding = new ManualResetEventSlim(false);
+  static volatile bool release;
+  public static volatile bool TimedOut;
+
+  public static bool Hold() {
+    return Native.pwb_ping(HoldCallback, IntPtr.Zero) == Bridge.OK &&
+           holding.Wait(TimeSpan.FromSeconds(30));
+  }
+  public static void Release() { release = true; }
+
+  static void OnHold(IntPtr ud, int status, IntPtr message, ulong value) {
+    try {
+      holding.Set();
+      var limit = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+      while (DateTime.UtcNow < limit) {
+        if (release && Native.pwb_ping(NoopCallback, IntPtr.Zero) == Bridge.NOT_RUNNING) return;
+        Thread.Sleep(1);
+      }
+      TimedOut = true;
+    } catch (Exception) {  // never into the library's frames
+      TimedOut = true;
+    }
   }
 }
 
@@ -316,16 +380,33 @@ static class Program {
     await Bridge.CloseAsync(conns[3]);
     Check(await StatusOf(Bridge.CountAsync(conns[3], "t3")) == Bridge.BAD_HANDLE, "closed handle");
 
+    // A callback that throws: caught inside OnDone, the call's Task faults
+    // with that exception, and the library (whose frames it never crossed)
+    // goes on serving calls.
+    Bridge.Pending thrower;
+    Task<ulong> thrown = Bridge.Call(ud => Native.pwb_ping(Bridge.DoneCallbackForTests, ud), out thrower,
+                                     p => p.ThrowInDoneForTests = true);
+    var te = await FaultOf(thrown, "throwing callback");
+    Check(te is InvalidOperationException && Interlocked.Read(ref Bridge.CallbackFailures) == 1,
+          "a throwing done callback faults its Task: " + te);
+    Check(await Bridge.CountAsync(conns[0], "t0") == RowsPerClient, "the library still serves calls");
+
     // The blocking API from C#: the calling thread waits on the library's oneshot.
     ulong n;
     var msg = new StringBuilder(256);
     Check(Native.pwb_count_blocking(conns[0], "t0", out n, msg, (UIntPtr)msg.Capacity) == Bridge.OK &&
           n == RowsPerClient, "blocking count");
 
-    // Shutdown with calls in flight: every Task faults with CANCELED.
+    // Shutdown with calls in flight: every Task faults with CANCELED. The
+    // gate holds the runtime thread until the shutdown begins, so the calls
+    // wait in the channel: "in flight" does not depend on this machine
+    // reaching pwb_shutdown within one latency (1 s).
     ulong slow = await Bridge.ConnectAsync("cs", 1000000);
+    Check(Gate.Hold(), "the gate's ping never ran");
     var inFlight = Enumerable.Range(0, 100).Select(_ => Bridge.CountAsync(slow, "t0")).ToArray();
+    Gate.Release();
     Check(Native.pwb_shutdown() == Bridge.OK, "shutdown");
+    Check(!Gate.TimedOut, "the gate never saw the runtime stop");
     int[] statuses = await Task.WhenAll(inFlight.Select(StatusOf));
     Check(statuses.All(s => s == Bridge.CANCELED), "in-flight calls canceled: " +
           string.Join(",", statuses.Distinct()));
@@ -348,6 +429,8 @@ static class Program {
     Check(Bridge.StrayCompletions == 1 && Bridge.StrayRows == 0,
           "stray completions " + Bridge.StrayCompletions + ", stray rows " + Bridge.StrayRows);
     Check(Bridge.StatusMismatches == 0, Bridge.StatusMismatches + " refusals disagreed with their done");
+    Check(Interlocked.Read(ref Bridge.CallbackFailures) == 1,
+          Bridge.CallbackFailures + " callbacks failed (1 deliberate)");
     return failures;
   }
 
