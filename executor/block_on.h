@@ -49,6 +49,7 @@
 
 #include "executor/enter.h"
 #include "executor/parker.h"
+#include "executor/record/hooks.h"
 #include "poll/context.h"
 #include "poll/future.h"
 #include "poll/raw_waker.h"
@@ -167,7 +168,8 @@ OutputOf<std::remove_cvref_t<F>> block_on_with(F&& future) {
 // fastest park strategy (DefaultPark, measured in bench/).
 template <class F>
   requires Future<std::remove_cvref_t<F>>
-OutputOf<std::remove_cvref_t<F>> block_on(F&& future) {
+OutputOf<std::remove_cvref_t<F>> block_on(F&& future POLLWAKE_RECORD_WHERE) {
+  POLLWAKE_RECORD_SPAWN(nullptr, block_on, future);
   return block_on_with<DefaultPark>(std::forward<F>(future));
 }
 

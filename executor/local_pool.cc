@@ -145,6 +145,7 @@ void local_task_wake(LocalTaskHeader* task) {
   if (state & LocalTaskHeader::kDone) return;  // finished: ignore (kScheduled on a done
                                                // task means nothing)
   if (state & LocalTaskHeader::kScheduled) {
+    POLLWAKE_RECORD_ALREADY_QUEUED();
     // Already queued: coalesce (the queued entry will poll it). But if the
     // entry was queued by a self-wake and this wake comes from another task
     // of the running pool, the pass has made progress: without this,
@@ -477,7 +478,7 @@ void LocalPool::run_loop(MainRef main) {
     // Invariant: every wake after the checks above unparks the parker
     // (push_remote and the main waker call unpark after publishing), so this
     // park returns at once if one came in between: no lost wakeup.
-    shared_->parker.park();
+    POLLWAKE_RECORD_PARKED(this, shared_->parker.park());
   }
   // [END run_loop]
 }
