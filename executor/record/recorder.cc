@@ -130,6 +130,23 @@ Recorder::Recorder(RecorderOptions options) : options_(std::move(options)) {
 }
 
 Recorder::~Recorder() {
+  {
+    // The documented misuse (recorder.h): tasks or wakers that still point
+    // here would write into freed memory later. Stop now, saying why.
+    absl::MutexLock lock(&mu_);
+    std::int64_t tasks = 0, wakers = 0;
+    for (const auto& [id, t] : tasks_) {
+      tasks += t.dropped ? 0 : 1;
+      wakers += t.live_wakers;
+    }
+    if (tasks != 0 || wakers != 0) {
+      std::fprintf(stderr,
+                   "pollwake::record::Recorder destroyed while %lld recorded task(s) and %lld "
+                   "waker(s) still refer to it (a Recorder must outlive what it recorded)\n",
+                   static_cast<long long>(tasks), static_cast<long long>(wakers));
+      std::abort();
+    }
+  }
   absl::MutexLock lock(&g_registry_mu);
   for (const void* key : attached_) {
     auto it = registry().find(key);

@@ -28,7 +28,9 @@
 // and Abseil; poll/ stays the bottom layer that depends on nothing of ours.
 //
 // Rules: a Recorder must outlive every future it wrapped and every waker
-// those futures cloned (as a pool must outlive its spawner's tasks). The
+// those futures cloned (as a pool must outlive its spawner's tasks); its
+// destructor checks, and stops the process with a message saying how many
+// tasks and wakers still refer to it. The
 // recorder attached through POLLWAKE_RECORD_OUT is created on first use and
 // never destroyed, so it outlives everything.
 
@@ -130,7 +132,7 @@ inline constexpr bool kIsRecorded<Recorded<F>> = true;
 class Recorder {
  public:
   explicit Recorder(RecorderOptions options = {});
-  ~Recorder();  // detaches from every executor it was attached to
+  ~Recorder();  // detaches from every executor; aborts if still referred to (above)
   Recorder(const Recorder&) = delete;
   Recorder& operator=(const Recorder&) = delete;
 
