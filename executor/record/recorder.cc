@@ -135,7 +135,7 @@ Recorder::~Recorder() {
     // here would write into freed memory later. Stop now, saying why.
     absl::MutexLock lock(&mu_);
     std::int64_t tasks = 0, wakers = 0;
-    for (const auto& [id, t] : tasks_) {
+    for (const TaskInfo& t : tasks_) {
       tasks += t.dropped ? 0 : 1;
       wakers += t.live_wakers;
     }
@@ -251,7 +251,7 @@ std::uint64_t Recorder::on_spawn(std::source_location where, std::string name) {
   std::uint32_t thread = thread_id();
   absl::MutexLock lock(&mu_);
   std::uint64_t id = next_task_++;
-  TaskInfo& t = tasks_[id];
+  TaskInfo& t = tasks_.emplace_back();
   t.file = where.file_name();
   t.line = where.line();
   std::string file = t.file.substr(t.file.find_last_of('/') + 1);  // npos + 1 == 0
@@ -271,7 +271,7 @@ std::uint64_t Recorder::on_poll_begin(std::uint64_t task, std::uint64_t* saved_p
   tls_polling_recorder = this;
   tls_polling_task = task;
   absl::MutexLock lock(&mu_);
-  TaskInfo& t = tasks_[task];
+  TaskInfo& t = info(task);
   ++t.polls;
   t.polling = true;
   t.current_flow = std::exchange(t.pending_flow, 0);
@@ -286,7 +286,7 @@ void Recorder::on_poll_end(std::uint64_t task, std::uint64_t start, PollResult r
   tls_polling_task = saved_polling;
   tls_polling_recorder = saved_polling != 0 ? this : nullptr;
   absl::MutexLock lock(&mu_);
-  TaskInfo& t = tasks_[task];
+  TaskInfo& t = info(task);
   t.polling = false;
   std::uint64_t dur = end >= start ? end - start : 0;
   t.max_poll_ns = std::max(t.max_poll_ns, dur);
@@ -317,7 +317,7 @@ void Recorder::on_poll_end(std::uint64_t task, std::uint64_t start, PollResult r
 void Recorder::on_task_drop(std::uint64_t task) {
   std::uint64_t ts = now();
   absl::MutexLock lock(&mu_);
-  TaskInfo& t = tasks_[task];
+  TaskInfo& t = info(task);
   t.dropped = true;
   Event e{t.finished ? EventKind::kDrop : EventKind::kCancel};
   e.ts_ns = ts;
@@ -343,7 +343,7 @@ Recorder::WakerNode* Recorder::on_clone(const WakerNode* from) {
   auto* node = new Node{this, from->task, 0, from->inner};  // clones the inner waker
   absl::MutexLock lock(&mu_);
   node->id = next_waker_++;
-  ++tasks_[from->task].live_wakers;
+  ++info(from->task).live_wakers;
   Event e{EventKind::kWakerClone};
   e.ts_ns = ts;
   e.thread = thread_id();
@@ -358,7 +358,7 @@ void Recorder::on_waker_drop(WakerNode* node, bool record) {
   if (node->id != 0) {
     std::uint64_t ts = now();
     absl::MutexLock lock(&mu_);
-    TaskInfo& t = tasks_[node->task];
+    TaskInfo& t = info(node->task);
     --t.live_wakers;
     if (record) {
       Event e{EventKind::kWakerDrop};
@@ -379,7 +379,7 @@ void Recorder::on_wake(WakerNode* node, bool by_ref) {
   std::size_t index;
   {
     absl::MutexLock lock(&mu_);
-    TaskInfo& t = tasks_[node->task];
+    TaskInfo& t = info(node->task);
     bool own = tls_polling_recorder == this && tls_polling_task == node->task;
     Event e{by_ref ? EventKind::kWakeByRef : EventKind::kWake};
     e.ts_ns = ts;
@@ -442,12 +442,9 @@ std::vector<Event> Recorder::events() const {
 
 std::vector<Lint> Recorder::lints() const {
   absl::MutexLock lock(&mu_);
-  std::vector<std::uint64_t> ids;
-  for (const auto& [id, t] : tasks_) ids.push_back(id);
-  std::sort(ids.begin(), ids.end());
   std::vector<Lint> out;
-  for (std::uint64_t id : ids) {
-    const TaskInfo& t = tasks_.at(id);
+  for (std::uint64_t id = 1; id <= tasks_.size(); ++id) {
+    const TaskInfo& t = tasks_[id - 1];
     std::string who = absl::StrCat("task ", id, " (", t.name, ")");
     if (t.lost && !t.finished) {
       out.push_back({LintKind::kLostWaker, id,
@@ -522,9 +519,8 @@ std::string Recorder::chrome_trace_json() const {
   std::vector<std::pair<std::uint64_t, std::string>> task_names;
   {
     absl::MutexLock lock(&mu_);
-    for (const auto& [id, t] : tasks_) task_names.emplace_back(id, t.name);
+    for (std::uint64_t id = 1; id <= tasks_.size(); ++id) task_names.emplace_back(id, tasks_[id - 1].name);
   }
-  std::sort(task_names.begin(), task_names.end());
   std::set<std::uint32_t> threads;
   std::set<std::uint64_t> flows_ended;
   for (const Event& e : evs) {

@@ -38,6 +38,7 @@
 #define POLLWAKE_EXECUTOR_RECORD_RECORDER_H_
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <optional>
 #include <source_location>
@@ -245,7 +246,8 @@ class Recorder {
   std::vector<const void*> attached_;  // under the registry's lock
   mutable absl::Mutex mu_;
   std::vector<Event> events_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<std::uint64_t, TaskInfo> tasks_ ABSL_GUARDED_BY(mu_);
+  std::deque<TaskInfo> tasks_ ABSL_GUARDED_BY(mu_);  // task id - 1 (ids are dense)
+  TaskInfo& info(std::uint64_t id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return tasks_[id - 1]; }
   std::uint64_t next_task_ ABSL_GUARDED_BY(mu_) = 1;
   std::uint64_t next_waker_ ABSL_GUARDED_BY(mu_) = 1;
   std::uint64_t next_flow_ ABSL_GUARDED_BY(mu_) = 1;
