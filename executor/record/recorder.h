@@ -279,6 +279,7 @@ class Recorded {
     if (recorder_ != nullptr) recorder_->on_task_drop(task_);
   }
 
+  // [START recorded_poll]
   Poll<Output> poll(Context& cx) {
     if (!future_) polled_after_completion("record::Recorded");
     Waker waker = Waker::from_raw(recorder_->make_poll_waker(task_, cx.waker()));
@@ -295,6 +296,7 @@ class Recorded {
       throw;
     }
   }
+  // [END recorded_poll]
 
   std::uint64_t task_id() const noexcept { return task_; }
 

@@ -61,8 +61,10 @@ TEST(RecorderHooksTest, CompiledOutAttachRecordsNothing) {
 TEST(RecorderHooksTest, AttachedLocalPoolRecordsSpawnsWithTheirLocation) {
   Recorder rec;
   {
+    // [START attach]
     LocalPool pool;
-    rec.attach_to(pool);
+    rec.attach_to(pool);  // from here on, every spawn on `pool` is recorded
+    // [END attach]
     auto gate = std::make_shared<testing::Gate>();
     int line = __LINE__ + 1;
     pool.spawner().spawn_local(testing::GateFuture<>(gate));

@@ -40,10 +40,12 @@ TEST(RecorderLintTest, LostWakerFlagsPendingTaskWithNoWaker) {
   Recorder rec;
   {
     LocalPool pool;
+    // [START lost_waker]
     pool.spawner().spawn_local(rec.wrap(poll_fn([](Context&) -> Poll<Unit> { return Pending; }),
                                         std::source_location::current(), "forgets its waker"));
     pool.run_until_stalled();
     ASSERT_EQ(count(rec, LintKind::kLostWaker), 1) << rec.lint_report();
+    // [END lost_waker]
   }
   // Still reported once the pool dropped the task.
   EXPECT_EQ(count(rec, LintKind::kLostWaker), 1) << rec.lint_report();
