@@ -15,7 +15,39 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
+#if defined(__SANITIZE_THREAD__)
+#include <sanitizer/tsan_interface.h>
+#define POLLWAKE_RECORD_TSAN_ACQUIRE(p) __tsan_acquire(p)
+#define POLLWAKE_RECORD_TSAN_RELEASE(p) __tsan_release(p)
+#else
+#define POLLWAKE_RECORD_TSAN_ACQUIRE(p) static_cast<void>(p)
+#define POLLWAKE_RECORD_TSAN_RELEASE(p) static_cast<void>(p)
+#endif
+
 namespace pollwake::record {
+namespace {
+
+// absl::MutexLock, plus the happens-before edges ThreadSanitizer cannot see:
+// Abseil comes from Debian's shared libraries, not built with
+// -fsanitize=thread. Without TSan it is exactly absl's lock.
+class ABSL_SCOPED_LOCKABLE Lock {
+ public:
+  explicit Lock(absl::Mutex* mu) ABSL_EXCLUSIVE_LOCK_FUNCTION(mu) : mu_(mu) {
+    mu_->Lock();
+    POLLWAKE_RECORD_TSAN_ACQUIRE(mu_);
+  }
+  Lock(const Lock&) = delete;
+  Lock& operator=(const Lock&) = delete;
+  ~Lock() ABSL_UNLOCK_FUNCTION() {
+    POLLWAKE_RECORD_TSAN_RELEASE(mu_);
+    mu_->Unlock();
+  }
+
+ private:
+  absl::Mutex* const mu_;
+};
+
+}  // namespace
 
 const char* to_string(EventKind kind) noexcept {
   switch (kind) {
@@ -133,7 +165,7 @@ Recorder::~Recorder() {
   {
     // The documented misuse (recorder.h): tasks or wakers that still point
     // here would write into freed memory later. Stop now, saying why.
-    absl::MutexLock lock(&mu_);
+    Lock lock(&mu_);
     std::int64_t tasks = 0, wakers = 0;
     for (const TaskInfo& t : tasks_) {
       tasks += t.dropped ? 0 : 1;
@@ -147,7 +179,7 @@ Recorder::~Recorder() {
       std::abort();
     }
   }
-  absl::MutexLock lock(&g_registry_mu);
+  Lock lock(&g_registry_mu);
   for (const void* key : attached_) {
     auto it = registry().find(key);
     if (it != registry().end() && it->second == this) {
@@ -159,7 +191,7 @@ Recorder::~Recorder() {
 }
 
 void Recorder::attach(const void* executor_key) {
-  absl::MutexLock lock(&g_registry_mu);
+  Lock lock(&g_registry_mu);
   auto [it, inserted] = registry().insert_or_assign(executor_key, this);
   // ORDERING: relaxed. A spawn that must see this attachment is ordered after
   // it by the caller (same thread, or a synchronization the caller made);
@@ -170,7 +202,7 @@ void Recorder::attach(const void* executor_key) {
 }
 
 void Recorder::detach(const void* executor_key) {
-  absl::MutexLock lock(&g_registry_mu);
+  Lock lock(&g_registry_mu);
   auto it = registry().find(executor_key);
   if (it == registry().end() || it->second != this) return;
   registry().erase(it);
@@ -182,7 +214,7 @@ void Recorder::detach(const void* executor_key) {
 Recorder* Recorder::for_executor(const void* executor_key) noexcept {
   // ORDERING: relaxed; see attach.
   if (g_attached.load(std::memory_order_relaxed) != 0) {
-    absl::MutexLock lock(&g_registry_mu);
+    Lock lock(&g_registry_mu);
     auto it = registry().find(executor_key);
     if (it != registry().end()) return it->second;
   }
@@ -249,7 +281,7 @@ std::uint32_t Recorder::thread_id() {
 std::uint64_t Recorder::on_spawn(std::source_location where, std::string name) {
   std::uint64_t ts = now();
   std::uint32_t thread = thread_id();
-  absl::MutexLock lock(&mu_);
+  Lock lock(&mu_);
   std::uint64_t id = next_task_++;
   TaskInfo& t = tasks_.emplace_back();
   t.file = where.file_name();
@@ -270,7 +302,7 @@ std::uint64_t Recorder::on_poll_begin(std::uint64_t task, std::uint64_t* saved_p
   *saved_polling = tls_polling_recorder == this ? tls_polling_task : 0;
   tls_polling_recorder = this;
   tls_polling_task = task;
-  absl::MutexLock lock(&mu_);
+  Lock lock(&mu_);
   TaskInfo& t = info(task);
   ++t.polls;
   t.polling = true;
@@ -285,7 +317,7 @@ void Recorder::on_poll_end(std::uint64_t task, std::uint64_t start, PollResult r
   std::uint64_t end = now();
   tls_polling_task = saved_polling;
   tls_polling_recorder = saved_polling != 0 ? this : nullptr;
-  absl::MutexLock lock(&mu_);
+  Lock lock(&mu_);
   TaskInfo& t = info(task);
   t.polling = false;
   std::uint64_t dur = end >= start ? end - start : 0;
@@ -316,7 +348,7 @@ void Recorder::on_poll_end(std::uint64_t task, std::uint64_t start, PollResult r
 
 void Recorder::on_task_drop(std::uint64_t task) {
   std::uint64_t ts = now();
-  absl::MutexLock lock(&mu_);
+  Lock lock(&mu_);
   TaskInfo& t = info(task);
   t.dropped = true;
   Event e{t.finished ? EventKind::kDrop : EventKind::kCancel};
@@ -341,7 +373,7 @@ RawWaker Recorder::make_poll_waker(std::uint64_t task, const Waker& inner) {
 Recorder::WakerNode* Recorder::on_clone(const WakerNode* from) {
   std::uint64_t ts = now();
   auto* node = new Node{this, from->task, 0, from->inner};  // clones the inner waker
-  absl::MutexLock lock(&mu_);
+  Lock lock(&mu_);
   node->id = next_waker_++;
   ++info(from->task).live_wakers;
   Event e{EventKind::kWakerClone};
@@ -357,7 +389,7 @@ Recorder::WakerNode* Recorder::on_clone(const WakerNode* from) {
 void Recorder::on_waker_drop(WakerNode* node, bool record) {
   if (node->id != 0) {
     std::uint64_t ts = now();
-    absl::MutexLock lock(&mu_);
+    Lock lock(&mu_);
     TaskInfo& t = info(node->task);
     --t.live_wakers;
     if (record) {
@@ -378,7 +410,7 @@ void Recorder::on_wake(WakerNode* node, bool by_ref) {
   std::uint32_t thread = thread_id();
   std::size_t index;
   {
-    absl::MutexLock lock(&mu_);
+    Lock lock(&mu_);
     TaskInfo& t = info(node->task);
     bool own = tls_polling_recorder == this && tls_polling_task == node->task;
     Event e{by_ref ? EventKind::kWakeByRef : EventKind::kWake};
@@ -408,7 +440,7 @@ void Recorder::on_wake(WakerNode* node, bool by_ref) {
   bool queued = tls_wake.already_queued;
   tls_wake = saved;
   std::uint64_t end = now();
-  absl::MutexLock lock(&mu_);
+  Lock lock(&mu_);
   events_[index].dur_ns = end >= ts ? end - ts : 0;
   events_[index].already_queued = queued;
 }
@@ -416,7 +448,7 @@ void Recorder::on_wake(WakerNode* node, bool by_ref) {
 void Recorder::park_begin() {
   std::uint64_t ts = now();
   std::uint32_t thread = thread_id();
-  absl::MutexLock lock(&mu_);
+  Lock lock(&mu_);
   Event e{EventKind::kPark};
   e.ts_ns = ts;
   e.thread = thread;
@@ -427,7 +459,7 @@ void Recorder::park_begin() {
 void Recorder::park_end() {
   std::uint64_t ts = now();
   std::uint32_t thread = thread_id();
-  absl::MutexLock lock(&mu_);
+  Lock lock(&mu_);
   auto it = park_start_.find(thread);
   if (it == park_start_.end()) return;
   Event& e = events_[it->second];
@@ -436,12 +468,12 @@ void Recorder::park_end() {
 }
 
 std::vector<Event> Recorder::events() const {
-  absl::MutexLock lock(&mu_);
+  Lock lock(&mu_);
   return events_;
 }
 
 std::vector<Lint> Recorder::lints() const {
-  absl::MutexLock lock(&mu_);
+  Lock lock(&mu_);
   std::vector<Lint> out;
   for (std::uint64_t id = 1; id <= tasks_.size(); ++id) {
     const TaskInfo& t = tasks_[id - 1];
@@ -518,7 +550,7 @@ std::string Recorder::chrome_trace_json() const {
   std::vector<Lint> lint_list = lints();
   std::vector<std::pair<std::uint64_t, std::string>> task_names;
   {
-    absl::MutexLock lock(&mu_);
+    Lock lock(&mu_);
     for (std::uint64_t id = 1; id <= tasks_.size(); ++id) task_names.emplace_back(id, tasks_[id - 1].name);
   }
   std::set<std::uint32_t> threads;

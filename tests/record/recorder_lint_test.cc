@@ -4,6 +4,7 @@
 // the long-poll lint uses an injected clock, never the wall clock.
 
 #include <atomic>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,6 +16,14 @@
 
 namespace pollwake::record {
 namespace {
+
+// A clock that advances 1 us per reading: traces stay ordered, and no poll
+// looks long however slow the machine (sanitizers) is.
+inline RecorderOptions ticking(RecorderOptions o = {}) {
+  auto now = std::make_shared<std::atomic<std::uint64_t>>(0);
+  o.clock = [now] { return now->fetch_add(1000) + 1000; };
+  return o;
+}
 
 RecorderOptions self_wake_options() {
   RecorderOptions o;
@@ -37,7 +46,7 @@ int count(const Recorder& rec, LintKind kind) {
 
 // A future that returns Pending without keeping the waker anywhere.
 TEST(RecorderLintTest, LostWakerFlagsPendingTaskWithNoWaker) {
-  Recorder rec;
+  Recorder rec(ticking());
   {
     LocalPool pool;
     // [START lost_waker]
@@ -54,7 +63,7 @@ TEST(RecorderLintTest, LostWakerFlagsPendingTaskWithNoWaker) {
 }
 
 TEST(RecorderLintTest, LostWakerQuietWhenWakerIsKept) {
-  Recorder rec;
+  Recorder rec(ticking());
   std::optional<Waker> kept;
   {
     LocalPool pool;
@@ -78,7 +87,7 @@ TEST(RecorderLintTest, LostWakerQuietWhenWakerIsKept) {
 
 // The last waker of a Pending task dropped by someone else (not teardown).
 TEST(RecorderLintTest, LostWakerFlagsTaskWhoseLastWakerIsDropped) {
-  Recorder rec;
+  Recorder rec(ticking());
   std::optional<Waker> kept;
   LocalPool pool;
   pool.spawner().spawn_local(rec.wrap(poll_fn([&](Context& cx) -> Poll<Unit> {
@@ -93,7 +102,7 @@ TEST(RecorderLintTest, LostWakerFlagsTaskWhoseLastWakerIsDropped) {
 
 // A waker kept past the task's end, then woken.
 TEST(RecorderLintTest, WakeAfterCompleteFlagsLateWake) {
-  Recorder rec;
+  Recorder rec(ticking());
   std::optional<Waker> kept;
   {
     LocalPool pool;
@@ -110,7 +119,7 @@ TEST(RecorderLintTest, WakeAfterCompleteFlagsLateWake) {
 }
 
 TEST(RecorderLintTest, WakeAfterCompleteQuietWhenWakesPrecedeTheEnd) {
-  Recorder rec;
+  Recorder rec(ticking());
   std::optional<Waker> kept;
   {
     LocalPool pool;
@@ -136,7 +145,7 @@ TEST(RecorderLintTest, WakeAfterCompleteQuietWhenWakesPrecedeTheEnd) {
 
 // Wakes itself on every poll and waits for nothing else.
 TEST(RecorderLintTest, SelfWakeLoopFlagsBusyTask) {
-  Recorder rec(self_wake_options());
+  Recorder rec(ticking(self_wake_options()));
   {
     LocalPool pool;
     int polls = 0;
@@ -154,7 +163,7 @@ TEST(RecorderLintTest, SelfWakeLoopFlagsBusyTask) {
 
 // Two tasks that wake each other 100 times: many wakes, none of them self-wakes.
 TEST(RecorderLintTest, SelfWakeLoopQuietForPingPong) {
-  Recorder rec(self_wake_options());
+  Recorder rec(ticking(self_wake_options()));
   {
     LocalPool pool;
     std::optional<Waker> ping_waker, pong_waker;
@@ -221,7 +230,7 @@ TEST(RecorderLintTest, LongPollQuietUnderThreshold) {
 
 // A waker clone that outlives its (finished) task.
 TEST(RecorderLintTest, LeakedWakerFlagsWakerOutlivingTask) {
-  Recorder rec;
+  Recorder rec(ticking());
   std::optional<Waker> kept;
   {
     LocalPool pool;
@@ -237,7 +246,7 @@ TEST(RecorderLintTest, LeakedWakerFlagsWakerOutlivingTask) {
 }
 
 TEST(RecorderLintTest, LeakedWakerQuietWhenClonesAreDropped) {
-  Recorder rec;
+  Recorder rec(ticking());
   {
     LocalPool pool;
     pool.spawner().spawn_local(rec.wrap(poll_fn([&](Context& cx) -> Poll<Unit> {
@@ -256,7 +265,7 @@ TEST(RecorderLintTest, LeakedWakerQuietWhenClonesAreDropped) {
 }
 
 TEST(RecorderLintTest, CleanRunReportsNoLints) {
-  Recorder rec;
+  Recorder rec(ticking());
   EXPECT_EQ(rec.lint_report(), "recorder: no lints\n");
 }
 
@@ -264,7 +273,7 @@ TEST(RecorderLintTest, CleanRunReportsNoLints) {
 TEST(RecorderDeathTest, DestroyedWhileReferredToStopsTheProcess) {
   EXPECT_DEATH(
       {
-        auto* rec = new Recorder;
+        auto* rec = new Recorder(ticking());
         std::optional<Waker> kept;
         {
           LocalPool pool;
