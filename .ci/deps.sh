@@ -32,6 +32,8 @@ PACKAGES=(
   # librust-tokio-dev); the crates those features pull in are listed by name
   # so that a missing one is installed (dpkg cannot check a virtual package).
   librust-mio-dev librust-socket2-dev librust-bytes-dev librust-memchr-dev
+  # The recorder's HTML timeline, rendered headless by tests/record.
+  chromium
 )
 
 missing=()

@@ -49,6 +49,7 @@
 
 #include "executor/enter.h"
 #include "executor/parker.h"
+#include "executor/record/hooks.h"
 #include "poll/context.h"
 #include "poll/future.h"
 #include "poll/raw_waker.h"
@@ -190,7 +191,8 @@ template <class Strategy, class F>
 // fastest park strategy (DefaultPark, measured in bench/).
 template <class F>
   requires Future<std::remove_cvref_t<F>>
-[[gnu::always_inline]] inline OutputOf<std::remove_cvref_t<F>> block_on(F&& future) {
+[[gnu::always_inline]] inline OutputOf<std::remove_cvref_t<F>> block_on(F&& future POLLWAKE_RECORD_WHERE) {
+  POLLWAKE_RECORD_SPAWN(nullptr, block_on, future);
   return block_on_with<DefaultPark>(std::forward<F>(future));
 }
 

@@ -312,7 +312,7 @@ void LocalPool::run_loop(MainRef main) {
     // Invariant: every wake after the checks above unparks the parker
     // (push_remote and the main waker call unpark after publishing), so this
     // park returns at once if one came in between: no lost wakeup.
-    shared_->parker.park();
+    POLLWAKE_RECORD_PARKED(this, shared_->parker.park());
   }
   // [END run_loop]
 }

@@ -100,6 +100,7 @@
 #include "executor/detail/block_cache.h"
 #include "executor/detail/join_handle.h"
 #include "executor/detail/local_task.h"
+#include "executor/record/hooks.h"
 #include "executor/spawn_error.h"
 #include "executor/task_canceled.h"
 #include "poll/context.h"
@@ -148,7 +149,8 @@ class LocalSpawner {
   // Throws SpawnError if the pool is gone or this is not the pool's thread.
   template <class F>
     requires Future<std::remove_cvref_t<F>>
-  void spawn_local(F&& future) const {
+  void spawn_local(F&& future POLLWAKE_RECORD_WHERE) const {
+    POLLWAKE_RECORD_SPAWN(&checked_pool(), spawn_local, future);
     using Task = detail::LocalTask<std::remove_cvref_t<F>, false>;
     LocalPool& pool = checked_pool();
     adopt(pool, Task::create(cache_of(pool), std::forward<F>(future)));
@@ -158,7 +160,9 @@ class LocalSpawner {
   // RemoteHandle for the output (see RemoteHandle for cancellation).
   template <class F>
     requires Future<std::remove_cvref_t<F>>
-  RemoteHandle<OutputOf<std::remove_cvref_t<F>>> spawn_local_with_handle(F&& future) const {
+  RemoteHandle<OutputOf<std::remove_cvref_t<F>>> spawn_local_with_handle(
+      F&& future POLLWAKE_RECORD_WHERE) const {
+    POLLWAKE_RECORD_SPAWN(&checked_pool(), spawn_local_with_handle, future);
     using Task = detail::LocalTask<std::remove_cvref_t<F>, true>;
     LocalPool& pool = checked_pool();
     Task* task = Task::create(cache_of(pool), std::forward<F>(future));
@@ -203,7 +207,8 @@ class LocalPool {
   // an exception) and an rvalue is moved into the call.
   template <class F>
     requires Future<std::remove_cvref_t<F>>
-  OutputOf<std::remove_cvref_t<F>> run_until(F&& future) {
+  OutputOf<std::remove_cvref_t<F>> run_until(F&& future POLLWAKE_RECORD_WHERE) {
+    POLLWAKE_RECORD_SPAWN(this, run_until, future);
     using Fut = std::remove_cvref_t<F>;
     auto run = [this](Fut& f) -> OutputOf<Fut> {
       std::optional<OutputOf<Fut>> out;

@@ -261,7 +261,7 @@ void idle(PoolShared* pool) {
   // this point is seen here; one pushed after sees `sleepers` and notifies
   // under sleep_mu, which we hold until wait() releases it.
   if (!pool->closed.load(std::memory_order_seq_cst) && !has_work(pool)) {
-    pool->sleep_cv.wait(lock);  // one wait; a spurious return just loops
+    POLLWAKE_RECORD_PARKED(pool, pool->sleep_cv.wait(lock));  // one wait; a spurious return just loops
   }
   pool->sleepers.fetch_sub(1, std::memory_order_seq_cst);
 }

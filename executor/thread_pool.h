@@ -95,6 +95,7 @@
 
 #include "executor/detail/join_handle.h"
 #include "executor/detail/pool_task.h"
+#include "executor/record/hooks.h"
 #include "executor/task_canceled.h"
 #include "poll/arc.h"
 #include "poll/future.h"
@@ -143,7 +144,8 @@ class ThreadPool {
   // on a moved-from ThreadPool throws std::logic_error.
   template <class F>
     requires Future<std::decay_t<F>>
-  void spawn_ok(F&& future) const {
+  void spawn_ok(F&& future POLLWAKE_RECORD_WHERE) const {
+    POLLWAKE_RECORD_SPAWN(checked_pool(), spawn_ok, future);
     PoolRef pool = checked_pool();
     auto* task = new detail::PoolTask<std::decay_t<F>, false>(std::forward<F>(future));
     detail::pool_spawn(pool, task);
@@ -153,7 +155,9 @@ class ThreadPool {
   // output (Rust: SpawnExt::spawn_with_handle, a RemoteHandle).
   template <class F>
     requires Future<std::decay_t<F>>
-  ThreadPoolHandle<OutputOf<std::decay_t<F>>> spawn_with_handle(F&& future) const {
+  ThreadPoolHandle<OutputOf<std::decay_t<F>>> spawn_with_handle(
+      F&& future POLLWAKE_RECORD_WHERE) const {
+    POLLWAKE_RECORD_SPAWN(checked_pool(), spawn_with_handle, future);
     PoolRef pool = checked_pool();
     auto* task = new detail::PoolTask<std::decay_t<F>, true>(std::forward<F>(future));
     detail::pool_spawn(pool, task);
@@ -163,6 +167,9 @@ class ThreadPool {
 
   // The number of worker threads.
   std::size_t pool_size() const noexcept;
+
+  // The recorder's key for this pool, shared by its copies (record/hooks.h).
+  POLLWAKE_RECORD_KEY_MEMBER(pool_);
 
  private:
   friend class ThreadPoolBuilder;

@@ -45,6 +45,7 @@ void local_task_wake(LocalTaskHeader* task) noexcept {
   if (state & LocalTaskHeader::kDone) return;  // finished: ignore (kScheduled on a done
                                                // task means nothing)
   if (state & LocalTaskHeader::kScheduled) {
+    POLLWAKE_RECORD_ALREADY_QUEUED();
     // Already queued: coalesce (the queued entry will poll it). But if the
     // entry was queued by a self-wake and this wake comes from another task
     // of the running pool, the pass has made progress: without this,

@@ -22,6 +22,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include "executor/record/hooks.h"
+
 namespace pollwake::detail {
 
 // [START task_states]
@@ -86,6 +88,7 @@ class PoolTaskState {
           // before the wake must be visible to the poll that serves it.
           if (v_.compare_exchange_weak(s, REPOLL, std::memory_order_release,
                                        std::memory_order_relaxed)) {
+            POLLWAKE_RECORD_ALREADY_QUEUED();
             return false;  // the worker that holds the task will poll it again
           }
           break;

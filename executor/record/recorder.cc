@@ -1,0 +1,624 @@
+// executor/record/recorder.cc: the event log, the recording waker, the
+// per-executor registry and the exports (see recorder.h).
+
+#include "executor/record/recorder.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+#include "poll/annotated_lock.h"
+
+namespace pollwake::record {
+// The lock: absl::Mutex with the edges ThreadSanitizer needs (Debian's
+// Abseil is not built with TSan); see poll/annotated_lock.h.
+using Lock = ::pollwake::MutexLock;
+
+const char* to_string(EventKind kind) noexcept {
+  switch (kind) {
+    case EventKind::kSpawn: return "spawn";
+    case EventKind::kPoll: return "poll";
+    case EventKind::kWake: return "wake";
+    case EventKind::kWakeByRef: return "wake_by_ref";
+    case EventKind::kWakerClone: return "waker_clone";
+    case EventKind::kWakerDrop: return "waker_drop";
+    case EventKind::kComplete: return "complete";
+    case EventKind::kCancel: return "cancel";
+    case EventKind::kDrop: return "drop";
+    case EventKind::kPark: return "park";
+  }
+  return "?";
+}
+
+const char* to_string(PollResult result) noexcept {
+  switch (result) {
+    case PollResult::kPending: return "Pending";
+    case PollResult::kReady: return "Ready";
+    case PollResult::kThrew: return "threw";
+  }
+  return "?";
+}
+
+const char* to_string(LintKind kind) noexcept {
+  switch (kind) {
+    case LintKind::kLostWaker: return "lost-waker";
+    case LintKind::kWakeAfterComplete: return "wake-after-complete";
+    case LintKind::kSelfWakeLoop: return "self-wake-loop";
+    case LintKind::kLongPoll: return "long-poll";
+    case LintKind::kLeakedWaker: return "leaked-waker";
+  }
+  return "?";
+}
+
+namespace {
+
+// Per-thread state. Plain thread_locals: each is read and written by its own
+// thread only.
+std::atomic<std::uint32_t> g_next_thread{1};
+thread_local std::uint32_t tls_thread = 0;
+thread_local const Recorder* tls_polling_recorder = nullptr;
+thread_local std::uint64_t tls_polling_task = 0;
+thread_local int tls_dropping = 0;
+struct WakeNote {
+  bool active = false;
+  bool already_queued = false;
+};
+thread_local WakeNote tls_wake;
+
+// The registry of attached recorders.
+absl::Mutex g_registry_mu;
+absl::flat_hash_map<const void*, Recorder*>& registry() ABSL_EXCLUSIVE_LOCKS_REQUIRED(g_registry_mu) {
+  static auto* map = new absl::flat_hash_map<const void*, Recorder*>();
+  return *map;
+}
+std::atomic<std::size_t> g_attached{0};
+
+}  // namespace
+
+void note_already_queued() noexcept {
+  if (tls_wake.active) tls_wake.already_queued = true;
+}
+
+Recorder::DropScope::DropScope() noexcept { ++tls_dropping; }
+Recorder::DropScope::~DropScope() { --tls_dropping; }
+
+struct Recorder::WakerNode {
+  Recorder* recorder;
+  std::uint64_t task;
+  std::uint64_t id;  // 0: the poll's own waker (not counted)
+  Waker inner;
+};
+
+namespace {
+using Node = Recorder::WakerNode;
+}
+
+// SAFETY: `data` is always a WakerNode* made by make_poll_waker or on_clone,
+// alive until the drop or wake that consumes it.
+const RawWakerVTable Recorder::kWakerVTable{
+    [](const void* data) -> RawWaker {
+      auto* node = static_cast<const Node*>(data);
+      return RawWaker{node->recorder->on_clone(node), &kWakerVTable};
+    },
+    [](const void* data) {
+      auto* node = const_cast<Node*>(static_cast<const Node*>(data));
+      node->recorder->on_wake(node, /*by_ref=*/false);
+      node->recorder->on_waker_drop(node, /*record=*/false);
+    },
+    [](const void* data) {
+      auto* node = const_cast<Node*>(static_cast<const Node*>(data));
+      node->recorder->on_wake(node, /*by_ref=*/true);
+    },
+    [](const void* data) {
+      auto* node = const_cast<Node*>(static_cast<const Node*>(data));
+      node->recorder->on_waker_drop(node, /*record=*/true);
+    },
+};
+
+Recorder::Recorder(RecorderOptions options) : options_(std::move(options)) {
+  if (!options_.clock) {
+    auto start = std::chrono::steady_clock::now();
+    options_.clock = [start] {
+      return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                            std::chrono::steady_clock::now() - start)
+                                            .count());
+    };
+  }
+}
+
+Recorder::~Recorder() {
+  {
+    // The documented misuse (recorder.h): tasks or wakers that still point
+    // here would write into freed memory later. Stop now, saying why.
+    Lock lock(&mu_);
+    std::int64_t tasks = 0, wakers = 0;
+    for (const TaskInfo& t : tasks_) {
+      tasks += t.dropped ? 0 : 1;
+      wakers += t.live_wakers;
+    }
+    if (tasks != 0 || wakers != 0) {
+      std::fprintf(stderr,
+                   "pollwake::record::Recorder destroyed while %lld recorded task(s) and %lld "
+                   "waker(s) still refer to it (a Recorder must outlive what it recorded)\n",
+                   static_cast<long long>(tasks), static_cast<long long>(wakers));
+      std::abort();
+    }
+  }
+  Lock lock(&g_registry_mu);
+  for (const void* key : attached_) {
+    auto it = registry().find(key);
+    if (it != registry().end() && it->second == this) {
+      registry().erase(it);
+      // ORDERING: relaxed; the count is a hint read before taking the lock.
+      g_attached.fetch_sub(1, std::memory_order_relaxed);
+    }
+  }
+}
+
+void Recorder::attach(const void* executor_key) {
+  Lock lock(&g_registry_mu);
+  auto [it, inserted] = registry().insert_or_assign(executor_key, this);
+  // ORDERING: relaxed. A spawn that must see this attachment is ordered after
+  // it by the caller (same thread, or a synchronization the caller made);
+  // the count then reads non-zero and the lookup takes the lock, which
+  // orders the map.
+  if (inserted) g_attached.fetch_add(1, std::memory_order_relaxed);
+  attached_.push_back(executor_key);
+}
+
+void Recorder::detach(const void* executor_key) {
+  Lock lock(&g_registry_mu);
+  auto it = registry().find(executor_key);
+  if (it == registry().end() || it->second != this) return;
+  registry().erase(it);
+  // ORDERING: relaxed, as in attach.
+  g_attached.fetch_sub(1, std::memory_order_relaxed);
+  attached_.erase(std::remove(attached_.begin(), attached_.end(), executor_key), attached_.end());
+}
+
+Recorder* Recorder::for_executor(const void* executor_key) noexcept {
+  // ORDERING: relaxed; see attach.
+  if (g_attached.load(std::memory_order_relaxed) != 0) {
+    Lock lock(&g_registry_mu);
+    auto it = registry().find(executor_key);
+    if (it != registry().end()) return it->second;
+  }
+  return from_environment();
+}
+
+namespace {
+
+std::string& env_path() {
+  static auto* path = new std::string();
+  return *path;
+}
+
+void write_env_recording() {
+  Recorder* rec = Recorder::from_environment();
+  if (rec == nullptr) return;
+  const std::string& path = env_path();
+  bool html = path.size() >= 5 && path.compare(path.size() - 5, 5, ".html") == 0;
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (html) {
+    out << rec->html_timeline(path.substr(path.find_last_of('/') + 1));
+  } else {
+    out << rec->chrome_trace_json();
+  }
+  out.close();
+  std::fprintf(stderr, "recorder: %zu events written to %s%s\n", rec->events().size(), path.c_str(),
+               out ? "" : " (FAILED to write)");
+  std::fprintf(stderr, "%s", rec->lint_report().c_str());
+}
+
+Recorder* make_env_recorder() {
+  const char* out = std::getenv("POLLWAKE_RECORD_OUT");
+  if (out == nullptr || *out == '\0') return nullptr;
+  std::string path = out;
+  const char* cwd = std::getenv("BUILD_WORKING_DIRECTORY");  // set by `bazel run`
+  if (path[0] != '/' && cwd != nullptr && *cwd != '\0') path = std::string(cwd) + "/" + path;
+  env_path() = path;
+  RecorderOptions options;
+  if (const char* ms = std::getenv("POLLWAKE_RECORD_LONG_POLL_MS")) {
+    options.long_poll_ns = std::strtoull(ms, nullptr, 10) * 1'000'000;
+  }
+  auto* rec = new Recorder(std::move(options));  // never destroyed: outlives every task
+  std::atexit(write_env_recording);
+  return rec;
+}
+
+}  // namespace
+
+Recorder* Recorder::from_environment() noexcept {
+  static Recorder* const rec = make_env_recorder();
+  return rec;
+}
+
+std::uint64_t Recorder::now() const { return options_.clock(); }
+
+std::uint32_t Recorder::thread_id() {
+  if (tls_thread == 0) {
+    // ORDERING: relaxed; only uniqueness matters.
+    tls_thread = g_next_thread.fetch_add(1, std::memory_order_relaxed);
+  }
+  return tls_thread;
+}
+
+std::uint64_t Recorder::on_spawn(std::source_location where, std::string name) {
+  std::uint64_t ts = now();
+  std::uint32_t thread = thread_id();
+  Lock lock(&mu_);
+  std::uint64_t id = next_task_++;
+  TaskInfo& t = tasks_.emplace_back();
+  t.file = where.file_name();
+  t.line = where.line();
+  std::string file = t.file.substr(t.file.find_last_of('/') + 1);  // npos + 1 == 0
+  t.name = name.empty() ? absl::StrCat(file, ":", t.line) : std::move(name);
+  t.pending_flow = next_flow_++;
+  Event e{EventKind::kSpawn};
+  e.ts_ns = ts;
+  e.thread = thread;
+  e.task = id;
+  e.flow = t.pending_flow;
+  events_.push_back(e);
+  return id;
+}
+
+std::uint64_t Recorder::on_poll_begin(std::uint64_t task, std::uint64_t* saved_polling) {
+  *saved_polling = tls_polling_recorder == this ? tls_polling_task : 0;
+  tls_polling_recorder = this;
+  tls_polling_task = task;
+  Lock lock(&mu_);
+  TaskInfo& t = info(task);
+  ++t.polls;
+  t.polling = true;
+  t.current_flow = std::exchange(t.pending_flow, 0);
+  t.woken_since_poll = false;
+  t.lost = false;
+  return now();
+}
+
+void Recorder::on_poll_end(std::uint64_t task, std::uint64_t start, PollResult result,
+                           std::uint64_t saved_polling) {
+  std::uint64_t end = now();
+  tls_polling_task = saved_polling;
+  tls_polling_recorder = saved_polling != 0 ? this : nullptr;
+  Lock lock(&mu_);
+  TaskInfo& t = info(task);
+  t.polling = false;
+  std::uint64_t dur = end >= start ? end - start : 0;
+  t.max_poll_ns = std::max(t.max_poll_ns, dur);
+  if (dur > options_.long_poll_ns) ++t.long_polls;
+  Event e{EventKind::kPoll};
+  e.ts_ns = start;
+  e.dur_ns = dur;
+  e.thread = thread_id();
+  e.task = task;
+  e.flow = std::exchange(t.current_flow, 0);
+  e.result = result;
+  events_.push_back(e);
+  if (result == PollResult::kPending) {
+    t.last_pending = true;
+    check_lost(t);
+  } else {
+    t.last_pending = false;
+    t.finished = true;
+    Event c{EventKind::kComplete};
+    c.ts_ns = end;
+    c.thread = e.thread;
+    c.task = task;
+    c.result = result;
+    events_.push_back(c);
+  }
+}
+
+void Recorder::on_task_drop(std::uint64_t task) {
+  std::uint64_t ts = now();
+  Lock lock(&mu_);
+  TaskInfo& t = info(task);
+  t.dropped = true;
+  Event e{t.finished ? EventKind::kDrop : EventKind::kCancel};
+  e.ts_ns = ts;
+  e.thread = thread_id();
+  e.task = task;
+  events_.push_back(e);
+}
+
+void Recorder::check_lost(TaskInfo& t) {
+  if (t.last_pending && !t.polling && !t.woken_since_poll && !t.finished && !t.dropped &&
+      t.live_wakers == 0 && tls_dropping == 0) {
+    t.lost = true;
+  }
+}
+
+RawWaker Recorder::make_poll_waker(std::uint64_t task, const Waker& inner) {
+  auto* node = new Node{this, task, 0, inner};
+  return RawWaker{node, &kWakerVTable};
+}
+
+Recorder::WakerNode* Recorder::on_clone(const WakerNode* from) {
+  std::uint64_t ts = now();
+  auto* node = new Node{this, from->task, 0, from->inner};  // clones the inner waker
+  Lock lock(&mu_);
+  node->id = next_waker_++;
+  ++info(from->task).live_wakers;
+  Event e{EventKind::kWakerClone};
+  e.ts_ns = ts;
+  e.thread = thread_id();
+  e.task = from->task;
+  e.waker = node->id;
+  e.other = from->id;
+  events_.push_back(e);
+  return node;
+}
+
+void Recorder::on_waker_drop(WakerNode* node, bool record) {
+  if (node->id != 0) {
+    std::uint64_t ts = now();
+    Lock lock(&mu_);
+    TaskInfo& t = info(node->task);
+    --t.live_wakers;
+    if (record) {
+      Event e{EventKind::kWakerDrop};
+      e.ts_ns = ts;
+      e.thread = thread_id();
+      e.task = node->task;
+      e.waker = node->id;
+      events_.push_back(e);
+    }
+    check_lost(t);
+  }
+  delete node;  // drops the inner waker, outside the lock
+}
+
+void Recorder::on_wake(WakerNode* node, bool by_ref) {
+  std::uint64_t ts = now();
+  std::uint32_t thread = thread_id();
+  std::size_t index;
+  {
+    Lock lock(&mu_);
+    TaskInfo& t = info(node->task);
+    bool own = tls_polling_recorder == this && tls_polling_task == node->task;
+    Event e{by_ref ? EventKind::kWakeByRef : EventKind::kWake};
+    e.ts_ns = ts;
+    e.thread = thread;
+    e.task = node->task;
+    e.waker = node->id;
+    e.from_own_poll = own;
+    if (t.finished || t.dropped) {
+      ++t.wakes_after_complete;
+    } else {
+      ++(own ? t.self_wakes : t.other_wakes);
+      if (t.pending_flow == 0) t.pending_flow = next_flow_++, e.flow = t.pending_flow;
+      t.woken_since_poll = true;
+      t.lost = false;
+    }
+    index = events_.size();
+    events_.push_back(e);
+  }
+  WakeNote saved = std::exchange(tls_wake, WakeNote{true, false});
+  if (by_ref) {
+    node->inner.wake_by_ref();
+  } else {
+    Waker inner = std::move(node->inner);
+    std::move(inner).wake();
+  }
+  bool queued = tls_wake.already_queued;
+  tls_wake = saved;
+  std::uint64_t end = now();
+  Lock lock(&mu_);
+  events_[index].dur_ns = end >= ts ? end - ts : 0;
+  events_[index].already_queued = queued;
+}
+
+void Recorder::park_begin() {
+  std::uint64_t ts = now();
+  std::uint32_t thread = thread_id();
+  Lock lock(&mu_);
+  Event e{EventKind::kPark};
+  e.ts_ns = ts;
+  e.thread = thread;
+  park_start_[thread] = static_cast<std::uint32_t>(events_.size());
+  events_.push_back(e);
+}
+
+void Recorder::park_end() {
+  std::uint64_t ts = now();
+  std::uint32_t thread = thread_id();
+  Lock lock(&mu_);
+  auto it = park_start_.find(thread);
+  if (it == park_start_.end()) return;
+  Event& e = events_[it->second];
+  e.dur_ns = ts >= e.ts_ns ? ts - e.ts_ns : 0;
+  park_start_.erase(it);
+}
+
+std::vector<Event> Recorder::events() const {
+  Lock lock(&mu_);
+  return events_;
+}
+
+std::vector<Lint> Recorder::lints() const {
+  Lock lock(&mu_);
+  std::vector<Lint> out;
+  for (std::uint64_t id = 1; id <= tasks_.size(); ++id) {
+    const TaskInfo& t = tasks_[id - 1];
+    std::string who = absl::StrCat("task ", id, " (", t.name, ")");
+    if (t.lost && !t.finished) {
+      out.push_back({LintKind::kLostWaker, id,
+                     absl::StrCat(who, " returned Pending on poll ", t.polls,
+                                  " and no waker for it is alive: nothing can ever wake it")});
+    }
+    if (t.wakes_after_complete > 0) {
+      out.push_back({LintKind::kWakeAfterComplete, id,
+                     absl::StrCat(who, " was woken ", t.wakes_after_complete,
+                                  " time(s) after it had ", t.finished ? "completed" : "been dropped")});
+    }
+    if (t.self_wakes >= options_.self_wake_loop_min && t.other_wakes == 0) {
+      out.push_back({LintKind::kSelfWakeLoop, id,
+                     absl::StrCat(who, " woke only itself (", t.self_wakes, " times in ", t.polls,
+                                  " polls): a busy loop that never waits for anything")});
+    }
+    if (t.long_polls > 0) {
+      out.push_back({LintKind::kLongPoll, id,
+                     absl::StrFormat("%s had %u poll(s) longer than %.3f ms (longest %.3f ms): "
+                                     "blocking inside poll stalls its executor",
+                                     who, t.long_polls, options_.long_poll_ns / 1e6,
+                                     t.max_poll_ns / 1e6)});
+    }
+    if ((t.finished || t.dropped) && t.live_wakers > 0) {
+      out.push_back({LintKind::kLeakedWaker, id,
+                     absl::StrCat(who, " has ", t.live_wakers, " waker(s) still alive after it ",
+                                  t.finished ? "completed" : "was dropped")});
+    }
+  }
+  return out;
+}
+
+std::string Recorder::lint_report() const {
+  std::vector<Lint> all = lints();
+  if (all.empty()) return "recorder: no lints\n";
+  std::string out;
+  for (const Lint& l : all) absl::StrAppend(&out, "recorder: ", to_string(l.kind), ": ", l.message, "\n");
+  return out;
+}
+
+namespace {
+
+std::string json_string(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          absl::StrAppendFormat(&out, "\\u%04x", static_cast<unsigned char>(c));
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string us(std::uint64_t ns) { return absl::StrFormat("%.3f", ns / 1000.0); }
+
+constexpr int kThreadsPid = 1;
+constexpr int kTasksPid = 2;
+
+}  // namespace
+
+std::string Recorder::chrome_trace_json() const {
+  std::vector<Event> evs = events();
+  std::vector<Lint> lint_list = lints();
+  std::vector<std::pair<std::uint64_t, std::string>> task_names;
+  {
+    Lock lock(&mu_);
+    for (std::uint64_t id = 1; id <= tasks_.size(); ++id) task_names.emplace_back(id, tasks_[id - 1].name);
+  }
+  std::set<std::uint32_t> threads;
+  std::set<std::uint64_t> flows_ended;
+  for (const Event& e : evs) {
+    threads.insert(e.thread);
+    if (e.kind == EventKind::kPoll && e.flow != 0) flows_ended.insert(e.flow);
+  }
+  std::vector<std::string> out;
+  auto meta = [&](int pid, std::uint64_t tid, const char* what, const std::string& name) {
+    out.push_back(absl::StrCat("{\"ph\":\"M\",\"name\":\"", what, "\",\"pid\":", pid, ",\"tid\":", tid,
+                               ",\"ts\":0,\"args\":{\"name\":", json_string(name), "}}"));
+  };
+  meta(kThreadsPid, 0, "process_name", "threads");
+  meta(kTasksPid, 0, "process_name", "tasks");
+  for (std::uint32_t th : threads) meta(kThreadsPid, th, "thread_name", absl::StrCat("thread ", th));
+  for (const auto& [id, name] : task_names) {
+    meta(kTasksPid, id, "thread_name", absl::StrCat("task ", id, " ", name));
+  }
+  auto slice = [&](int pid, std::uint64_t tid, const std::string& name, const std::string& cat,
+                   std::uint64_t ts, std::uint64_t dur, const std::string& args) {
+    out.push_back(absl::StrCat("{\"ph\":\"X\",\"name\":", json_string(name), ",\"cat\":\"", cat,
+                               "\",\"pid\":", pid, ",\"tid\":", tid, ",\"ts\":", us(ts),
+                               ",\"dur\":", us(dur), ",\"args\":{", args, "}}"));
+  };
+  auto instant = [&](int pid, std::uint64_t tid, const std::string& name, std::uint64_t ts,
+                     const std::string& args) {
+    out.push_back(absl::StrCat("{\"ph\":\"i\",\"s\":\"t\",\"name\":", json_string(name),
+                               ",\"cat\":\"task\",\"pid\":", pid, ",\"tid\":", tid, ",\"ts\":", us(ts),
+                               ",\"args\":{", args, "}}"));
+  };
+  auto flow = [&](char ph, int pid, std::uint64_t tid, std::uint64_t id, std::uint64_t ts) {
+    out.push_back(absl::StrCat("{\"ph\":\"", std::string(1, ph), "\",\"name\":\"wake\",\"cat\":\"wake\",",
+                               ph == 'f' ? "\"bp\":\"e\"," : "", "\"id\":", id, ",\"pid\":", pid,
+                               ",\"tid\":", tid, ",\"ts\":", us(ts), "}"));
+  };
+  for (const Event& e : evs) {
+    std::string task = absl::StrCat("\"task\":", e.task);
+    switch (e.kind) {
+      case EventKind::kSpawn:
+        // At least 1 ns, so that the flow's start has a slice to bind to.
+        slice(kThreadsPid, e.thread, absl::StrCat("spawn task ", e.task), "spawn", e.ts_ns, 1, task);
+        instant(kTasksPid, e.task, "spawned", e.ts_ns, absl::StrCat(task, ",\"thread\":", e.thread));
+        if (flows_ended.count(e.flow)) flow('s', kThreadsPid, e.thread, e.flow, e.ts_ns);
+        break;
+      case EventKind::kPoll: {
+        std::string args = absl::StrCat(task, ",\"result\":\"", to_string(e.result),
+                                        "\",\"thread\":", e.thread);
+        slice(kThreadsPid, e.thread, absl::StrCat("poll task ", e.task), "poll", e.ts_ns, e.dur_ns, args);
+        slice(kTasksPid, e.task, absl::StrCat("poll -> ", to_string(e.result)), "poll", e.ts_ns,
+              e.dur_ns, args);
+        if (e.flow != 0) flow('f', kTasksPid, e.task, e.flow, e.ts_ns);
+        break;
+      }
+      case EventKind::kWake:
+      case EventKind::kWakeByRef:
+        slice(kThreadsPid, e.thread, absl::StrCat(to_string(e.kind), " task ", e.task), "wake", e.ts_ns,
+              std::max<std::uint64_t>(e.dur_ns, 1),
+              absl::StrCat(task, ",\"waker\":", e.waker, ",\"already_queued\":",
+                           e.already_queued ? "true" : "false", ",\"from_own_poll\":",
+                           e.from_own_poll ? "true" : "false"));
+        if (e.flow != 0 && flows_ended.count(e.flow)) flow('s', kThreadsPid, e.thread, e.flow, e.ts_ns);
+        break;
+      case EventKind::kWakerClone:
+        instant(kTasksPid, e.task, "waker clone", e.ts_ns,
+                absl::StrCat("\"waker\":", e.waker, ",\"from\":", e.other, ",\"thread\":", e.thread));
+        break;
+      case EventKind::kWakerDrop:
+        instant(kTasksPid, e.task, "waker drop", e.ts_ns,
+                absl::StrCat("\"waker\":", e.waker, ",\"thread\":", e.thread));
+        break;
+      case EventKind::kComplete:
+        instant(kTasksPid, e.task, e.result == PollResult::kThrew ? "complete (threw)" : "complete",
+                e.ts_ns, task);
+        break;
+      case EventKind::kCancel:
+      case EventKind::kDrop:
+        instant(kTasksPid, e.task, to_string(e.kind), e.ts_ns, task);
+        break;
+      case EventKind::kPark:
+        slice(kThreadsPid, e.thread, "parked", "park", e.ts_ns, e.dur_ns, "");
+        break;
+    }
+  }
+  std::string json = "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"recorder\":";
+  absl::StrAppend(&json, json_string(options_.name), ",\"lints\":[");
+  for (std::size_t i = 0; i < lint_list.size(); ++i) {
+    absl::StrAppend(&json, i ? "," : "", "{\"kind\":\"", to_string(lint_list[i].kind),
+                    "\",\"task\":", lint_list[i].task, ",\"message\":", json_string(lint_list[i].message),
+                    "}");
+  }
+  json += "]},\"traceEvents\":[\n";
+  for (std::size_t i = 0; i < out.size(); ++i) absl::StrAppend(&json, i ? ",\n" : "", out[i]);
+  json += "\n]}\n";
+  return json;
+}
+
+}  // namespace pollwake::record
