@@ -8,8 +8,9 @@
 // __libc_single_threaded), which can halve an executor's cost.
 //
 // How: by default main starts no thread, runs the benchmarks, and then
-// checks /proc/self/status: a single-thread binary (POLLWAKE_BENCH_SINGLE)
-// that finds more than one thread fails, so a benchmark that starts one by
+// checks /proc/self/status and __libc_single_threaded: a single-thread binary
+// (POLLWAKE_BENCH_SINGLE) that finds more than one thread, or finds that one
+// was ever started, fails, so a benchmark that starts one by
 // mistake cannot pass for a single-thread figure. With --pollwake_threaded,
 // main first starts and joins one thread (so glibc leaves single-thread
 // mode for good) and renames every POLLWAKE_WORKLOAD benchmark
@@ -59,10 +60,15 @@ int main(int argc, char** argv) {
   benchmark::Shutdown();
 
 #ifdef POLLWAKE_BENCH_SINGLE
+  // Both checks: a live thread at exit (/proc), and glibc's own flag, which
+  // also catches a thread that was started and joined during a benchmark
+  // (the context above records the flag before any benchmark ran).
   const int threads = pollwake::bench::ThreadsInProcess();
-  if (!threaded && threads != 1) {
-    std::fprintf(stderr, "bench_main: %d threads at exit; a single-thread binary must start none\n",
-                 threads);
+  if (!threaded && (threads != 1 || !__libc_single_threaded)) {
+    std::fprintf(stderr,
+                 "bench_main: %d threads at exit, __libc_single_threaded=%d; a single-thread "
+                 "binary must start none\n",
+                 threads, __libc_single_threaded ? 1 : 0);
     return 1;
   }
 #endif

@@ -169,6 +169,23 @@ TEST(BlockOnTest, ExceptionPropagatesAndEnterFlagIsRestored) {
   EXPECT_EQ(block_on(ready(3)), 3);  // usable again
 }
 
+// The same after a Pending: the throwing poll is the out-of-line one (after
+// a park), and the guard that restores the flag lives in the caller's frame.
+TEST(BlockOnTest, ExceptionFromALaterPollPropagatesAndEnterFlagIsRestored) {
+  int polls = 0;
+  EXPECT_THROW(block_on(poll_fn([&polls](Context& cx) -> Poll<int> {
+                 if (++polls == 1) {
+                   cx.waker().wake_by_ref();
+                   return Pending;
+                 }
+                 throw std::runtime_error("boom");
+               })),
+               std::runtime_error);
+  EXPECT_EQ(polls, 2);
+  EXPECT_FALSE(is_entered());
+  EXPECT_EQ(block_on(ready(4)), 4);  // usable again
+}
+
 // A waker cloned during block_on and woken after it returned: harmless, and
 // the next block_on on this thread still works and is not confused by it.
 TEST(BlockOnTest, WakerOutlivingTheCallIsHarmless) {

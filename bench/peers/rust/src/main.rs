@@ -253,6 +253,18 @@ fn threads_in_process() -> usize {
         .unwrap_or(0)
 }
 
+// libc_single_threaded: glibc's __libc_single_threaded (glibc 2.32+), false
+// once the process has ever started a thread, even one that has exited since;
+// threads_in_process() only sees the threads alive now.
+fn libc_single_threaded() -> bool {
+    extern "C" {
+        static __libc_single_threaded: libc::c_char;
+    }
+    // SAFETY: a char that glibc defines for every process and only ever
+    // changes from 1 to 0 on thread creation; read volatile, as a plain byte.
+    unsafe { std::ptr::read_volatile(std::ptr::addr_of!(__libc_single_threaded)) != 0 }
+}
+
 // pin_to_cpu: pins the calling thread to `cpu` (sched_setaffinity on tid 0).
 fn pin_to_cpu(cpu: usize) {
     // SAFETY: cpu_set_t is plain data; zeroed is a valid empty set.
@@ -866,8 +878,9 @@ fn main() {
     }
     println!("  ]");
     println!("}}");
-    if group == "single" && threads != 1 {
-        eprintln!("pollwake-peers: {} threads at exit; the single group must start none", threads);
+    if group == "single" && (threads != 1 || !libc_single_threaded()) {
+        eprintln!("pollwake-peers: {} threads at exit, __libc_single_threaded={}; the single group \
+                   must start none", threads, libc_single_threaded() as u8);
         std::process::exit(1);
     }
 }
