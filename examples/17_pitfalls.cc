@@ -21,6 +21,7 @@
 #include <chrono>
 #include <deque>
 #include <optional>
+#include <stdexcept>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -121,7 +122,10 @@ class TakeTwo {
   Poll<Output> poll(Context& cx) {
     while (got_.size() < 2) {
       Poll<std::optional<int>> p = rx_->poll_next(cx);
-      if (p.is_pending() || !p.value()) return Pending;
+      if (p.is_pending()) return Pending;  // the channel holds cx's waker
+      // A closed channel would end the stream mid-pair; returning Pending
+      // then would be a lost wakeup (nothing holds a waker), so say it.
+      if (!p.value()) throw std::logic_error("TakeTwo: the channel closed mid-pair");
       got_.push_back(*p.value());
     }
     return Ready(Output(got_[0], got_[1]));

@@ -16,6 +16,8 @@ TEST(LostWakeupExerciseTest, RingWakesTheWaitingTask) {
   Doorbell bell;
   Doorbell::Wait w = bell.wait();
   ASSERT_TRUE(w.poll(cx).is_pending());
+  EXPECT_EQ(task.wakes(), 0) << "Pending woke the task at once: that is a busy loop, not a "
+                                "wakeup; leave the waker where ring() will find it";
   bell.ring();
   ASSERT_EQ(task.wakes(), 1) << "lost wakeup: the future returned Pending, then ring() woke "
                                 "nobody, so no executor would ever poll it again";

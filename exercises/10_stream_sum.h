@@ -1,6 +1,6 @@
 // Exercise 10: a for-each loop over a stream, as a machine. (docs chapter 13)
 //
-//   async fn sum<S: Stream<Item = int> + Unpin>(mut s: S) -> int {
+//   async fn sum<S: Stream<Item = i32> + Unpin>(mut s: S) -> i32 {
 //       let mut total = 0;
 //       while let Some(x) = s.next().await { total += x; }
 //       total

@@ -39,6 +39,14 @@ TEST(ExerciseStartTest, FailsForTheNamedReason) {
   ASSERT_EQ(WEXITSTATUS(status), 1) << "the starting code's test must fail (exit 1), but exited "
                                     << WEXITSTATUS(status) << "; it printed:\n" << out;
 
+  // A sanitizer report that did not end the process (or ended it with
+  // status 1) is not the named failure either.
+  for (const char* bad : {"Sanitizer", "runtime error:"}) {
+    ASSERT_EQ(out.find(bad), std::string::npos)
+        << "the starting code's test hit a sanitizer report, not the named failure; it "
+           "printed:\n" << out;
+  }
+
   std::set<std::string> failed;  // "[  FAILED  ] Suite.Name (N ms)" lines
   static const std::regex kFailed(R"(^\[  FAILED  \] ([A-Za-z0-9_]+\.[A-Za-z0-9_/]+) \()");
   std::istringstream in(out);

@@ -28,6 +28,9 @@
 //     `StreamExt::fuse` makes any stream keep answering None. pollwake has
 //     no fuse: its Iter and mpsc::Receiver keep answering nullopt, and a
 //     stream of your own should say what it does.
+//   * No size_hint: futures-core's provided `size_hint` (default `(0, None)`)
+//     is a hint for reserving capacity that no pollwake consumer reads, so
+//     the concept does not ask for one.
 //   * next(s) borrows the stream (Rust: `Next<'_, St>`, which needs
 //     `St: Unpin` because it polls through `&mut St`). In pollwake the stream
 //     must outlive the NextItem and must not move while one is in flight; the
