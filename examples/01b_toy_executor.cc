@@ -90,13 +90,14 @@ class ToyExecutor {
     auto task = std::make_shared<ToyTask>();
     task->name = std::move(name);
     task->future.emplace(std::move(future));
-    // The waker sends the task back. It holds the task weakly: the task owns
-    // its waker, and a strong pointer would be a cycle that is never freed.
-    task->waker = pollwake::waker_fn([ch = &channel_, weak = std::weak_ptr<ToyTask>(task)] {
-      if (std::shared_ptr<ToyTask> t = weak.lock()) {
-        std::printf("    waker: channel.send(%s)\n", t->name.c_str());
-        ch->send(std::move(t));
-      }
+    // The waker sends the task back, and it owns the task (Rust: an
+    // Arc<Task>): a task that waits for someone else's wake is in no queue,
+    // so its wakers are what keep it alive. The task also holds its own
+    // waker, a cycle that run() breaks when the task finishes; a task never
+    // woken again leaks, as in Rust. The channel must outlive every waker.
+    task->waker = pollwake::waker_fn([ch = &channel_, t = task] {
+      std::printf("    waker: channel.send(%s)\n", t->name.c_str());
+      ch->send(t);
     });
     channel_.send(std::move(task));  // queued, not polled: futures are inert
   }
@@ -110,7 +111,10 @@ class ToyExecutor {
       }
       trace("run: poll %s", task->name.c_str());  // (3), (5), (7), (9)
       Context cx = Context::from_waker(*task->waker);
-      if (task->future->poll(cx).is_ready()) task->future.reset();
+      if (task->future->poll(cx).is_ready()) {
+        task->future.reset();
+        task->waker.reset();  // breaks the task -> waker -> task cycle
+      }
     }
   }
 
