@@ -256,7 +256,8 @@ class Recorder {
 
 // A recorded task: `F` polled under a recording waker, with each poll, its
 // result and duration, and the future's end recorded. Moving it moves the
-// task (the moved-from shell records nothing).
+// task: the moved-from shell holds no future, records nothing, and throws
+// FuturePolledAfterCompletion if polled.
 template <class F>
 class Recorded {
  public:
@@ -266,7 +267,9 @@ class Recorded {
       : recorder_(recorder), task_(task), future_(std::in_place, std::move(future)) {}
   Recorded(Recorded&& other) noexcept(std::is_nothrow_move_constructible_v<F>)
       : recorder_(std::exchange(other.recorder_, nullptr)), task_(other.task_),
-        future_(std::move(other.future_)) {}
+        future_(std::move(other.future_)) {
+    other.future_.reset();
+  }
   Recorded& operator=(Recorded&&) = delete;
   Recorded(const Recorded&) = delete;
   ~Recorded() {
@@ -281,7 +284,7 @@ class Recorded {
 
   // [START recorded_poll]
   Poll<Output> poll(Context& cx) {
-    if (!future_) polled_after_completion("record::Recorded");
+    if (!future_ || recorder_ == nullptr) polled_after_completion("record::Recorded");
     Waker waker = Waker::from_raw(recorder_->make_poll_waker(task_, cx.waker()));
     Context rcx = Context::from_waker(waker);
     std::uint64_t saved = 0;

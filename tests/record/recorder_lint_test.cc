@@ -269,6 +269,19 @@ TEST(RecorderLintTest, CleanRunReportsNoLints) {
   EXPECT_EQ(rec.lint_report(), "recorder: no lints\n");
 }
 
+// Misuse: a moved-from Recorded holds no future; polling it throws (it
+// used to reach through a null recorder), and dropping it records nothing.
+TEST(RecordedTest, PollingAMovedFromShellThrows) {
+  Recorder rec(ticking());
+  auto shell = rec.wrap(ready(7), std::source_location::current(), "moved");
+  auto task = std::move(shell);
+  Context cx = Context::from_waker(Waker::noop());
+  EXPECT_THROW(shell.poll(cx), FuturePolledAfterCompletion);
+  Poll<int> p = task.poll(cx);
+  ASSERT_TRUE(p.is_ready());
+  EXPECT_EQ(p.value(), 7);
+}
+
 // Misuse: the recorder goes first while a recorded waker is still alive.
 TEST(RecorderDeathTest, DestroyedWhileReferredToStopsTheProcess) {
   EXPECT_DEATH(
