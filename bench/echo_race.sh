@@ -7,18 +7,23 @@
 # echo_render.py takes the median per server.
 #
 #   bash bench/echo_race.sh --pollwake DIR --tokio BIN --out DIR [--smoke] [--rounds N]
+#                           [--servers NAME,NAME,...]
 #       DIR  holds bench/echo_bench, bench/echo_server, bench/peers/asio_echo
 #            (a Bazel bazel-bin or a runfiles root)
 #       BIN  the tokio_echo binary built by cargo (bench/peers/rust)
-#   Writes DIR/echo.jsonl (one line per run) and prints the table.
+#       --servers  only these (default: all six, in the order below)
+#   Writes DIR/echo.jsonl (one line per run) and prints the table. Even
+#   rounds run the servers in the reverse order, so that no server always
+#   runs right after the same other one.
 # Environment: ECHO_CONNECTIONS (default 50), ECHO_ROUND_TRIPS (default 4000),
 #              ECHO_POOL_THREADS (default 2: the machine's cores).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-pw="" tokio="" out="" smoke=0 rounds=3
+pw="" tokio="" out="" smoke=0 rounds=3 servers=""
 while [ $# -gt 0 ]; do
   case "$1" in
+    --servers) servers=$2; shift ;;
     --pollwake) pw=$2; shift ;;
     --tokio) tokio=$2; shift ;;
     --out) out=$2; shift ;;
@@ -45,6 +50,12 @@ declare -A server=(
   [asio_pool]="$pw/bench/peers/asio_echo --threads $threads"
 )
 order=(pollwake_one_thread tokio_current_thread asio_one_thread pollwake_pool tokio_multi_thread asio_pool)
+if [ -n "$servers" ]; then
+  IFS=, read -r -a order <<< "$servers"
+  for name in "${order[@]}"; do
+    [ -n "${server[$name]+x}" ] || { echo "echo_race.sh: unknown server $name" >&2; exit 2; }
+  done
+fi
 
 run_one() {  # run_one NAME
   local name=$1 log pid port
@@ -77,7 +88,12 @@ run_one() {  # run_one NAME
 
 rm -f "$out/echo.jsonl"
 for round in $(seq 1 "$rounds"); do
-  for name in "${order[@]}"; do
+  this_round=("${order[@]}")
+  if [ $((round % 2)) = 0 ]; then
+    this_round=()
+    for ((i = ${#order[@]} - 1; i >= 0; i--)); do this_round+=("${order[$i]}"); done
+  fi
+  for name in "${this_round[@]}"; do
     echo "=== echo race: round $round/$rounds: $name ($conns connections x $trips round trips of 64 bytes)" >&2
     run_one "$name"
   done

@@ -73,6 +73,35 @@ void ScheduledIo::close() {
   writer_.wake();
 }
 
+// [START fd_guard]
+bool ScheduledIo::begin_io() noexcept {
+  // ORDERING: acquire on success, so the syscall is ordered after the
+  // increment; a CAS (not a fetch_add) so that no count is ever taken after
+  // release_fd: then exactly one thread sees "released, count zero".
+  std::uint32_t cur = io_users_.load(std::memory_order_relaxed);
+  do {
+    if (cur & kFdReleased) return false;
+  } while (!io_users_.compare_exchange_weak(cur, cur + 1, std::memory_order_acquire,
+                                            std::memory_order_relaxed));
+  return true;
+}
+
+void ScheduledIo::end_io() noexcept {
+  // ORDERING: acq_rel: release orders our syscall before the close that
+  // release_fd may do on seeing the count at zero; acquire, if we are the
+  // one to close, orders the close after release_fd's store.
+  if (io_users_.fetch_sub(1, std::memory_order_acq_rel) == (kFdReleased | 1)) ::close(fd_);
+}
+
+void ScheduledIo::release_fd() noexcept {
+  // ORDERING: acq_rel, pairs with end_io: a zero count read here means every
+  // syscall bracketed on fd_ has returned.
+  if ((io_users_.fetch_or(kFdReleased, std::memory_order_acq_rel) & ~kFdReleased) == 0) {
+    ::close(fd_);
+  }
+}
+// [END fd_guard]
+
 // [START poll_ready]
 Poll<ReadyEvent> ScheduledIo::poll_ready(Context& cx, Direction dir) {
   const std::uint32_t mask = dir == Direction::kRead ? kReadMask : kWriteMask;
@@ -230,6 +259,13 @@ void Registration::deregister() noexcept {
   handle_ = Handle();
 }
 
+void Registration::deregister_and_close() noexcept {
+  if (!io_) return;
+  Arc<ScheduledIo> io = io_;  // deregister() lets go of io_
+  deregister();
+  io->release_fd();
+}
+
 // -------------------------------------------------------------------- Reactor
 
 Reactor::Reactor() : events_(1024) {
@@ -338,8 +374,15 @@ void Reactor::fire_timers() {
   }
 }
 
+Reactor::TurnCounts Reactor::turn_counts() const noexcept {
+  // ORDERING: relaxed; counters for tests, read after the turns they count
+  // (on the driver's thread, or after joining it).
+  return TurnCounts{nonblocking_turns_.load(std::memory_order_relaxed),
+                    may_block_turns_.load(std::memory_order_relaxed)};
+}
+
 // [START turn]
-int Reactor::turn(std::optional<Clock::duration> max_wait) {
+IoResult<int> Reactor::turn(std::optional<Clock::duration> max_wait) {
   // ORDERING: acquire, pairs with the release below: a turn on another
   // thread that follows this one sees what this one did to events_ and the
   // pending-release protocol (which assumes one driver at a time).
@@ -360,7 +403,10 @@ int Reactor::turn(std::optional<Clock::duration> max_wait) {
   // milliseconds, rounded up (epoll_wait's unit), so we never wake early.
   int timeout_ms = -1;
   std::optional<Clock::time_point> deadline = next_deadline();
-  if (max_wait && *max_wait <= Clock::duration::zero()) {
+  const bool nonblocking = max_wait && *max_wait <= Clock::duration::zero();
+  // ORDERING: relaxed; see turn_counts. Only this thread writes them.
+  (nonblocking ? nonblocking_turns_ : may_block_turns_).fetch_add(1, std::memory_order_relaxed);
+  if (nonblocking) {
     timeout_ms = 0;  // a poll: no clock read needed
   } else if (deadline || max_wait) {
     Clock::time_point now = Clock::now();
@@ -370,7 +416,10 @@ int Reactor::turn(std::optional<Clock::duration> max_wait) {
   }
 
   int n = ::epoll_wait(s.epfd_, events_.data(), static_cast<int>(events_.size()), timeout_ms);
-  if (n < 0) n = 0;  // EINTR: a signal; the caller turns again
+  if (n < 0) {
+    if (errno != EINTR) return Err(IoError::last_os_error());  // see the header
+    n = 0;  // a signal: the timers are still fired; the caller turns again
+  }
   int handled = 0;
   for (int i = 0; i < n; ++i) {
     void* token = events_[i].data.ptr;
@@ -386,7 +435,7 @@ int Reactor::turn(std::optional<Clock::duration> max_wait) {
     ++handled;
   }
   fire_timers();
-  return handled;
+  return Ok(handled);
 }
 // [END turn]
 

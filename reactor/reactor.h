@@ -64,9 +64,18 @@
 //     read and write (and RDHUP) for a socket: with EPOLLET an interest that
 //     is never waited for costs nothing, and one registration per socket
 //     keeps the code short.
-//   * tokio stores ScheduledIo in a slab with generation bits in the epoll
-//     token; pollwake uses reference counting (Arc) plus the pending-release
-//     list, which is the same idea with less code.
+//   * tokio stores ScheduledIo in a slab and puts a generation in the epoll
+//     token (and in the readiness word): a slot reused for a new socket
+//     while the driver is about to apply an old event has a new generation,
+//     and the event is dropped. pollwake's token is the ScheduledIo's
+//     address, and the pending-release list keeps the object (so the
+//     address cannot be reused) until a turn that starts after the fd left
+//     epoll: no event can reach a newer registration, which is what the
+//     generation buys, with less code. The other reuse, of the fd NUMBER by
+//     the kernel, cannot happen to a tokio operation (a stream cannot be
+//     dropped while an operation borrows it); pollwake's futures hold the
+//     ScheduledIo, not the stream, so the close waits for any syscall in
+//     flight instead (ScheduledIo::begin_io).
 //   * Timers: tokio has a hierarchical timing wheel; pollwake a binary heap
 //     under a mutex (a teaching simplification: O(log n) per timer).
 #ifndef POLLWAKE_REACTOR_REACTOR_H_
@@ -138,6 +147,24 @@ class ScheduledIo {
   // with kNotConnected instead of waiting forever or touching a reused fd.
   void close();
 
+  // The descriptor's number may be reused by the kernel as soon as it is
+  // closed, and an operation on another thread may be between its kClosed
+  // check and its syscall on fd() (a stream shared by tasks on a pool): a
+  // plain close() there would let that syscall reach whatever socket got
+  // the number next. So every syscall an operation makes on fd() is
+  // bracketed by begin_io()/end_io(), and the owner closes through
+  // release_fd(): at once if no syscall is in flight, else the last
+  // end_io() closes it. The number is never freed while a syscall may still
+  // use it (Go's netFD does the same with its fdMutex reference count).
+  //
+  // Operation side: false if the owner has released the fd (do not touch
+  // it); true: the fd stays open until the matching end_io().
+  bool begin_io() noexcept;
+  void end_io() noexcept;
+  // Owner side, once, after deregistration: close the fd (now or at the
+  // last end_io()).
+  void release_fd() noexcept;
+
   // Task side: Ready with the current bits for `dir` (or kShutdown), else
   // stores cx's waker for `dir` and returns Pending.
   Poll<ReadyEvent> poll_ready(Context& cx, Direction dir);
@@ -154,8 +181,12 @@ class ScheduledIo {
   static constexpr std::uint32_t kBitsMask = 0xffff;
   static constexpr int kTickShift = 16;
 
+  static constexpr std::uint32_t kFdReleased = 1u << 31;
+
   const int fd_;
   std::atomic<std::uint32_t> readiness_{0};
+  // Syscalls in flight on fd_ (low bits) and kFdReleased (see begin_io).
+  std::atomic<std::uint32_t> io_users_{0};
   AtomicWaker reader_;
   AtomicWaker writer_;
 };
@@ -214,6 +245,10 @@ class Registration {
   }
   // Removes the fd from epoll now (idempotent). The fd itself stays open.
   void deregister() noexcept;
+  // deregister(), then closes the fd through ScheduledIo::release_fd (at
+  // once, or when a syscall another thread is making on it returns). What
+  // TcpStream::close and TcpListener::close do.
+  void deregister_and_close() noexcept;
   bool registered() const noexcept { return static_cast<bool>(io_); }
   const Handle& handle() const noexcept { return handle_; }
   // The shared per-descriptor state (empty if not registered). A future that
@@ -308,8 +343,22 @@ class Reactor {
   // Waits for readiness events, an unpark, or the nearest timer, at most
   // `max_wait` (nullopt: no limit; zero: do not block), then wakes the
   // wakers of every ready descriptor and every expired timer. Returns the
-  // number of descriptor events handled (unparks not counted).
-  int turn(std::optional<Clock::duration> max_wait);
+  // number of descriptor events handled (unparks not counted). A signal
+  // (EINTR) is Ok(0): the caller turns again. Any other epoll_wait failure
+  // (EBADF, EFAULT, EINVAL: the epoll fd or the event buffer is broken, a
+  // bug, not a condition that passes) comes back as the error, with no
+  // timer fired; tokio panics there ("unexpected error when polling the I/O
+  // driver"), and the runtimes (runtime.h) do the equivalent.
+  IoResult<int> turn(std::optional<Clock::duration> max_wait);
+
+  // How many turns were asked not to block (max_wait zero) and how many
+  // could block (for tests of a runtime's policy: when it sleeps, not how
+  // long). Any thread may read them.
+  struct TurnCounts {
+    std::uint64_t nonblocking = 0;
+    std::uint64_t may_block = 0;
+  };
+  TurnCounts turn_counts() const noexcept;
 
   // Number of descriptors registered now (for tests: nothing leaks).
   std::size_t registered_count() const;
@@ -325,6 +374,8 @@ class Reactor {
   Arc<ReactorShared> shared_;
   std::vector<epoll_event> events_;  // owned by the thread inside turn()
   std::atomic<bool> in_turn_{false};
+  std::atomic<std::uint64_t> nonblocking_turns_{0};
+  std::atomic<std::uint64_t> may_block_turns_{0};
 };
 
 // Sleep: completes when its deadline has passed (tokio::time::Sleep), fired

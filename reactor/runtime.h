@@ -13,10 +13,28 @@
 //   Handle::current() (a thread-local)       rt.handle()   (passed explicitly)
 //
 // LocalRuntime: the thread that calls block_on runs the tasks and drives the
-// reactor. Its loop (tokio's current-thread `block_on` loop):
+// reactor. Its loop:
 //     poll the main future if it was woken; run the LocalPool until no task
-//     is woken (run_until_stalled); then turn the reactor, blocking in
-//     epoll_wait only if no wake happened meanwhile (else with timeout 0).
+//     is woken (run_until_stalled); then turn the reactor: without blocking
+//     (timeout 0) if the pass ran anything or a wake is pending, blocking in
+//     epoll_wait only after a pass that ran nothing.
+// When to sleep is the policy that decides a closed-loop race (a client
+// waiting for each answer before it sends again), and the two peers differ:
+//   * tokio's current-thread scheduler (1.24) blocks in the driver as soon
+//     as its run queue is empty, and polls it with timeout 0 only every
+//     `event_interval` (61) task polls or after a `yield_now`.
+//   * Asio's scheduler keeps the reactor as one entry of its handler queue
+//     and runs it with timeout 0 whenever other handlers are queued behind
+//     it, blocking only when the queue holds nothing else.
+// pollwake does what Asio does, stated for passes: a pass that ran a task
+// (or the main future) is followed by a non-blocking turn and another pass;
+// only a pass that ran nothing, after a turn that found nothing, leads to a
+// blocking one. Under load the answers the tasks just wrote come back while
+// the thread is still awake, and it does not pay for going to sleep and
+// being scheduled again for each burst. The cost on an idle runtime is one
+// epoll_wait(0) after each burst of work; no wake is ever delayed by it (a
+// turn that would have blocked only returns sooner), and the poll budget
+// below still bounds how many polls run between two turns.
 // The one gap: LocalPool parks its thread on its own Parker, which knows
 // nothing about epoll, and a task woken from ANOTHER thread (a ThreadPool
 // task completing a channel, a helper thread) would only unpark that Parker
@@ -49,11 +67,21 @@
 //
 // Drop order (both): tasks first (their sockets deregister), then the
 // reactor (remaining registrations get kReactorGone).
+//
+// A turn that fails (epoll_wait with an error other than EINTR: the epoll
+// fd or the event buffer is broken, a bug that does not pass) cannot be
+// retried. LocalRuntime::block_on throws std::system_error (tokio panics in
+// its driver, which unwinds out of block_on the same way); PoolRuntime's
+// reactor thread has no caller to hand it to, so it prints the error and
+// calls std::abort().
 #ifndef POLLWAKE_REACTOR_RUNTIME_H_
 #define POLLWAKE_REACTOR_RUNTIME_H_
 
 #include <atomic>
 #include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+#include <system_error>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -199,8 +227,10 @@ class LocalRuntime {
     // ORDERING: relaxed; only this thread reads it before the first wake.
     core.main_woken.store(true, std::memory_order_relaxed);
     for (;;) {
+      bool ran = false;
       // ORDERING: acquire, pairs with MainWake's release.
       if (core.main_woken.exchange(false, std::memory_order_acquire)) {
+        ran = true;
         Poll<OutputOf<std::remove_cvref_t<F>>> p = main.poll(cx);
         if (p.is_ready()) return std::move(p).value();
       }
@@ -208,14 +238,22 @@ class LocalRuntime {
       // point are now in the pool's queues and run_until_stalled sees them.
       core.notified.exchange(false, std::memory_order_acquire);
       pool_->run_until_stalled();
+      // Every task poll since the last turn took one unit of the budget.
+      ran = ran || core.budget != detail::kEventInterval;
       // A wake during the pass (a task that yielded, a task that woke the
-      // main future, a wake from another thread) means more work: do not
-      // block. Otherwise sleep in epoll_wait until I/O, a timer or an unpark.
-      // ORDERING: acquire, as above.
-      bool more = core.notified.load(std::memory_order_acquire) ||
+      // main future, a wake from another thread) means more work, and a pass
+      // that ran anything may have work coming back (see the header
+      // comment): look at the reactor without blocking. Only after a pass
+      // that ran nothing, sleep in epoll_wait until I/O, a timer or an
+      // unpark. ORDERING: acquire, as above.
+      bool more = ran || core.notified.load(std::memory_order_acquire) ||
                   core.main_woken.load(std::memory_order_acquire);
-      reactor_.turn(more ? std::optional<Clock::duration>(Clock::duration::zero())
-                         : std::nullopt);
+      IoResult<int> turned = reactor_.turn(
+          more ? std::optional<Clock::duration>(Clock::duration::zero()) : std::nullopt);
+      if (turned.is_err()) {
+        throw std::system_error(turned.error().raw_os_error(), std::generic_category(),
+                                "LocalRuntime: epoll_wait");
+      }
       core.budget = detail::kEventInterval;  // the reactor was just looked at
     }
   }
@@ -235,7 +273,14 @@ class PoolRuntime {
       : pool_(ThreadPool::builder().pool_size(workers).name_prefix("pw-worker-").create()) {
     driver_ = std::thread([this] {
       // ORDERING: acquire, pairs with the destructor's release store.
-      while (!stop_.load(std::memory_order_acquire)) reactor_.turn(std::nullopt);
+      while (!stop_.load(std::memory_order_acquire)) {
+        IoResult<int> turned = reactor_.turn(std::nullopt);
+        if (turned.is_err()) {  // see the header comment
+          std::fprintf(stderr, "PoolRuntime: epoll_wait failed: %s\n",
+                       turned.error().message().c_str());
+          std::abort();
+        }
+      }
     });
   }
   ~PoolRuntime() {

@@ -117,8 +117,13 @@ IoResult<TcpStream> TcpStream::from_fd(const Handle& handle, int fd) {
 
 void TcpStream::close() noexcept {
   if (fd_ < 0) return;
-  reg_.deregister();  // first: the fd number must leave epoll before reuse
-  ::close(fd_);
+  // The fd number must leave epoll before it can be reused, and must not be
+  // freed while another thread's operation is inside a syscall on it.
+  if (reg_.registered()) {
+    reg_.deregister_and_close();
+  } else {
+    ::close(fd_);
+  }
   fd_ = -1;
 }
 
@@ -141,27 +146,39 @@ IoResult<SocketAddr> TcpStream::local_addr() const { return name_of(fd_, false);
 IoResult<SocketAddr> TcpStream::peer_addr() const { return name_of(fd_, true); }
 
 Poll<IoResult<std::size_t>> ReadFuture::poll(Context& cx) {
-  return detail::poll_io(io_.get(), cx, Direction::kRead, len_,
-                         [&](int fd) { return ::recv(fd, buf_, len_, 0); });
+  if (done_) polled_after_completion("ReadFuture");
+  Poll<IoResult<std::size_t>> p = detail::poll_io(
+      io_.get(), cx, Direction::kRead, len_, [&](int fd) { return ::recv(fd, buf_, len_, 0); });
+  done_ = p.is_ready();
+  return p;
 }
 
 Poll<IoResult<std::size_t>> WriteFuture::poll(Context& cx) {
-  return detail::poll_io(io_.get(), cx, Direction::kWrite, len_,
-                         [&](int fd) { return ::send(fd, buf_, len_, MSG_NOSIGNAL); });
+  if (done_) polled_after_completion("WriteFuture");
+  Poll<IoResult<std::size_t>> p =
+      detail::poll_io(io_.get(), cx, Direction::kWrite, len_,
+                      [&](int fd) { return ::send(fd, buf_, len_, MSG_NOSIGNAL); });
+  done_ = p.is_ready();
+  return p;
 }
 
 Poll<IoResult<Unit>> WriteAllFuture::poll(Context& cx) {
+  if (done_) polled_after_completion("WriteAllFuture");
   const char* base = static_cast<const char*>(buf_);
-  while (done_ < len_) {
-    std::size_t left = len_ - done_;
+  while (written_ < len_) {
+    std::size_t left = len_ - written_;
     Poll<IoResult<std::size_t>> p =
         detail::poll_io(io_.get(), cx, Direction::kWrite, left,
-                        [&](int fd) { return ::send(fd, base + done_, left, MSG_NOSIGNAL); });
+                        [&](int fd) { return ::send(fd, base + written_, left, MSG_NOSIGNAL); });
     if (p.is_pending()) return Pending;
     IoResult<std::size_t> r = std::move(p).value();
-    if (r.is_err()) return Ready(IoResult<Unit>(Err(std::move(r).error())));
-    done_ += r.value();
+    if (r.is_err()) {
+      done_ = true;
+      return Ready(IoResult<Unit>(Err(std::move(r).error())));
+    }
+    written_ += r.value();
   }
+  done_ = true;
   return Ready(IoResult<Unit>(Ok(Unit{})));
 }
 
@@ -254,13 +271,23 @@ IoResult<SocketAddr> TcpListener::local_addr() const { return name_of(fd_, false
 
 void TcpListener::close() noexcept {
   if (fd_ < 0) return;
-  reg_.deregister();
-  ::close(fd_);
+  if (reg_.registered()) {  // as TcpStream::close
+    reg_.deregister_and_close();
+  } else {
+    ::close(fd_);
+  }
   fd_ = -1;
 }
 
-// [START accept]
 Poll<IoResult<TcpStream>> AcceptFuture::poll(Context& cx) {
+  if (done_) polled_after_completion("AcceptFuture");
+  Poll<IoResult<TcpStream>> p = poll_accept(cx);
+  done_ = p.is_ready();
+  return p;
+}
+
+// [START accept]
+Poll<IoResult<TcpStream>> AcceptFuture::poll_accept(Context& cx) {
   using R = IoResult<TcpStream>;
   if (!io_) return Ready(R(Err(IoError(ENOTCONN))));  // moved-from or closed listener
   for (;;) {
@@ -269,7 +296,10 @@ Poll<IoResult<TcpStream>> AcceptFuture::poll(Context& cx) {
     ReadyEvent ev = ready.value();
     if (ev.ready & kClosed) return Ready(R(Err(IoError(ENOTCONN))));
     if (ev.ready & kShutdown) return Ready(R(Err(IoError::reactor_gone())));
+    if (!io_->begin_io()) return Ready(R(Err(IoError(ENOTCONN))));  // see poll_io
     int fd = ::accept4(io_->fd(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    const int err = fd >= 0 ? 0 : errno;  // before end_io, which may close()
+    io_->end_io();
     if (fd >= 0) {
       IoResult<Registration> reg = Registration::add(handle_, fd);
       if (reg.is_err()) {
@@ -278,15 +308,15 @@ Poll<IoResult<TcpStream>> AcceptFuture::poll(Context& cx) {
       }
       return Ready(R(Ok(TcpStream(std::move(reg).value(), fd))));
     }
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+    if (err == EAGAIN || err == EWOULDBLOCK) {
       io_->clear_readiness(ev, Direction::kRead);
       continue;
     }
     // One queued connection failed, not the listener: take the next one.
-    if (detail::accept_error_is_transient(errno)) continue;
+    if (detail::accept_error_is_transient(err)) continue;
     // EMFILE/ENFILE and the rest: a value. Readiness stays set, so the next
     // accept retries without waiting for a new connection.
-    return Ready(R(Err(IoError::last_os_error())));
+    return Ready(R(Err(IoError(err))));
   }
 }
 // [END accept]

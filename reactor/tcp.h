@@ -33,9 +33,16 @@
 //     syscall on a reused fd number: deregistration marks the state closed
 //     before the fd is closed). Only the buffer is borrowed: it must
 //     outlive the future and stay where it is (Rust's borrow checker
-//     enforces this; here it is the caller's rule). Closing a stream on one
-//     thread while another thread is inside one of its operations is a
+//     enforces this; here it is the caller's rule). A future may even be
+//     polled on one thread while its stream is closed on another (tasks of
+//     a PoolRuntime sharing a stream): an operation already inside its
+//     syscall finishes on the old socket, and the fd number is freed only
+//     after it returns, so a new socket that gets the number never sees
+//     the old operation's syscall (ScheduledIo::begin_io). Calling the
+//     stream's own methods (read(), close()) from two threads at once is a
 //     data race, as for any object.
+//   * Polling a future again after it returned Ready throws
+//     FuturePolledAfterCompletion (poll/poll.h), as every pollwake future.
 //   * One reader and one writer may wait on one stream at the same time
 //     (two wakers); two tasks reading the same stream at once is a misuse
 //     whose outcome is that one of them may not be woken (tokio documents
@@ -119,12 +126,14 @@ class ReadFuture {
   using Output = IoResult<std::size_t>;
   ReadFuture(Arc<ScheduledIo> io, void* buf, std::size_t len)
       : io_(std::move(io)), buf_(buf), len_(len) {}
+  // Throws FuturePolledAfterCompletion if polled again after Ready.
   Poll<Output> poll(Context& cx);
 
  private:
   Arc<ScheduledIo> io_;
   void* buf_;
   std::size_t len_;
+  bool done_ = false;
 };
 
 class WriteFuture {
@@ -132,12 +141,14 @@ class WriteFuture {
   using Output = IoResult<std::size_t>;
   WriteFuture(Arc<ScheduledIo> io, const void* buf, std::size_t len)
       : io_(std::move(io)), buf_(buf), len_(len) {}
+  // Throws FuturePolledAfterCompletion if polled again after Ready.
   Poll<Output> poll(Context& cx);
 
  private:
   Arc<ScheduledIo> io_;
   const void* buf_;
   std::size_t len_;
+  bool done_ = false;
 };
 
 class WriteAllFuture {
@@ -145,13 +156,15 @@ class WriteAllFuture {
   using Output = IoResult<Unit>;
   WriteAllFuture(Arc<ScheduledIo> io, const void* buf, std::size_t len)
       : io_(std::move(io)), buf_(buf), len_(len) {}
+  // Throws FuturePolledAfterCompletion if polled again after Ready.
   Poll<Output> poll(Context& cx);
 
  private:
   Arc<ScheduledIo> io_;
   const void* buf_;
   std::size_t len_;
-  std::size_t done_ = 0;
+  std::size_t written_ = 0;
+  bool done_ = false;
 };
 
 class ConnectFuture {
@@ -267,11 +280,15 @@ class AcceptFuture {
   // listener (the Handle registers the accepted sockets).
   AcceptFuture(Arc<ScheduledIo> io, Handle handle)
       : io_(std::move(io)), handle_(std::move(handle)) {}
+  // Throws FuturePolledAfterCompletion if polled again after Ready.
   Poll<Output> poll(Context& cx);
 
  private:
+  Poll<Output> poll_accept(Context& cx);
+
   Arc<ScheduledIo> io_;
   Handle handle_;
+  bool done_ = false;
 };
 
 inline AcceptFuture TcpListener::accept() { return AcceptFuture(reg_.io(), reg_.handle()); }
@@ -288,17 +305,22 @@ Poll<IoResult<std::size_t>> detail::poll_io(ScheduledIo* io, Context& cx, Direct
     ReadyEvent ev = ready.value();
     if (ev.ready & kClosed) return Ready(R(Err(IoError(ENOTCONN))));  // closed meanwhile
     if (ev.ready & kShutdown) return Ready(R(Err(IoError::reactor_gone())));
+    // The fd stays open (its number not reusable) until end_io, even if the
+    // stream is closed on another thread meanwhile (ScheduledIo::begin_io).
+    if (!io->begin_io()) return Ready(R(Err(IoError(ENOTCONN))));
     ssize_t n = op(io->fd());
+    const int err = n < 0 ? errno : 0;  // before end_io, which may close()
+    io->end_io();
     if (n >= 0) {
       if (n > 0 && static_cast<std::size_t>(n) < len) io->clear_readiness(ev, dir, false);
       return Ready(R(Ok(static_cast<std::size_t>(n))));
     }
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+    if (err == EAGAIN || err == EWOULDBLOCK) {
       io->clear_readiness(ev, dir);  // stale: wait for the next edge
       continue;
     }
-    if (errno == EINTR) continue;
-    return Ready(R(Err(IoError::last_os_error())));
+    if (err == EINTR) continue;
+    return Ready(R(Err(IoError(err))));
   }
 }
 // [END poll_io]

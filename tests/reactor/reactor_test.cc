@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -26,19 +27,7 @@ namespace {
 using namespace std::chrono_literals;
 using testing::Watchdog;
 
-struct Pair {
-  int a = -1, b = -1;
-  Pair() {
-    int fds[2];
-    EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), 0);
-    a = fds[0];
-    b = fds[1];
-  }
-  ~Pair() {
-    if (a >= 0) ::close(a);
-    if (b >= 0) ::close(b);
-  }
-};
+using Pair = testing::SocketPair;
 
 struct CountingWaker {
   std::shared_ptr<std::atomic<int>> n = std::make_shared<std::atomic<int>>(0);
@@ -47,6 +36,12 @@ struct CountingWaker {
   }
   int count() const { return n->load(); }
 };
+
+// A turn that must not fail (epoll_wait errors other than EINTR are values).
+void turn_ok(Reactor& r, std::optional<Clock::duration> max_wait) {
+  IoResult<int> t = r.turn(max_wait);
+  EXPECT_TRUE(t.is_ok()) << t.error().message();
+}
 
 void drain(int fd) {
   char buf[4096];
@@ -63,12 +58,12 @@ TEST(ReactorTest, ReadinessWakesAndRearmsAfterWouldBlock) {
   Waker w = cw.waker();
   Context cx = Context::from_waker(w);
 
-  r.turn(Clock::duration::zero());  // the initial "writable" edge
+  turn_ok(r, Clock::duration::zero());  // the initial "writable" edge
   EXPECT_TRUE(reg.poll_ready(cx, Direction::kWrite).is_ready());
   EXPECT_TRUE(reg.poll_ready(cx, Direction::kRead).is_pending());
 
   ASSERT_EQ(::write(p.b, "x", 1), 1);
-  while (cw.count() == 0) r.turn(1s);
+  while (cw.count() == 0) turn_ok(r, 1s);
   EXPECT_EQ(cw.count(), 1);
   Poll<ReadyEvent> ready = reg.poll_ready(cx, Direction::kRead);
   ASSERT_TRUE(ready.is_ready());
@@ -79,11 +74,11 @@ TEST(ReactorTest, ReadinessWakesAndRearmsAfterWouldBlock) {
   reg.clear_readiness(ready.value(), Direction::kRead);
   EXPECT_TRUE(reg.poll_ready(cx, Direction::kRead).is_pending());
   // Edge-triggered: no new data, no new wake, however often we turn.
-  r.turn(Clock::duration::zero());
+  turn_ok(r, Clock::duration::zero());
   EXPECT_EQ(cw.count(), 1);
 
   ASSERT_EQ(::write(p.b, "y", 1), 1);
-  while (cw.count() == 1) r.turn(1s);
+  while (cw.count() == 1) turn_ok(r, 1s);
   EXPECT_EQ(cw.count(), 2);
   EXPECT_TRUE(reg.poll_ready(cx, Direction::kRead).is_ready());
 }
@@ -97,13 +92,13 @@ TEST(ReactorTest, ClearWithStaleTickKeepsNewerEvent) {
   Waker w = cw.waker();
   Context cx = Context::from_waker(w);
   ASSERT_EQ(::write(p.b, "x", 1), 1);
-  r.turn(1s);
+  turn_ok(r, 1s);
   Poll<ReadyEvent> old = reg.poll_ready(cx, Direction::kRead);
   ASSERT_TRUE(old.is_ready());
   drain(p.a);
   // Data arrives (and the reactor sees it) between our recv and our clear.
   ASSERT_EQ(::write(p.b, "y", 1), 1);
-  r.turn(1s);
+  turn_ok(r, 1s);
   reg.clear_readiness(old.value(), Direction::kRead);  // stale tick: no effect
   EXPECT_TRUE(reg.poll_ready(cx, Direction::kRead).is_ready())
       << "the clear erased an event that came after it was read (lost wakeup)";
@@ -118,7 +113,7 @@ TEST(ReactorTest, ShortReadClearKeepsTheClosedBit) {
   Context cx = Context::from_waker(w);
   ASSERT_EQ(::write(p.b, "abc", 3), 3);
   ASSERT_EQ(::shutdown(p.b, SHUT_WR), 0);  // the last bytes and the FIN, one edge
-  r.turn(1s);
+  turn_ok(r, 1s);
   Poll<ReadyEvent> ready = reg.poll_ready(cx, Direction::kRead);
   ASSERT_TRUE(ready.is_ready());
   char buf[16];
@@ -136,7 +131,7 @@ TEST(ReactorTest, UnparkWakesATurnBlockedInEpollWait) {
   Handle h = r.handle();
   std::atomic<bool> returned{false};
   std::thread driver([&] {
-    r.turn(std::nullopt);  // no timer, no I/O: only the unpark can end it
+    turn_ok(r, std::nullopt);  // no timer, no I/O: only the unpark can end it
     returned.store(true);
   });
   std::this_thread::sleep_for(20ms);
@@ -149,7 +144,7 @@ TEST(ReactorTest, UnparkBeforeTurnIsRemembered) {
   Watchdog dog("UnparkBeforeTurnIsRemembered");
   Reactor r;
   r.handle().unpark();
-  r.turn(std::nullopt);  // returns at once: the eventfd is already readable
+  turn_ok(r, std::nullopt);  // returns at once: the eventfd is already readable
   SUCCEED();
 }
 
@@ -167,7 +162,7 @@ TEST(ReactorTest, TimersFireInDeadlineOrderAndNotEarly) {
     Context cx = Context::from_waker(wakers.back());
     EXPECT_TRUE(sleeps[i].poll(cx).is_pending());
   }
-  while (order.size() < 3) r.turn(std::nullopt);  // the timeout is the nearest deadline
+  while (order.size() < 3) turn_ok(r, std::nullopt);  // the timeout is the nearest deadline
   EXPECT_EQ(order, (std::vector<int>{1, 2, 0}));
   for (int i = 0; i < 3; ++i) {
     Context cx = Context::from_waker(wakers[i]);
@@ -193,7 +188,7 @@ TEST(ReactorTest, DroppedSleepIsNotWoken) {
   Waker w2 = cw2.waker();
   Context cx2 = Context::from_waker(w2);
   EXPECT_TRUE(later.poll(cx2).is_pending());
-  while (cw2.count() == 0) r.turn(std::nullopt);
+  while (cw2.count() == 0) turn_ok(r, std::nullopt);
   EXPECT_EQ(cw.count(), 0);
   EXPECT_TRUE(later.poll(cx2).is_ready());
 }
@@ -211,7 +206,7 @@ TEST(ReactorTest, DroppedLongSleepsDoNotPileUpInTheHeap) {
     Sleep s = sleep(r.handle(), std::chrono::hours(2));
     EXPECT_TRUE(s.poll(cx).is_pending());
   }
-  r.turn(Clock::duration::zero());
+  turn_ok(r, Clock::duration::zero());
   EXPECT_LE(r.timer_count(), 200u) << "cancelled timers are kept until their deadline";
   EXPECT_TRUE(live.poll(cx).is_pending());  // the live one survived the sweeps
 }
@@ -223,7 +218,7 @@ TEST(ReactorTest, TurnFromTwoThreadsAtOnceThrows) {
   std::thread driver([&] {
     while (!stop.load()) {
       try {
-        r.turn(std::nullopt);
+        turn_ok(r, std::nullopt);
       } catch (const std::logic_error&) {  // main got in first this time
       }
     }
@@ -231,7 +226,7 @@ TEST(ReactorTest, TurnFromTwoThreadsAtOnceThrows) {
   bool threw = false;
   while (!threw) {  // until the driver is inside turn() when we call it
     try {
-      r.turn(Clock::duration::zero());
+      turn_ok(r, Clock::duration::zero());
       std::this_thread::yield();
     } catch (const std::logic_error& e) {
       threw = true;
@@ -277,7 +272,7 @@ TEST(ReactorTest, EmptyRegistrationThrowsInsteadOfDereferencingNull) {
   // The moved-to registration worked until then.
   Registration c = Registration::add(r.handle(), p.b).value();
   EXPECT_TRUE(c.poll_ready(cx, Direction::kWrite).is_pending());
-  r.turn(Clock::duration::zero());
+  turn_ok(r, Clock::duration::zero());
   EXPECT_TRUE(c.poll_ready(cx, Direction::kWrite).is_ready());
 }
 
@@ -298,7 +293,7 @@ TEST(ReactorTest, DeregisterWakesAndMarksThePendingOperationsClosed) {
   // A stale EAGAIN clear does not erase it.
   io->clear_readiness(ready.value(), Direction::kRead);
   EXPECT_TRUE(io->poll_ready(cx, Direction::kRead).value().ready & kClosed);
-  r.turn(Clock::duration::zero());
+  turn_ok(r, Clock::duration::zero());
 }
 
 TEST(ReactorTest, TimerAddedFromAnotherThreadShortensTheWait) {
@@ -308,7 +303,7 @@ TEST(ReactorTest, TimerAddedFromAnotherThreadShortensTheWait) {
   std::atomic<bool> started{false};
   std::thread driver([&] {
     started.store(true);
-    while (!fired.load()) r.turn(std::nullopt);  // blocks with no deadline at all
+    while (!fired.load()) turn_ok(r, std::nullopt);  // blocks with no deadline at all
   });
   while (!started.load()) std::this_thread::yield();
   std::this_thread::sleep_for(10ms);  // let it enter epoll_wait with timeout -1
@@ -347,13 +342,57 @@ TEST(ReactorTest, DroppedReactorWakesRegistrationsWithReactorGone) {
   EXPECT_TRUE(s2.poll(cx).is_ready());
 }  // reg deregisters after the reactor is gone: no use after free (ASan)
 
+// The fd-number guard (ScheduledIo::begin_io), without threads: the owner's
+// close while an operation is inside its syscall leaves the fd open (its
+// number cannot be handed to a new socket) until that syscall ends.
+TEST(ReactorTest, CloseDuringASyscallFreesTheFdNumberOnlyAfterIt) {
+  Watchdog dog("CloseDuringASyscallFreesTheFdNumberOnlyAfterIt");
+  Reactor r;
+  Pair p;
+  const int fd = p.a;
+  p.a = -1;  // the Registration's owner closes it now
+  Registration reg = Registration::add(r.handle(), fd).value();
+  Arc<ScheduledIo> io = reg.io();  // what a pending future holds
+  ASSERT_TRUE(io->begin_io());     // an operation enters its syscall...
+  reg.deregister_and_close();      // ...and the stream is closed meanwhile
+  EXPECT_TRUE(testing::fd_is_open(fd)) << "fd closed while a syscall may still use its number";
+  EXPECT_FALSE(io->begin_io()) << "a new syscall started on a released fd";
+  io->end_io();  // the last one out closes it
+  EXPECT_FALSE(testing::fd_is_open(fd));
+  EXPECT_FALSE(io->begin_io());
+}
+
+// No syscall in flight: the close is immediate, as before the guard.
+TEST(ReactorTest, CloseWithNoSyscallInFlightIsImmediate) {
+  Watchdog dog("CloseWithNoSyscallInFlightIsImmediate");
+  Reactor r;
+  Pair p;
+  const int fd = p.a;
+  p.a = -1;
+  Registration reg = Registration::add(r.handle(), fd).value();
+  reg.deregister_and_close();
+  EXPECT_FALSE(testing::fd_is_open(fd));
+}
+
+TEST(ReactorTest, TurnCountsSayWhetherATurnMayBlock) {
+  Watchdog dog("TurnCountsSayWhetherATurnMayBlock");
+  Reactor r;
+  turn_ok(r, Clock::duration::zero());
+  turn_ok(r, Clock::duration::zero());
+  turn_ok(r, 1ms);
+  r.handle().unpark();
+  turn_ok(r, std::nullopt);
+  EXPECT_EQ(r.turn_counts().nonblocking, 2u);
+  EXPECT_EQ(r.turn_counts().may_block, 2u);
+}
+
 TEST(ReactorTest, WakesRaceDeregistration) {
   Watchdog dog("WakesRaceDeregistration", std::chrono::seconds(60));
   Reactor r;
   Handle h = r.handle();
   std::atomic<bool> stop{false};
   std::thread driver([&] {
-    while (!stop.load()) r.turn(1ms);
+    while (!stop.load()) turn_ok(r, 1ms);
   });
   const int rounds = 3000 / testing::kSanitizerSlowdown;
   std::atomic<int> wakes{0};
@@ -369,7 +408,7 @@ TEST(ReactorTest, WakesRaceDeregistration) {
   }
   stop.store(true);
   driver.join();
-  r.turn(Clock::duration::zero());  // releases what is pending
+  turn_ok(r, Clock::duration::zero());  // releases what is pending
   EXPECT_EQ(r.registered_count(), 0u);
   EXPECT_GT(wakes.load(), 0);
 }

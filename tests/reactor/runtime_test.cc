@@ -120,5 +120,68 @@ TEST(LocalRuntimeTest, BudgetDefersButLosesNoTask) {
   EXPECT_EQ(finished, kTasks);
 }
 
+// Writes one byte to `fd` (a plain socket, not the runtime's) when polled.
+coro::Async<> write_byte(int fd) {
+  EXPECT_EQ(::write(fd, "x", 1), 1);
+  co_return;
+}
+
+// The sleeping policy (reactor/runtime.h): a pass that ran a task is followed
+// by a non-blocking turn, so I/O that the pass caused is picked up without
+// going to sleep. Here the main future waits to read; a task writes the byte
+// it waits for. The old policy (block whenever no wake is pending) found the
+// byte with a turn that could block (it returned at once, but a thread on a
+// loaded machine that enters epoll_wait may not run again for milliseconds).
+TEST(LocalRuntimeTest, APassThatRanATaskIsFollowedByANonBlockingTurn) {
+  Watchdog dog("APassThatRanATaskIsFollowedByANonBlockingTurn");
+  LocalRuntime rt;
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), 0);
+  TcpStream reader = TcpStream::from_fd(rt.handle(), fds[1]).value();
+  rt.spawn(write_byte(fds[0]));
+  auto main = [](TcpStream& s) -> coro::Async<std::size_t> {
+    char buf[8];
+    IoResult<std::size_t> r = co_await s.read(buf, sizeof buf);
+    co_return r.is_ok() ? r.value() : 0;
+  };
+  EXPECT_EQ(rt.block_on(main(reader)), 1u);
+  EXPECT_EQ(rt.reactor().turn_counts().may_block, 0u)
+      << "went to sleep right after a pass that ran a task";
+  EXPECT_GE(rt.reactor().turn_counts().nonblocking, 1u);
+  ::close(fds[0]);
+}
+
+// And the other half: with nothing to do it sleeps instead of spinning on
+// non-blocking turns. Waiting for a timer costs one non-blocking turn (after
+// the pass that armed it) and then blocking ones, however long the wait.
+TEST(LocalRuntimeTest, AnIdleRuntimeBlocksInsteadOfSpinning) {
+  Watchdog dog("AnIdleRuntimeBlocksInsteadOfSpinning");
+  LocalRuntime rt;
+  rt.block_on(sleep(rt.handle(), 20ms));
+  Reactor::TurnCounts n = rt.reactor().turn_counts();
+  EXPECT_LE(n.nonblocking, 2u) << "spun on epoll_wait(0) while idle";
+  EXPECT_GE(n.may_block, 1u);
+}
+
+// The budget still bounds the work between two turns with the new policy:
+// a wake ping-pong that never stops is interrupted by a turn (here counted)
+// at least once per kEventInterval polls.
+TEST(LocalRuntimeTest, BudgetStillBoundsPollsBetweenTurns) {
+  Watchdog dog("BudgetStillBoundsPollsBetweenTurns");
+  LocalRuntime rt;
+  auto state = std::make_shared<PingPongState>();
+  rt.spawn(PingPong(state, 0));
+  rt.spawn(PingPong(state, 1));
+  auto main = [](Handle h, std::shared_ptr<PingPongState> s) -> coro::Async<> {
+    co_await sleep(h, 5ms);
+    // ORDERING: relaxed; the ping-pong tasks read it on this same thread.
+    s->stop.store(true, std::memory_order_relaxed);
+  };
+  rt.block_on(main(rt.handle(), state));
+  Reactor::TurnCounts n = rt.reactor().turn_counts();
+  const std::uint64_t turns = n.nonblocking + n.may_block;
+  EXPECT_GE(turns * static_cast<std::uint64_t>(detail::kEventInterval), state->polls);
+}
+
 }  // namespace
 }  // namespace pollwake::reactor

@@ -1,19 +1,29 @@
-// tests/reactor/syscall_fault_test.cc: error paths of connect(2) and
-// accept4(2) that loopback cannot produce on demand (a signal interrupting
-// connect; accept's per-connection network errors). This binary is linked
-// with `-Wl,--wrap=connect,--wrap=accept4` (tests/reactor/BUILD): reactor/'s
-// calls go to the __wrap_ functions below, which fail on request and
-// otherwise call the real syscall. Production code has no hook.
+// tests/reactor/syscall_fault_test.cc: paths that loopback cannot produce
+// on demand: a signal interrupting connect; accept's per-connection network
+// errors; epoll_wait failing; a stream closed on one thread while another
+// thread's read is inside recv(2); and how many recv calls a read makes.
+// This binary is linked with `-Wl,--wrap=` for connect, accept4, epoll_wait
+// and recv (tests/reactor/BUILD): reactor/'s calls go to the __wrap_
+// functions below, which fail, pause or count on request and otherwise call
+// the real syscall. Production code has no hook.
+#include <sys/epoll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <system_error>
+#include <thread>
 
 #include <gtest/gtest.h>
 
 #include "interop/coro/async_fn.h"
 #include "reactor/runtime.h"
+#include "poll/ready.h"
 #include "reactor/tcp.h"
 #include "tests/reactor/test_support.h"
 
@@ -28,6 +38,18 @@ int g_accept_faults_served = 0;
 // arriving during a blocking connect looks like; the kernel goes on).
 bool g_connect_eintr = false;
 int g_connect_faults_served = 0;
+// epoll_wait: fail the next call with this errno (0: pass through). Atomic:
+// PoolRuntime's reactor thread reads it.
+std::atomic<int> g_epoll_wait_error{0};
+// recv: count the calls on one fd; pause the next call on another fd until
+// the test says go (the test's threads share these).
+std::atomic<int> g_recv_count_fd{-1};
+std::atomic<int> g_recv_calls{0};
+std::atomic<int> g_recv_pause_fd{-1};
+std::mutex g_pause_mu;
+std::condition_variable g_pause_cv;
+bool g_paused = false;  // under g_pause_mu: a recv is waiting
+bool g_go = false;      // under g_pause_mu: let it go on
 
 }  // namespace
 
@@ -44,6 +66,29 @@ int __wrap_accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
   return __real_accept4(fd, addr, len, flags);
 }
 
+int __real_epoll_wait(int epfd, epoll_event* events, int max, int timeout);
+ssize_t __real_recv(int fd, void* buf, size_t len, int flags);
+
+int __wrap_epoll_wait(int epfd, epoll_event* events, int max, int timeout) {
+  if (int e = g_epoll_wait_error.exchange(0)) {
+    errno = e;
+    return -1;
+  }
+  return __real_epoll_wait(epfd, events, max, timeout);
+}
+
+ssize_t __wrap_recv(int fd, void* buf, size_t len, int flags) {
+  if (fd == g_recv_count_fd.load()) g_recv_calls.fetch_add(1);
+  int expected = fd;
+  if (fd >= 0 && g_recv_pause_fd.compare_exchange_strong(expected, -1)) {
+    std::unique_lock<std::mutex> lock(g_pause_mu);
+    g_paused = true;
+    g_pause_cv.notify_all();
+    g_pause_cv.wait(lock, [] { return g_go; });
+  }
+  return __real_recv(fd, buf, len, flags);
+}
+
 int __wrap_connect(int fd, const sockaddr* addr, socklen_t len) {
   int r = __real_connect(fd, addr, len);
   if (g_connect_eintr && (r == 0 || errno == EINPROGRESS)) {
@@ -58,6 +103,7 @@ int __wrap_connect(int fd, const sockaddr* addr, socklen_t len) {
 namespace pollwake::reactor {
 namespace {
 
+using testing::SocketPair;
 using testing::Watchdog;
 
 void set_accept_faults(std::initializer_list<int> errs) {
@@ -151,6 +197,149 @@ TEST(SyscallFaultTest, InterruptedConnectThatFailsReportsTheRealError) {
   // so the wrapper does not interfere) or asynchronously through SO_ERROR
   // after the EINTR: either way the caller sees the refusal.
   EXPECT_EQ(c.error().kind(), ErrorKind::kConnectionRefused);
+}
+
+// ----------------------------------------------------------------- epoll_wait
+
+// Only EINTR is retryable; before, every failure was taken for EINTR, so a
+// broken epoll fd made the runtime spin on a turn that never waits.
+TEST(SyscallFaultTest, TurnRetriesOnlyEintrAndReturnsOtherErrors) {
+  Watchdog dog("TurnRetriesOnlyEintrAndReturnsOtherErrors");
+  Reactor r;
+  g_epoll_wait_error = EINTR;
+  IoResult<int> interrupted = r.turn(std::chrono::milliseconds(1));
+  ASSERT_TRUE(interrupted.is_ok()) << interrupted.error().message();
+  EXPECT_EQ(interrupted.value(), 0);
+  g_epoll_wait_error = EBADF;
+  IoResult<int> broken = r.turn(std::chrono::milliseconds(1));
+  ASSERT_TRUE(broken.is_err());
+  EXPECT_EQ(broken.error().raw_os_error(), EBADF);
+  // The failure was that turn's; the reactor itself is still usable.
+  r.handle().unpark();
+  EXPECT_TRUE(r.turn(std::nullopt).is_ok());
+}
+
+TEST(SyscallFaultTest, LocalRuntimeThrowsWhenATurnFails) {
+  Watchdog dog("LocalRuntimeThrowsWhenATurnFails");
+  LocalRuntime rt;
+  g_epoll_wait_error = EINTR;  // a signal: invisible to the caller
+  rt.block_on(sleep(rt.handle(), std::chrono::milliseconds(2)));
+  g_epoll_wait_error = EINVAL;
+  try {
+    rt.block_on(sleep(rt.handle(), std::chrono::milliseconds(2)));
+    ADD_FAILURE() << "block_on returned although epoll_wait failed";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code().value(), EINVAL);
+  }
+  rt.block_on(sleep(rt.handle(), std::chrono::milliseconds(2)));  // still usable
+}
+
+TEST(SyscallFaultDeathTest, PoolRuntimeAbortsWhenATurnFails) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        g_epoll_wait_error = EBADF;
+        PoolRuntime rt(1);
+        rt.block_on(pending<Unit>());  // never returns: the reactor thread aborts
+      },
+      "PoolRuntime: epoll_wait failed");
+}
+
+// ----------------------------------------------------------------------- recv
+
+// Tasks on a PoolRuntime sharing a stream: one is inside recv() on it when
+// another closes it, and a new socket is opened at that moment (an accept).
+// Before the fd guard the close freed the number at once, the new socket got
+// it (the lowest free number), and the old read's recv() took the new
+// socket's data.
+TEST(SyscallFaultTest, AStreamClosedDuringARecvDoesNotLendItsFdNumberToANewSocket) {
+  Watchdog dog("AStreamClosedDuringARecvDoesNotLendItsFdNumberToANewSocket");
+  Reactor r;
+  SocketPair old_pair;
+  TcpStream s = TcpStream::from_fd(r.handle(), old_pair.a).value();
+  const int old_fd = old_pair.a;
+  old_pair.a = -1;  // the stream owns it now
+  ASSERT_EQ(::write(old_pair.b, "old", 3), 3);
+  ASSERT_TRUE(r.turn(std::chrono::seconds(1)).is_ok());  // readable
+
+  char buf[16];
+  ReadFuture read = s.read(buf, sizeof buf);
+  {
+    std::lock_guard<std::mutex> lock(g_pause_mu);
+    g_paused = false;
+    g_go = false;
+  }
+  g_recv_pause_fd = old_fd;
+  std::optional<IoResult<std::size_t>> got;
+  std::thread worker([&] {  // a worker polling the reading task
+    Waker w = Waker::noop();
+    Context cx = Context::from_waker(w);
+    Poll<IoResult<std::size_t>> p = read.poll(cx);
+    if (p.is_ready()) got = std::move(p).value();
+  });
+  {
+    std::unique_lock<std::mutex> lock(g_pause_mu);
+    g_pause_cv.wait(lock, [] { return g_paused; });
+  }
+  s.close();              // another task closes the shared stream...
+  SocketPair fresh;       // ...and a new connection is accepted
+  EXPECT_NE(fresh.a, old_fd) << "the closed stream's fd number was reused during its recv";
+  EXPECT_NE(fresh.b, old_fd) << "the closed stream's fd number was reused during its recv";
+  ASSERT_EQ(::write(fresh.a, "NEW", 3), 3);  // what a misdirected recv would take
+  ASSERT_EQ(::write(fresh.b, "NEW", 3), 3);
+  {
+    std::lock_guard<std::mutex> lock(g_pause_mu);
+    g_go = true;
+  }
+  g_pause_cv.notify_all();
+  worker.join();
+  ASSERT_TRUE(got.has_value());
+  ASSERT_TRUE(got->is_ok()) << got->error().message();
+  EXPECT_EQ(std::string(buf, got->value()), "old");  // the old socket's bytes
+  EXPECT_FALSE(testing::fd_is_open(old_fd)) << "not closed when the syscall returned";
+}
+
+// How many recv calls a read makes (tokio 1.24's PollEvented::poll_read): a
+// short read proves the socket's buffer is drained, so it clears the read
+// readiness and the next read waits for the reactor without a recv that
+// would only say EAGAIN; a full read keeps the readiness (more may be
+// there), so the next read tries recv, and its EAGAIN clears it.
+TEST(SyscallFaultTest, AShortReadClearsReadinessAndAFullOneKeepsItUntilEagain) {
+  Watchdog dog("AShortReadClearsReadinessAndAFullOneKeepsItUntilEagain");
+  Reactor r;
+  SocketPair p;
+  TcpStream s = TcpStream::from_fd(r.handle(), p.a).value();
+  g_recv_count_fd = p.a;
+  g_recv_calls = 0;
+  p.a = -1;
+  Waker w = Waker::noop();
+  Context cx = Context::from_waker(w);
+  char buf[8];
+
+  ASSERT_EQ(::write(p.b, "abc", 3), 3);
+  ASSERT_TRUE(r.turn(std::chrono::seconds(1)).is_ok());
+  ReadFuture short_read = s.read(buf, sizeof buf);
+  Poll<IoResult<std::size_t>> got = short_read.poll(cx);
+  ASSERT_TRUE(got.is_ready());
+  EXPECT_EQ(got.value().value(), 3u);
+  EXPECT_EQ(g_recv_calls.load(), 1);
+  ReadFuture after_short = s.read(buf, sizeof buf);
+  EXPECT_TRUE(after_short.poll(cx).is_pending());
+  EXPECT_EQ(g_recv_calls.load(), 1) << "a read after a short read called recv";
+
+  ASSERT_EQ(::write(p.b, "12345678", 8), 8);  // exactly one buffer
+  ASSERT_TRUE(r.turn(std::chrono::seconds(1)).is_ok());
+  got = after_short.poll(cx);
+  ASSERT_TRUE(got.is_ready());
+  EXPECT_EQ(got.value().value(), 8u);
+  EXPECT_EQ(g_recv_calls.load(), 2);
+  ReadFuture after_full = s.read(buf, sizeof buf);
+  EXPECT_TRUE(after_full.poll(cx).is_pending());
+  EXPECT_EQ(g_recv_calls.load(), 3) << "a read after a full read did not try recv";
+  ReadFuture after_eagain = s.read(buf, sizeof buf);
+  EXPECT_TRUE(after_eagain.poll(cx).is_pending());
+  EXPECT_EQ(g_recv_calls.load(), 3) << "EAGAIN did not clear the readiness";
+  g_recv_count_fd = -1;
 }
 
 }  // namespace

@@ -322,6 +322,52 @@ TEST(TcpTest, ClosingAStreamEndsItsPendingReadWithNotConnected) {
   ::close(reuse.b);
 }
 
+// pollwake's rule for every future (poll/poll.h): a second poll after Ready
+// throws FuturePolledAfterCompletion instead of repeating the syscall (a
+// read that consumed bytes, a write that sent them, an accept that took a
+// connection) or returning a stale result.
+TEST(TcpTest, PollingACompletedSocketFutureThrows) {
+  Watchdog dog("PollingACompletedSocketFutureThrows");
+  LocalRuntime rt;
+  Waker w = Waker::noop();
+  Context cx = Context::from_waker(w);
+  TcpListener l = TcpListener::bind(rt.handle(), SocketAddr::loopback(0)).value();
+  TcpStream client = rt.block_on(TcpStream::connect(rt.handle(), l.local_addr().value())).value();
+  AcceptFuture accept = l.accept();
+  Poll<IoResult<TcpStream>> accepted = accept.poll(cx);
+  while (accepted.is_pending()) {
+    ASSERT_TRUE(rt.reactor().turn(1s).is_ok());
+    accepted = accept.poll(cx);
+  }
+  ASSERT_TRUE(accepted.value().is_ok());
+  TcpStream server = std::move(accepted).value().value();
+  EXPECT_THROW((void)accept.poll(cx), FuturePolledAfterCompletion);
+
+  WriteFuture write = client.write("ab", 2);
+  ASSERT_TRUE(write.poll(cx).is_ready());
+  EXPECT_THROW((void)write.poll(cx), FuturePolledAfterCompletion);
+  WriteAllFuture write_all = client.write_all("cd");
+  ASSERT_TRUE(write_all.poll(cx).is_ready());
+  EXPECT_THROW((void)write_all.poll(cx), FuturePolledAfterCompletion);
+  ASSERT_TRUE(client.shutdown(Shutdown::kWrite).is_ok());
+
+  char buf[8];
+  ReadFuture read = server.read(buf, sizeof buf);
+  Poll<IoResult<std::size_t>> got = read.poll(cx);
+  while (got.is_pending()) {  // some of "abcd", or EOF
+    ASSERT_TRUE(rt.reactor().turn(1s).is_ok());
+    got = read.poll(cx);
+  }
+  ASSERT_TRUE(got.value().is_ok());
+  EXPECT_THROW((void)read.poll(cx), FuturePolledAfterCompletion);
+
+  // The early "not connected" completion counts too.
+  TcpStream closed;
+  ReadFuture on_closed = closed.read(buf, sizeof buf);
+  ASSERT_TRUE(on_closed.poll(cx).is_ready());
+  EXPECT_THROW((void)on_closed.poll(cx), FuturePolledAfterCompletion);
+}
+
 TEST(TcpTest, MovingAListenerKeepsItsPendingAcceptWorking) {
   Watchdog dog("MovingAListenerKeepsItsPendingAcceptWorking");
   LocalRuntime rt;

@@ -8,12 +8,19 @@
 //   set_nofile      sets the soft RLIMIT_NOFILE, returning the old one.
 //   open_fd_count   descriptors open in this process (fd leak checks: ASan
 //                   does not see leaked descriptors).
+//   SocketPair      a non-blocking AF_UNIX stream pair; closes what it still
+//                   owns (set a or b to -1 when something else takes it).
+//   fd_is_open      whether a descriptor number is open (fcntl F_GETFD).
 #ifndef POLLWAKE_TESTS_REACTOR_TEST_SUPPORT_H_
 #define POLLWAKE_TESTS_REACTOR_TEST_SUPPORT_H_
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <sys/resource.h>
 
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -109,6 +116,25 @@ inline int open_fd_count() {
   ::closedir(d);
   return n - 1;  // the directory's own descriptor
 }
+
+struct SocketPair {
+  int a = -1, b = -1;
+  SocketPair() {
+    int fds[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) == 0) {
+      a = fds[0];
+      b = fds[1];
+    }
+  }
+  SocketPair(const SocketPair&) = delete;
+  SocketPair& operator=(const SocketPair&) = delete;
+  ~SocketPair() {
+    if (a >= 0) ::close(a);
+    if (b >= 0) ::close(b);
+  }
+};
+
+inline bool fd_is_open(int fd) { return ::fcntl(fd, F_GETFD) != -1 || errno != EBADF; }
 
 }  // namespace pollwake::reactor::testing
 
