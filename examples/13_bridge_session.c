@@ -14,8 +14,9 @@
 //
 // Two threads print: `main` (this program's thread) and `runtime` (the
 // bridge's thread, running our callbacks). main waits after every
-// asynchronous call until its completion has arrived, so the order of the
-// lines is fixed. Each trace line is numbered; `// (n)` marks the statement
+// asynchronous call until its completion has arrived, and the shutdown is
+// ordered by a gate, not by a latency, so the order of the lines is fixed
+// however slow the machine. Each trace line is numbered; `// (n)` marks the statement
 // that prints [n], and examples/13_bridge_session.expected holds the output.
 
 #include <inttypes.h>
@@ -61,7 +62,7 @@ static void on_done(void* user_data, pwb_status status, const char* message, uin
   struct waiter* w = user_data;
   // `message` is valid only during this call: print it (or copy it) now.
   trace("done(%s, \"%s\", value %" PRIu64 ")", pwb_status_name(status), message,
-        value);  // (2) (6) (10) (17) (19)
+        value);  // (2) (6) (10) (19) (21)
   pthread_mutex_lock(&w->mu);
   w->done = 1;
   w->status = status;
@@ -75,22 +76,69 @@ static void on_row(void* user_data, int64_t key, const char* value, size_t len) 
   trace("row(key %" PRId64 ", \"%.*s\")", key, (int)len, value);  // (8) (9)
 }
 
-// Waits for the completion, at most 10 s (a lost completion fails loudly).
-static void wait_for(struct waiter* w) {
+// Waits until *flag is set (under mu), then clears it. The bound is a
+// watchdog, not a timing assumption: nothing here waits for time to pass,
+// and a lost completion fails loudly instead of hanging.
+#define WATCHDOG_SECONDS 60
+static void wait_flag(pthread_mutex_t* mu, pthread_cond_t* cv, int* flag, const char* what) {
   struct timespec deadline;
   clock_gettime(CLOCK_REALTIME, &deadline);
-  deadline.tv_sec += 10;
-  pthread_mutex_lock(&w->mu);
-  while (!w->done) {
-    if (pthread_cond_timedwait(&w->cv, &w->mu, &deadline) != 0) {
-      fprintf(stderr, "13_bridge_session: a completion never arrived\n");
+  deadline.tv_sec += WATCHDOG_SECONDS;
+  pthread_mutex_lock(mu);
+  while (!*flag) {
+    if (pthread_cond_timedwait(cv, mu, &deadline) != 0) {
+      fprintf(stderr, "13_bridge_session: %s never happened\n", what);
       exit(1);
     }
   }
-  w->done = 0;  // ready for the next call
-  pthread_mutex_unlock(&w->mu);
+  *flag = 0;  // ready for the next time
+  pthread_mutex_unlock(mu);
 }
+
+static void wait_for(struct waiter* w) { wait_flag(&w->mu, &w->cv, &w->done, "a completion"); }
 // [END waiter]
+
+// [START gate]
+// The gate: a ping whose done callback holds the runtime thread until
+// pwb_shutdown has begun, which it learns by probing with pwb_ping: from
+// then on the bridge refuses calls with PWB_NOT_RUNNING, and the runtime
+// starts no call still queued. A real client must not block in a callback
+// (it stalls every other call); this one does, so that the order of the
+// session is certain rather than likely on a busy machine.
+struct gate {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int holding;   // under mu: the callback holds the runtime thread
+  int released;  // under mu: main is about to call pwb_shutdown
+};
+
+static void ignore_done(void* user_data, pwb_status status, const char* message, uint64_t value) {
+  (void)user_data, (void)status, (void)message, (void)value;
+}
+
+static void hold_runtime(void* user_data, pwb_status status, const char* message,
+                         uint64_t value) {
+  struct gate* g = user_data;
+  (void)status, (void)message, (void)value;
+  trace("done(ping): the gate holds the runtime thread");  // (16)
+  pthread_mutex_lock(&g->mu);
+  g->holding = 1;
+  pthread_cond_signal(&g->cv);
+  pthread_mutex_unlock(&g->mu);
+  wait_flag(&g->mu, &g->cv, &g->released, "the gate's release");
+  // Probes sent before the shutdown begins are accepted, and canceled by
+  // it (ignore_done); the pause only spares the CPU.
+  const struct timespec pause = {0, 100 * 1000};
+  for (int tries = 0; pwb_ping(ignore_done, NULL) != PWB_NOT_RUNNING; ++tries) {
+    if (tries == WATCHDOG_SECONDS * 10000) {
+      fprintf(stderr, "13_bridge_session: the shutdown never began\n");
+      exit(1);
+    }
+    nanosleep(&pause, NULL);
+  }
+  trace("pwb_ping -> PWB_NOT_RUNNING: shutdown has begun; the gate lets go");  // (18)
+}
+// [END gate]
 
 int main(void) {
   g_main = pthread_self();
@@ -132,8 +180,9 @@ int main(void) {
   trace("pwb_count_blocking -> %s, %" PRIu64 " rows", pwb_status_name(s), n);  // (11)
 
   // [START bad_handle]
-  // A forged handle (right slot, wrong generation) is refused, as is the
-  // real one after close: an error code, never a crash or someone's data.
+  // A made-up handle (right slot, a generation not yet issued) is refused
+  // as forged, and the real one after close as closed: an error code, never
+  // a crash. (At (15) the same made-up number becomes a live handle.)
   s = pwb_count_blocking(shop + 1, "fruit", &n, msg, sizeof msg);
   trace("pwb_count_blocking(forged handle) -> %s: %s", pwb_status_name(s), msg);  // (12)
   s = pwb_close_blocking(shop, msg, sizeof msg);
@@ -143,22 +192,36 @@ int main(void) {
   // [END bad_handle]
 
   // [START shutdown]
-  // A slow connection (1 s per call); shut down while a count is in
-  // flight: its done runs with PWB_CANCELED before pwb_shutdown returns.
-  pwb_conn slow = 0;
-  s = pwb_connect_blocking("shop", 1000000, &slow, msg, sizeof msg);
-  trace("pwb_connect_blocking(1 s latency) -> %s", pwb_status_name(s));  // (15)
-  s = pwb_count(slow, "fruit", on_done, &w);
-  trace("pwb_count -> %s (in flight for 1 s); pwb_shutdown()", pwb_status_name(s));  // (16)
+  // Shut down with a call in flight: its done runs with PWB_CANCELED
+  // before pwb_shutdown returns. The gate (above) holds the runtime thread
+  // meanwhile, so the count is certainly still queued when shutdown begins.
+  pwb_conn again = 0;
+  s = pwb_connect_blocking("shop", 0, &again, msg, sizeof msg);
+  // The freed slot is reused with the next generation: the number refused
+  // as forged at (12) now names this connection. Handles are guessable, not
+  // capabilities; the table only catches stale and never-issued ones.
+  trace("pwb_connect_blocking(\"shop\") -> %s: slot %u, generation %u%s", pwb_status_name(s),
+        (unsigned)(again >> 32), (unsigned)again,
+        again == shop + 1 ? " (the number refused at [12])" : "");  // (15)
+  struct gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+  s = pwb_ping(hold_runtime, &g);
+  wait_flag(&g.mu, &g.cv, &g.holding, "the gate's hold");
+  s = pwb_count(again, "fruit", on_done, &w);
+  trace("pwb_count -> %s (queued: the runtime is held); pwb_shutdown()",
+        pwb_status_name(s));  // (17)
+  pthread_mutex_lock(&g.mu);
+  g.released = 1;
+  pthread_cond_signal(&g.cv);
+  pthread_mutex_unlock(&g.mu);
   s = pwb_shutdown();
-  trace("pwb_shutdown -> %s: the runtime thread has been joined", pwb_status_name(s));  // (18)
+  trace("pwb_shutdown -> %s: the runtime thread has been joined", pwb_status_name(s));  // (20)
   wait_for(&w);  // already done
 
   // After shutdown: refused at once, done runs on this thread.
   s = pwb_ping(on_done, &w);
-  trace("pwb_ping after shutdown -> %s (its done ran first)", pwb_status_name(s));  // (20)
+  trace("pwb_ping after shutdown -> %s (its done ran first)", pwb_status_name(s));  // (22)
   wait_for(&w);
   // [END shutdown]
-  trace("runtimes started: %" PRIu64 "; end", pwb_runtime_starts());  // (21)
+  trace("runtimes started: %" PRIu64 "; end", pwb_runtime_starts());  // (23)
   return 0;
 }

@@ -26,6 +26,7 @@
 //   kUnavailable -> PWB_NOT_RUNNING
 //   kFailedPrecondition -> PWB_WOULD_DEADLOCK
 //   anything else -> PWB_INTERNAL
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
@@ -34,6 +35,7 @@
 #include <memory>
 #include <new>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -62,6 +64,14 @@
 #include "poll/timer.h"
 
 namespace pollwake::bridge {
+
+namespace testing {
+thread_local bool tls_fail_next_send = false;
+void FailNextSendOnThisThread() { tls_fail_next_send = true; }
+std::atomic<bool> g_dispatcher_throws_once{false};
+void MakeTheDispatcherThrowOnce() { g_dispatcher_throws_once.store(true); }
+}  // namespace testing
+
 namespace {
 
 pwb_status ToCode(const absl::Status& s) {
@@ -91,6 +101,61 @@ absl::Status CurrentExceptionStatus() {
     return absl::InternalError("internal error: unknown exception");
   }
 }
+
+// Set on the runtime thread: blocking there would wait for ourselves.
+thread_local bool tls_on_runtime_thread = false;
+
+constexpr char kShutdownCanceled[] = "canceled: the bridge shut down before the call finished";
+
+// The status of a call that the runtime accepted but can no longer run,
+// because the runtime's run loop threw `cause` (a bug in the library or the
+// executor, never a user's mistake: user callbacks that throw end the
+// process instead, and each operation's task catches its own exceptions).
+absl::Status RunLoopFailedError(const absl::Status& cause) {
+  return absl::InternalError(absl::StrCat(
+      "internal error: the runtime's run loop threw (", cause.message(),
+      ") and the runtime thread stopped; the call was not run; pwb_shutdown resets the bridge"));
+}
+
+// Set on a runtime thread once its run loop has thrown: what its armed
+// Completions report when they are dropped from then on (see ~Completion).
+thread_local std::optional<absl::Status> tls_run_loop_failure;
+
+// RuntimeControl: what the Bridge and one run of the runtime thread share.
+class RuntimeControl {
+ public:
+  // Shutdown has begun (set under the Bridge's lock, with its state
+  // kStopping): from then on no task starts or continues an operation,
+  // and the dispatcher takes no more commands; they all hear PWB_CANCELED.
+  bool stopping() const {
+    // ORDERING: acquire, pairs with the release in BeginStopping (the flag
+    // publishes nothing else; the Bridge's lock orders the rest).
+    return stopping_.load(std::memory_order_acquire);
+  }
+  void BeginStopping() { stopping_.store(true, std::memory_order_release); }
+
+  // The run loop threw (on the runtime thread, before the tasks and the
+  // channel's receiver are dropped): records the cause for calls submitted
+  // later, and marks this thread so the dropped calls report it too. The
+  // first cause is kept (the dispatcher reports its exception, and then
+  // RuntimeMain the same one, out of run_until).
+  void RunLoopFailed(const absl::Status& cause) {
+    if (tls_run_loop_failure) return;
+    tls_run_loop_failure = RunLoopFailedError(cause);
+    MutexLock lock(&mu_);
+    if (failure_.ok()) failure_ = *tls_run_loop_failure;
+  }
+  // RunLoopFailedError(cause) once the run loop has thrown; OK before.
+  absl::Status failure() const {
+    MutexLock lock(&mu_);
+    return failure_;
+  }
+
+ private:
+  std::atomic<bool> stopping_{false};
+  mutable absl::Mutex mu_;
+  absl::Status failure_ ABSL_GUARDED_BY(mu_);
+};
 
 // [START callback_boundary]
 // CallUser: the one place the library calls a user callback (done, row).
@@ -132,8 +197,9 @@ struct Reply {
 // Finish() reports an outcome and disarms it; a Completion destroyed while
 // still armed reports from its destructor: PWB_CANCELED when its command or
 // task was dropped by a shutdown, PWB_INTERNAL when an exception unwinds
-// through it. Moving it moves the obligation. It calls `done` through
-// CallUser, the boundary where a throwing callback ends the process.
+// through it or when the runtime's run loop threw. Moving it moves the
+// obligation. It calls `done` through CallUser, the boundary where a
+// throwing callback ends the process.
 class Completion {
  public:
   Completion(pwb_done_fn done, void* user_data) : target_(CallbackTarget{done, user_data}) {}
@@ -143,18 +209,23 @@ class Completion {
         armed_(std::exchange(other.armed_, false)),
         in_flight_(std::exchange(other.in_flight_, false)) {}
   Completion& operator=(Completion&&) = delete;
-  // Destroyed while armed: either its command or task was dropped (a
-  // shutdown: PWB_CANCELED), or an exception thrown after this object was
-  // made is unwinding through it (e.g. the channel's send failed to
-  // allocate after taking the command): PWB_INTERNAL, the status the edge
-  // (AsyncCall, BlockingCall) returns for that same exception.
+  // Destroyed while armed, one of three things happened. The runtime's run
+  // loop threw, and the runtime thread is dropping its tasks and queued
+  // commands: PWB_INTERNAL saying so (checked first: that unwinding may
+  // pass through here too). An exception thrown after this object was made
+  // is unwinding through it (e.g. the channel's send failed to allocate
+  // after taking the command): PWB_INTERNAL, the status the edge
+  // (AsyncCall, BlockingCall) returns for that same exception. Otherwise its
+  // command or task was dropped by a shutdown: PWB_CANCELED.
   ~Completion() {
     if (!armed_) return;
-    if (std::uncaught_exceptions() > uncaught_at_birth_) {
+    if (tls_run_loop_failure) {
+      Finish(*tls_run_loop_failure);
+    } else if (std::uncaught_exceptions() > uncaught_at_birth_) {
       Finish(absl::InternalError(
           "internal error: the call failed before it reached the runtime"));
     } else {
-      Finish(absl::CancelledError("canceled: the bridge shut down before the call finished"));
+      Finish(absl::CancelledError(kShutdownCanceled));
     }
   }
 
@@ -276,8 +347,9 @@ using ConnectionTable = HandleTable<Connection>;
 
 // Runtime: what the tasks share, alive for one run of the runtime thread.
 struct Runtime {
-  explicit Runtime(ConnectionTable& t) : handles(t) {}
+  Runtime(ConnectionTable& t, RuntimeControl& c) : handles(t), control(c) {}
   ConnectionTable& handles;
+  RuntimeControl& control;
   Timer timer;  // one thread for every simulated latency
   // By uri. Strong references: a database outlives its connections and
   // lives until shutdown (the store is in memory only).
@@ -330,21 +402,45 @@ absl::StatusOr<std::uint64_t> Run(Runtime&, Connection* c, CountCmd& cmd) {
   return (*t)->rows.size();
 }
 
-absl::StatusOr<std::uint64_t> Run(Runtime&, Connection* c, ScanCmd& cmd) {
+// [START scan_turn]
+// A scan's progress between the turns of its task.
+struct ScanCursor {
+  bool begun = false;
+  std::size_t next = 0;  // the next row to examine
+  std::size_t end = 0;   // the table's size when the scan began
+  std::uint64_t delivered = 0;
+};
+
+// One turn of a scan: examines at most PWB_RUNTIME_BUDGET rows, from where
+// the last turn stopped, and calls `row` for each match; nullopt while rows
+// remain (the task then yields, so that a long scan cannot hold up the
+// dispatcher and the other tasks). Rows appended after the scan began are
+// not part of it. The table is looked up again every turn: a flat_hash_map
+// may move its values when another table is created in between (tables
+// are never removed, so the lookup cannot fail after the first turn).
+std::optional<absl::StatusOr<std::uint64_t>> ScanTurn(Connection* c, ScanCmd& cmd,
+                                                      ScanCursor& cur) {
   absl::StatusOr<Table*> t = FindTable(c, cmd.table);
   if (!t.ok()) return t.status();
-  std::uint64_t delivered = 0;
-  // By index: a row callback cannot change the table (calls it makes are
-  // only queued), but indexing stays correct even if that ever changed.
-  for (std::size_t i = 0; i < (*t)->rows.size(); ++i) {
-    const auto& [key, value] = (*t)->rows[i];
+  const std::vector<std::pair<std::int64_t, std::string>>& rows = (*t)->rows;
+  if (!cur.begun) {
+    cur.begun = true;
+    cur.end = rows.size();
+  }
+  const std::size_t stop = std::min(cur.end, cur.next + PWB_RUNTIME_BUDGET);
+  for (; cur.next < stop; ++cur.next) {
+    // By index, and re-read each time: the callback cannot change the table
+    // (calls it makes are only queued), but other tasks may between turns.
+    const auto& [key, value] = rows[cur.next];
     if (key < cmd.key_min || key > cmd.key_max) continue;
     if (cmd.contains && value.find(*cmd.contains) == std::string::npos) continue;
     CallUser("row", cmd.rows.row, cmd.rows.user_data, key, value.c_str(), value.size());
-    ++delivered;
+    ++cur.delivered;
   }
-  return delivered;
+  if (cur.next < cur.end) return std::nullopt;
+  return cur.delivered;
 }
+// [END scan_turn]
 
 absl::StatusOr<std::uint64_t> Run(Runtime& rt, Connection* c, CloseCmd& cmd) {
   absl::StatusOr<std::shared_ptr<Connection>> removed = rt.handles.Remove(cmd.conn);
@@ -364,8 +460,9 @@ constexpr bool kNeedsConnection = !std::is_same_v<Cmd, ConnectCmd> && !std::is_s
 // where the data lives). Then await the connection's latency on the shared
 // timer: Pending, with the task's waker in the timer's heap, and the
 // runtime thread free to run other tasks. Then run the operation and finish
-// the Completion. Destroyed unfinished (shutdown), its Completion reports
-// PWB_CANCELED.
+// the Completion; a scan runs in turns (ScanTurn), waking itself between
+// them. Once shutdown has begun, a poll finishes the call PWB_CANCELED
+// instead; destroyed unfinished (shutdown), its Completion reports the same.
 template <class Cmd>
 class OpTask {
  public:
@@ -375,17 +472,36 @@ class OpTask {
 
   Poll<Unit> poll(Context& cx) {
     try {
+      if (rt_->control.stopping()) {
+        cmd_.done.Finish(absl::CancelledError(kShutdownCanceled));
+        return Ready();
+      }
       if (!started_) {
         started_ = true;
         if (!Start()) return Ready();
       }
-      if (sleep_ && sleep_->poll(cx).is_pending()) return Pending;
-      if (conn_ && conn_->closed) {
-        cmd_.done.Finish(absl::PermissionDeniedError(
-            "bad handle: the connection was closed while the call was in flight"));
-        return Ready();
+      if (sleep_) {
+        if (sleep_->poll(cx).is_pending()) return Pending;
+        sleep_.reset();
       }
-      cmd_.done.Finish(Run(*rt_, conn_.get(), cmd_));
+      if (!running_) {
+        running_ = true;
+        if (conn_ && conn_->closed) {
+          cmd_.done.Finish(absl::PermissionDeniedError(
+              "bad handle: the connection was closed while the call was in flight"));
+          return Ready();
+        }
+      }
+      if constexpr (std::is_same_v<Cmd, ScanCmd>) {
+        std::optional<absl::StatusOr<std::uint64_t>> result = ScanTurn(conn_.get(), cmd_, scan_);
+        if (!result) {
+          cx.waker().wake_by_ref();  // its turn is over: polled again next pass
+          return Pending;
+        }
+        cmd_.done.Finish(*result);
+      } else {
+        cmd_.done.Finish(Run(*rt_, conn_.get(), cmd_));
+      }
     } catch (...) {
       cmd_.done.Finish(CurrentExceptionStatus());  // nothing escapes into the pool
     }
@@ -414,15 +530,21 @@ class OpTask {
   Cmd cmd_;
   Runtime* rt_;
   bool started_ = false;
+  bool running_ = false;  // the latency is over and the operation has begun
   std::shared_ptr<Connection> conn_;
   std::optional<Sleep> sleep_;
+  ScanCursor scan_;  // scans only
 };
 // [END op_task]
 
 // [START dispatcher]
 // Dispatcher: the runtime's one long-lived task: the pattern's loop over the
 // channel with its big `match`. Every command becomes its own task, so a
-// slow command never holds up the ones behind it.
+// slow command never holds up the ones behind it. It takes at most
+// PWB_RUNTIME_BUDGET commands per poll, then wakes itself and yields: the
+// LocalPool polls every task that was ready before it once before polling
+// it again, so callers flooding the channel cannot starve the tasks already
+// running (and, the pool's passes being FIFO, those tasks cannot starve it).
 class Dispatcher {
  public:
   using Output = Unit;
@@ -431,12 +553,29 @@ class Dispatcher {
   Dispatcher(Dispatcher&&) noexcept = default;
 
   Poll<Unit> poll(Context& cx) {
-    for (;;) {
-      Poll<std::optional<Command>> next = rx_.poll_next(cx);
-      if (next.is_pending()) return Pending;
-      std::optional<Command> cmd = std::move(next).value();
-      if (!cmd) return Ready();  // every sender gone: the runtime is stopping
-      std::visit([this](auto& c) { Spawn(std::move(c)); }, *cmd);
+    try {
+      if (testing::g_dispatcher_throws_once.exchange(false)) {
+        throw std::runtime_error("the test seam made the dispatcher's poll throw");
+      }
+      for (int taken = 0; taken < PWB_RUNTIME_BUDGET; ++taken) {
+        // Shutdown has begun: take nothing more. Ending here drops the
+        // receiver with every command still queued: each hears PWB_CANCELED.
+        if (rt_->control.stopping()) return Ready();
+        Poll<std::optional<Command>> next = rx_.poll_next(cx);
+        if (next.is_pending()) return Pending;
+        std::optional<Command> cmd = std::move(next).value();
+        if (!cmd) return Ready();  // every sender gone: the runtime is stopping
+        std::visit([this](auto& c) { Spawn(std::move(c)); }, *cmd);
+      }
+      cx.waker().wake_by_ref();  // the budget is spent: yield, polled again next pass
+      return Pending;
+    } catch (...) {
+      // The pool drops a task whose poll throws, and with this one the
+      // channel's receiver: the runtime can take no command any more. Mark
+      // that before the drop, so that the queued commands and every call
+      // submitted from now on report it (RuntimeControl::RunLoopFailed).
+      rt_->control.RunLoopFailed(CurrentExceptionStatus());
+      throw;
     }
   }
 
@@ -460,35 +599,39 @@ class Dispatcher {
 
 }  // namespace
 
-namespace testing {
-thread_local bool tls_fail_next_send = false;
-void FailNextSendOnThisThread() { tls_fail_next_send = true; }
-}  // namespace testing
 
 namespace {
-
-// Set on the runtime thread: blocking there would wait for ourselves.
-thread_local bool tls_on_runtime_thread = false;
 
 // [START runtime_main]
 // The runtime thread: builds the pool and the timer, reports "I'm here" on
 // the ready oneshot, then runs every task until the stop oneshot fires (or
-// its sender is dropped). Leaving the scope drops the pool first, which
-// destroys every unfinished task, and with it each armed Completion: those
-// calls hear PWB_CANCELED, here, before the thread ends.
+// its sender is dropped). Then it drops the pool, which destroys every
+// unfinished task, and with it each armed Completion: those calls hear
+// PWB_CANCELED, here, before the thread ends. If the run loop throws
+// instead (a task's exception propagates out of run_until; only the
+// dispatcher's can, see there), the failure is recorded first, so that
+// the same drop reports PWB_INTERNAL, "the runtime's run loop threw",
+// and every later call gets that too until pwb_shutdown.
 void RuntimeMain(mpsc::Receiver<Command> rx, oneshot::Sender<Unit> ready,
-                 oneshot::Receiver<Unit> stop, ConnectionTable* handles) {
+                 oneshot::Receiver<Unit> stop, ConnectionTable* handles,
+                 std::shared_ptr<RuntimeControl> control) {
   tls_on_runtime_thread = true;
+  std::optional<Runtime> rt;
+  std::optional<LocalPool> pool;  // after rt: destroyed before the timer its tasks sleep on
   try {
-    Runtime rt(*handles);
-    LocalPool pool;  // after rt: destroyed before the timer its tasks sleep on
-    pool.spawner().spawn_local(Dispatcher(std::move(rx), pool.spawner(), &rt));
-    (void)ready.send(Unit{});
-    (void)pool.run_until(std::move(stop));
+    rt.emplace(*handles, *control);
+    pool.emplace();
+    pool->spawner().spawn_local(Dispatcher(std::move(rx), pool->spawner(), &*rt));
   } catch (...) {
-    // Only setup can throw here (tasks catch their own exceptions). If it
-    // did before `ready` was sent, dropping `ready` tells the starter.
+    return;  // dropping `ready` unsent tells the starter
   }
+  (void)ready.send(Unit{});
+  try {
+    (void)pool->run_until(std::move(stop));
+  } catch (...) {
+    control->RunLoopFailed(CurrentExceptionStatus());
+  }
+  pool.reset();
 }
 // [END runtime_main]
 
@@ -518,14 +661,16 @@ class Bridge {
     auto [tx, rx] = mpsc::unbounded<Command>();
     auto [ready_tx, ready_rx] = oneshot::channel<Unit>();
     auto [stop_tx, stop_rx] = oneshot::channel<Unit>();
+    auto control = std::make_shared<RuntimeControl>();
     std::thread thread(RuntimeMain, std::move(rx), std::move(ready_tx), std::move(stop_rx),
-                       &handles_);
+                       &handles_, control);
     if (block_on(std::move(ready_rx)).is_err()) {  // the runtime's "I'm here"
       thread.join();
       return absl::InternalError("the runtime thread failed to start");
     }
     tx_.emplace(std::move(tx));
     stop_.emplace(std::move(stop_tx));
+    control_ = std::move(control);
     thread_ = std::move(thread);
     state_ = State::kRunning;
     ++starts_;
@@ -536,8 +681,12 @@ class Bridge {
   // [START submit]
   // Sends a command to the runtime, or, when none runs, finishes it at once
   // with PWB_NOT_RUNNING (outside the lock: the callback may call us again).
+  // A runtime that is running but refuses the command has lost its receiver:
+  // its run loop threw (RuntimeControl::RunLoopFailed), and the command is
+  // finished with that PWB_INTERNAL status instead.
   pwb_status Submit(Command cmd) {
     std::optional<Command> refused;  // came back from a closed channel
+    absl::Status why = absl::UnavailableError("the runtime is not running");
     {
       ReaderMutexLock lock(&mu_);
       if (state_ == State::kRunning) {
@@ -554,11 +703,11 @@ class Bridge {
         auto sent = tx_->unbounded_send(std::move(cmd));
         if (sent.is_ok()) return PWB_OK;
         refused.emplace(std::move(sent).error().into_inner());
+        if (absl::Status failure = control_->failure(); !failure.ok()) why = failure;
       }
     }
-    std::visit([](auto& c) { c.done.Finish(absl::UnavailableError("the runtime is not running")); },
-               refused ? *refused : cmd);
-    return PWB_NOT_RUNNING;
+    std::visit([&why](auto& c) { c.done.Finish(why); }, refused ? *refused : cmd);
+    return ToCode(why);
   }
   // [END submit]
 
@@ -575,8 +724,12 @@ class Bridge {
       }
       AnnotatedAwait(&mu_, absl::Condition(&Bridge::NotStopping, this));
       if (state_ == State::kStopped) return absl::OkStatus();
-      // From here on Submit refuses: nothing new reaches the channel.
+      // From here on Submit refuses: nothing new reaches the channel; and
+      // the runtime neither takes queued commands nor starts or continues
+      // an operation: every call not yet completed hears PWB_CANCELED.
       state_ = State::kStopping;
+      control_->BeginStopping();
+      control_.reset();
       thread = std::move(thread_);
       stop = std::move(stop_);
       tx = std::move(tx_);
@@ -620,6 +773,7 @@ class Bridge {
   State state_ ABSL_GUARDED_BY(mu_) = State::kStopped;
   std::optional<mpsc::UnboundedSender<Command>> tx_ ABSL_GUARDED_BY(mu_);  // while running
   std::optional<oneshot::Sender<Unit>> stop_ ABSL_GUARDED_BY(mu_);         // while running
+  std::shared_ptr<RuntimeControl> control_ ABSL_GUARDED_BY(mu_);          // while running
   std::thread thread_ ABSL_GUARDED_BY(mu_);                                // while running
   std::uint64_t starts_ ABSL_GUARDED_BY(mu_) = 0;
   ConnectionTable handles_;  // outlives every runtime: stale stays stale
@@ -708,7 +862,7 @@ pwb_status BlockingCall(std::uint64_t* out, char* message, std::size_t cap, Body
       if (got.is_ok()) {
         reply = std::move(got).value();
       } else {
-        reply = Reply{PWB_CANCELED, "canceled: the bridge shut down before the call finished", 0};
+        reply = Reply{PWB_CANCELED, kShutdownCanceled, 0};
       }
     }
   } catch (...) {

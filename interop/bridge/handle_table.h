@@ -12,9 +12,17 @@
 // handle to that slot no longer matches: a closed or stale handle is
 // refused, and can never reach the connection that now lives in its slot.
 // A slot whose generation would wrap is retired (never reused), so no
-// generation repeats (no ABA). A handle whose id was never handed out
-// (forged) is refused too. Outcomes are absl::Status values; the C edge maps
-// kPermissionDenied to PWB_BAD_HANDLE.
+// generation repeats (no ABA). A handle whose id was never handed out, or
+// whose generation is newer than its slot's (forged), is refused too.
+// Outcomes are absl::Status values; the C edge maps kPermissionDenied to
+// PWB_BAD_HANDLE.
+//
+// What it does not do: make handles capabilities. Ids count up from 1 and
+// are reused (last freed, first reused), generations count up from 1, so a
+// handle is easy to guess, and a handle equal to a live one (guessed,
+// copied, or corrupted into it) is that connection: Lookup cannot tell who
+// is asking. The table protects against mistakes (a stale handle reaching
+// the slot's next occupant), not against code in the same process.
 //
 // How it differs from the pattern, and why: the pattern's table belongs to
 // the runtime thread. This one is guarded by an absl::Mutex, because

@@ -24,7 +24,8 @@
  *    (bad argument, runtime not running), `done` runs on the calling thread
  *    before the call returns, and the return value is that same status;
  *    otherwise the call returns PWB_OK and `done` runs later on the runtime
- *    thread. A scan calls `row` once per matching row, all before `done`.
+ *    thread. A scan calls `row` once per matching row, all before `done`
+ *    (a scan canceled by a shutdown may have delivered some of them).
  *  - Memory. Every pointer argument is read (and copied) before the call
  *    returns; the caller may free it afterwards. Every pointer the library
  *    passes to a callback (message, row value) is valid only during that
@@ -46,14 +47,32 @@
  *    never unwinds into the caller. A longjmp out of a callback cannot be
  *    detected: it is undefined behavior (it skips the library's unlocks and
  *    its one completion).
- *  - Handles. A pwb_conn is an opaque 64-bit value (slot id, generation).
- *    Zero, forged, closed or stale handles (also handles from before a
- *    shutdown) give PWB_BAD_HANDLE: never a crash, never another
- *    connection's data. Connections with the same uri share one database
- *    while the runtime runs.
+ *  - Fairness. The runtime thread works in turns of at most
+ *    PWB_RUNTIME_BUDGET units: its dispatcher takes at most that many
+ *    commands from the channel per turn, and a scan examines at most that
+ *    many rows per turn; then each yields to the tasks queued behind it. So
+ *    callers flooding the bridge with calls cannot hold up the calls already
+ *    running, and a long scan cannot hold up new calls. Hence the callbacks
+ *    of other calls may run between two rows of one scan.
+ *  - Handles. A pwb_conn is a 64-bit value: the slot id in the high 32 bits,
+ *    the slot's generation in the low 32. Handles are NOT capabilities: they
+ *    are small and guessable (ids count up from 1 and are reused, each
+ *    generation counts up from 1 by one per close), and any code in the
+ *    process that names the handle of an open connection reaches that
+ *    connection and its database. What the table detects, each with
+ *    PWB_BAD_HANDLE and never a crash: the zero handle; an id never handed
+ *    out; a generation newer than its slot's ("forged"); and a closed
+ *    handle, i.e. an older generation or an empty slot, so a handle kept
+ *    after close never reaches the connection that reuses its slot, and a
+ *    handle from before a shutdown is stale after a restart. A slot whose
+ *    generation reaches 2^32 - 1 is never reused, so no handle comes back.
+ *    Connections with the same uri share one database while the runtime
+ *    runs.
  *  - Shutdown. pwb_shutdown stops the runtime and joins its thread; every
  *    call still in flight completes with PWB_CANCELED (on the runtime
- *    thread, before pwb_shutdown returns). Afterwards every call except
+ *    thread, before pwb_shutdown returns): once pwb_shutdown has begun, the
+ *    runtime starts no queued call and continues no running one (a call
+ *    whose operation already finished has completed). Afterwards every call except
  *    connect gets PWB_NOT_RUNNING; a later connect starts a new runtime
  *    (a connect that races a shutdown may itself get PWB_NOT_RUNNING: it
  *    found the runtime running, and the shutdown stopped it before the
@@ -65,6 +84,16 @@
  *    that fails inside the library, e.g. out of memory, returns
  *    PWB_INTERNAL and its `done` receives PWB_INTERNAL too), except a
  *    throwing callback, which ends the process (above).
+ *  - The runtime failing. If the runtime's run loop itself throws (a bug
+ *    in the library or its executor; not a callback, not a failed
+ *    operation), the runtime thread stops: every call it had accepted and
+ *    not completed gets PWB_INTERNAL with the message "internal error: the
+ *    runtime's run loop threw (...) and the runtime thread stopped; the
+ *    call was not run; pwb_shutdown resets the bridge", and so does every
+ *    later call, connect included (never PWB_CANCELED or PWB_NOT_RUNNING:
+ *    nobody shut it down). pwb_shutdown then joins the stopped thread and
+ *    returns PWB_OK, open handles turn stale, and a later connect starts a
+ *    new runtime.
  */
 #ifndef POLLWAKE_INTEROP_BRIDGE_POLLWAKE_BRIDGE_H_
 #define POLLWAKE_INTEROP_BRIDGE_POLLWAKE_BRIDGE_H_
@@ -88,13 +117,13 @@ typedef int32_t pwb_status;
 #define PWB_OK 0
 #define PWB_CANCELED 1           /* the runtime shut down before the call finished */
 #define PWB_INVALID_ARGUMENT 2   /* NULL / empty / too long argument */
-#define PWB_BAD_HANDLE 3         /* zero, forged, closed or stale connection handle */
+#define PWB_BAD_HANDLE 3         /* zero, unknown, forged, closed or stale handle */
 #define PWB_NOT_FOUND 4          /* no such table */
 #define PWB_ALREADY_EXISTS 5     /* create_table: the table exists */
 #define PWB_RESOURCE_EXHAUSTED 6 /* a limit below was reached */
 #define PWB_NOT_RUNNING 7        /* no runtime (never connected, or shut down) */
 #define PWB_WOULD_DEADLOCK 8     /* a blocking call from the runtime thread or an executor */
-#define PWB_INTERNAL 9           /* an unexpected failure (e.g. out of memory) */
+#define PWB_INTERNAL 9           /* an unexpected failure (out of memory, the runtime failing) */
 
 /* Limits: exceeding one gives PWB_INVALID_ARGUMENT (sizes of one call) or
  * PWB_RESOURCE_EXHAUSTED (totals). */
@@ -105,6 +134,10 @@ typedef int32_t pwb_status;
 #define PWB_MAX_TABLES_PER_DB 1024
 #define PWB_MAX_CONNECTIONS 65536
 #define PWB_MAX_LATENCY_US 1000000    /* connect's simulated I/O latency */
+
+/* The runtime's turn (see Fairness above): commands dispatched, or rows a
+ * scan examines, before the task doing it yields to the others. */
+#define PWB_RUNTIME_BUDGET 128
 
 /* A connection handle; 0 is never valid. */
 typedef uint64_t pwb_conn;

@@ -1,6 +1,7 @@
 // tests/bridge/bridge_api_test.cc: BridgeApiTest: what each C call does,
 // through both APIs, and what bad handles and bad arguments get.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -158,6 +159,46 @@ TEST_F(BridgeApiTest, ZeroForgedClosedAndStaleHandlesAreRefused) {
   EXPECT_TRUE(stale.rows().empty()) << "a stale handle reached another connection's data";
 }
 
+// Handles are not capabilities: the handle of the connection that reuses a
+// closed one's slot is the closed handle plus one, and whoever computes it
+// reaches that connection's data. The table detects stale, unknown and
+// forged handles, not who is asking (pollwake_bridge.h, "Handles").
+TEST_F(BridgeApiTest, HandlesAreGuessableNotCapabilities) {
+  const pwb_conn a = ConnectOrZero("db-a");
+  ASSERT_NE(a, 0u);
+  ASSERT_EQ(pwb_close_blocking(a, nullptr, 0), PWB_OK);
+  const pwb_conn b = ConnectOrZero("db-b");
+  ASSERT_NE(b, 0u);
+  ASSERT_EQ(pwb_create_table_blocking(b, "secret", nullptr, 0), PWB_OK);
+  Insert(b, "secret", {{2, "b's data"}});
+
+  const pwb_conn guessed = a + 1;  // same slot, next generation
+  EXPECT_EQ(guessed, b);
+  Call reached;
+  ASSERT_EQ(pwb_scan(guessed, "secret", nullptr, &Call::Row, &Call::Done, &reached), PWB_OK);
+  ASSERT_TRUE(reached.Wait());
+  EXPECT_EQ(reached.status(), PWB_OK);
+  EXPECT_EQ(reached.rows(), (Rows{{2, "b's data"}}));
+
+  // What the table does detect, each with the reason it gives.
+  char msg[256];
+  struct Case {
+    pwb_conn handle;
+    const char* reason;
+  };
+  const Case cases[] = {
+      {0, "the zero handle"},
+      {a, "closed (stale handle)"},                          // after its slot was reused
+      {b + 1, "forged"},                                     // a generation not yet issued
+      {(uint64_t{UINT32_MAX} << 32) | 1, "ever opened"},    // an id never handed out
+  };
+  for (const Case& k : cases) {
+    EXPECT_EQ(pwb_count_blocking(k.handle, "secret", nullptr, msg, sizeof msg), PWB_BAD_HANDLE)
+        << k.reason;
+    EXPECT_NE(std::string(msg).find(k.reason), std::string::npos) << msg;
+  }
+}
+
 TEST_F(BridgeApiTest, HandlesFromBeforeShutdownAreStaleAfterRestart) {
   const pwb_conn a = ConnectOrZero("db");
   ASSERT_NE(a, 0u);
@@ -309,6 +350,75 @@ TEST_F(BridgeApiTest, FailedSendReturnsTheStatusItsDoneReceived) {
   EXPECT_EQ(count.completions(), 1);
 }
 
+// The runtime's run loop throwing (here the test seam makes the dispatcher's
+// poll throw, and the LocalPool propagates it out of run_until): the calls
+// the runtime had accepted hear PWB_INTERNAL saying so, not PWB_CANCELED
+// (nobody shut it down) nor "failed before it reached the runtime"; later
+// calls, connect included, get the same until pwb_shutdown, after which a
+// connect starts a new runtime. A scan's row callback arms the seam and
+// sends a ping, on the runtime thread: the ping wakes the dispatcher, which
+// throws at its next poll, while the scan (four turns long) is unfinished
+// and the ping still queued.
+struct LoopFailure {
+  bool armed = false;  // runtime thread only
+  Call scan;
+  Call ping;
+  static void Row(void* ud, int64_t key, const char* value, size_t len) {
+    auto* self = static_cast<LoopFailure*>(ud);
+    if (!self->armed) {
+      self->armed = true;
+      pollwake::bridge::testing::MakeTheDispatcherThrowOnce();
+      pwb_ping(&Call::Done, &self->ping);
+    }
+    Call::Row(&self->scan, key, value, len);
+  }
+  static void Done(void* ud, pwb_status s, const char* m, uint64_t v) {
+    Call::Done(&static_cast<LoopFailure*>(ud)->scan, s, m, v);
+  }
+};
+TEST_F(BridgeApiTest, ARunLoopThatThrowsFailsItsCallsWithInternalUntilShutdown) {
+  const pwb_conn c = ConnectOrZero("db-loop");
+  ASSERT_NE(c, 0u);
+  const uint64_t starts = pwb_runtime_starts();
+  ASSERT_EQ(pwb_create_table_blocking(c, "t", nullptr, 0), PWB_OK);
+  Rows rows;
+  for (int i = 0; i < 4 * PWB_RUNTIME_BUDGET; ++i) rows.emplace_back(i, "v");
+  Insert(c, "t", rows);
+
+  LoopFailure f;
+  ASSERT_EQ(pwb_scan(c, "t", nullptr, &LoopFailure::Row, &LoopFailure::Done, &f), PWB_OK);
+  ASSERT_TRUE(f.scan.Wait()) << "watchdog: the scan never completed";
+  ASSERT_TRUE(f.ping.Wait()) << "watchdog: the ping never completed";
+  const std::string kLoopThrew = "the runtime's run loop threw";
+  EXPECT_EQ(f.scan.status(), PWB_INTERNAL) << f.scan.message();
+  EXPECT_NE(f.scan.message().find(kLoopThrew), std::string::npos) << f.scan.message();
+  EXPECT_LT(f.scan.rows().size(), rows.size()) << "the scan was dropped unfinished";
+  EXPECT_FALSE(f.scan.row_after_completion());
+  EXPECT_EQ(f.ping.status(), PWB_INTERNAL) << f.ping.message();
+  EXPECT_NE(f.ping.message().find(kLoopThrew), std::string::npos) << f.ping.message();
+
+  // Later calls: refused at once, with the same status and reason.
+  char msg[512];
+  EXPECT_EQ(pwb_count_blocking(c, "t", nullptr, msg, sizeof msg), PWB_INTERNAL);
+  EXPECT_NE(std::string(msg).find("pwb_shutdown resets the bridge"), std::string::npos) << msg;
+  Call later;
+  EXPECT_EQ(pwb_ping(&Call::Done, &later), PWB_INTERNAL);
+  EXPECT_EQ(later.completions(), 1) << "a refused call completes before returning";
+  EXPECT_NE(later.message().find(kLoopThrew), std::string::npos) << later.message();
+  pwb_conn d = 0;
+  EXPECT_EQ(pwb_connect_blocking("db-loop", 0, &d, msg, sizeof msg), PWB_INTERNAL) << msg;
+  EXPECT_EQ(pwb_calls_in_flight(), 0u);
+  for (Call* call : {&f.scan, &f.ping}) EXPECT_EQ(call->completions(), 1);
+
+  // pwb_shutdown resets it; a connect starts a new runtime.
+  ASSERT_EQ(pwb_shutdown(), PWB_OK);
+  EXPECT_EQ(pwb_ping_blocking(), PWB_NOT_RUNNING);
+  ASSERT_NE(ConnectOrZero("db-loop"), 0u);
+  EXPECT_EQ(pwb_runtime_starts(), starts + 1);
+  EXPECT_EQ(pwb_ping_blocking(), PWB_OK);
+  EXPECT_EQ(pwb_count_blocking(c, "t", nullptr, nullptr, 0), PWB_BAD_HANDLE);
+}
+
 // pwb_connect from inside a pollwake executor (here block_on) when no
 // runtime runs: starting one would block that executor on the runtime's
 // ready signal, so the call is refused with PWB_WOULD_DEADLOCK (and done
@@ -356,6 +466,27 @@ TEST(HandleTableTest, ReusesASlotWithTheNextGenerationAndRefusesTheOld) {
   EXPECT_EQ(t.Clear().size(), 4u);
   EXPECT_EQ(t.size(), 0u);
   EXPECT_FALSE(t.Lookup(*h2).ok());
+}
+
+// Each mistake the table detects, and the reason it gives; and what it
+// cannot detect: a handle equal to a live one is that value's, whoever
+// made it.
+TEST(HandleTableTest, SaysWhichMistakeItSawAndCannotTellWhoAsks) {
+  pollwake::bridge::HandleTable<int> t(4);
+  auto reason = [&](uint64_t h) { return std::string(t.Lookup(h).status().message()); };
+  auto first = t.Insert(std::make_shared<int>(1));
+  ASSERT_TRUE(first.ok());
+  EXPECT_NE(reason(0).find("the zero handle"), std::string::npos);
+  EXPECT_NE(reason((uint64_t{2} << 32) | 1).find("ever opened"), std::string::npos);
+  EXPECT_NE(reason(*first + 1).find("forged"), std::string::npos);
+  ASSERT_TRUE(t.Remove(*first).ok());
+  EXPECT_NE(reason(*first).find("closed"), std::string::npos) << "closed, slot empty";
+  auto second = t.Insert(std::make_shared<int>(2));
+  ASSERT_TRUE(second.ok());
+  EXPECT_NE(reason(*first).find("closed"), std::string::npos) << "stale, slot reused";
+  const uint64_t made_up = (uint64_t{1} << 32) | 2;  // never returned by Insert to this code
+  ASSERT_TRUE(t.Lookup(made_up).ok());
+  EXPECT_EQ(**t.Lookup(made_up), 2);
 }
 
 }  // namespace

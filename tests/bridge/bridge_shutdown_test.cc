@@ -17,55 +17,13 @@ using pollwake::bridge::testing::Call;
 using pollwake::bridge::testing::ConnectOrZero;
 using pollwake::bridge::testing::Counter;
 using pollwake::bridge::testing::kWatchdog;
+using pollwake::bridge::testing::RuntimeGate;
 
-// RuntimeGate: holds the runtime thread inside a ping's done callback until
-// the runtime is stopping, so that the calls a test submits meanwhile wait
-// in the channel: none can start its latency, let alone finish it, before
-// pwb_shutdown. Without it, "in flight at shutdown" would depend on this
-// machine submitting the calls and reaching pwb_shutdown within one latency
-// (1 s), a wall-clock assumption a loaded machine can break. The callback
-// learns that the runtime is stopping by probing with pwb_ping (refused
-// with PWB_NOT_RUNNING from then on); it probes only after Release(), so
-// that until then the probes add nothing to pwb_calls_in_flight.
-class RuntimeGate {
- public:
-  // Sends the gate's ping; true once its callback holds the runtime thread.
-  bool Hold() {
-    if (pwb_ping(&Done, this) != PWB_OK) return false;
-    const auto limit = std::chrono::steady_clock::now() + kWatchdog;
-    while (!holding_.load() && std::chrono::steady_clock::now() < limit) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    return holding_.load();
-  }
-  // Call just before pwb_shutdown: the callback returns once it sees the
-  // runtime stopping.
-  void Release() { release_ = true; }
-  // The callback gave up (watchdog) instead of seeing the runtime stop.
-  bool timed_out() const { return timed_out_.load(); }
-
- private:
-  static void Done(void* ud, pwb_status, const char*, uint64_t) {
-    auto* self = static_cast<RuntimeGate*>(ud);
-    self->holding_ = true;
-    const auto limit = std::chrono::steady_clock::now() + kWatchdog;
-    while (std::chrono::steady_clock::now() < limit) {
-      if (self->release_.load() &&
-          pwb_ping([](void*, pwb_status, const char*, uint64_t) {}, nullptr) == PWB_NOT_RUNNING) {
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::microseconds(200));
-    }
-    self->timed_out_ = true;
-  }
-
-  std::atomic<bool> holding_{false};
-  std::atomic<bool> release_{false};
-  std::atomic<bool> timed_out_{false};
-};
-
+// No latency: once the gate lets go the runtime could run every queued count
+// at once; it must not, because pwb_shutdown has begun by then (the gate
+// returns only after seeing that), and from then on no queued call starts.
 TEST(BridgeShutdownTest, InFlightCallsAreCanceledBeforeShutdownReturns) {
-  const pwb_conn c = ConnectOrZero("slow", PWB_MAX_LATENCY_US);  // 1 s per operation
+  const pwb_conn c = ConnectOrZero("fast", 0);
   ASSERT_NE(c, 0u);
   RuntimeGate gate;
   ASSERT_TRUE(gate.Hold()) << "watchdog: the gate's ping never ran";
@@ -84,6 +42,61 @@ TEST(BridgeShutdownTest, InFlightCallsAreCanceledBeforeShutdownReturns) {
   EXPECT_EQ(calls[0].completions(), 2);  // this second call's own completion
 }
 
+// A scan that is running when pwb_shutdown begins finishes the turn it is in
+// (at most PWB_RUNTIME_BUDGET rows) and then stops: PWB_CANCELED, its rows
+// all before that one completion. Its first row callback holds the runtime
+// thread until it sees the runtime stopping, so the shutdown begins in the
+// middle of the scan's first turn whatever the machine's speed.
+struct ScanAcrossShutdown {
+  std::atomic<bool> scanning{false};
+  std::atomic<bool> timed_out{false};
+  Call call;
+  static void Row(void* ud, int64_t key, const char* value, size_t len) {
+    auto* self = static_cast<ScanAcrossShutdown*>(ud);
+    if (!self->scanning.exchange(true)) {
+      const auto limit = std::chrono::steady_clock::now() + kWatchdog;
+      while (pwb_ping([](void*, pwb_status, const char*, uint64_t) {}, nullptr) !=
+             PWB_NOT_RUNNING) {
+        if (std::chrono::steady_clock::now() > limit) {
+          self->timed_out = true;
+          break;
+        }
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+      }
+    }
+    Call::Row(&self->call, key, value, len);
+  }
+  static void Done(void* ud, pwb_status s, const char* m, uint64_t v) {
+    Call::Done(&static_cast<ScanAcrossShutdown*>(ud)->call, s, m, v);
+  }
+};
+TEST(BridgeShutdownTest, AScanRunningWhenShutdownBeginsStopsAfterItsTurn) {
+  constexpr int64_t kRows = 10 * PWB_RUNTIME_BUDGET;
+  const pwb_conn c = ConnectOrZero("scan-stop", 0);
+  ASSERT_NE(c, 0u);
+  ASSERT_EQ(pwb_create_table_blocking(c, "t", nullptr, 0), PWB_OK);
+  std::vector<int64_t> keys(kRows);
+  std::vector<const char*> values(kRows, "v");
+  for (int64_t i = 0; i < kRows; ++i) keys[i] = i;
+  ASSERT_EQ(pwb_insert_blocking(c, "t", keys.data(), values.data(), kRows, nullptr, nullptr, 0),
+            PWB_OK);
+  ScanAcrossShutdown scan;
+  ASSERT_EQ(pwb_scan(c, "t", nullptr, &ScanAcrossShutdown::Row, &ScanAcrossShutdown::Done, &scan),
+            PWB_OK);
+  const auto limit = std::chrono::steady_clock::now() + kWatchdog;
+  while (!scan.scanning.load() && std::chrono::steady_clock::now() < limit) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_TRUE(scan.scanning.load()) << "watchdog: the scan never delivered a row";
+  ASSERT_EQ(pwb_shutdown(), PWB_OK);
+  EXPECT_FALSE(scan.timed_out.load());
+  ASSERT_EQ(scan.call.completions(), 1);
+  EXPECT_EQ(scan.call.status(), PWB_CANCELED) << scan.call.message();
+  EXPECT_EQ(scan.call.rows().size(), static_cast<size_t>(PWB_RUNTIME_BUDGET))
+      << "the turn under way finishes; no other starts";
+  EXPECT_FALSE(scan.call.row_after_completion());
+}
+
 TEST(BridgeShutdownTest, ABlockingCallInFlightIsCanceled) {
   const pwb_conn c = ConnectOrZero("slow", PWB_MAX_LATENCY_US);
   ASSERT_NE(c, 0u);
@@ -93,7 +106,7 @@ TEST(BridgeShutdownTest, ABlockingCallInFlightIsCanceled) {
   std::thread caller([&] { got = pwb_count_blocking(c, "t", nullptr, nullptr, 0); });
   // Wait (bounded) until the call has been sent; queued or sleeping, the
   // shutdown must then cancel it.
-  const auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  const auto limit = std::chrono::steady_clock::now() + kWatchdog;
   while (pwb_calls_in_flight() == 0 && std::chrono::steady_clock::now() < limit) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }

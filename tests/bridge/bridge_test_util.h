@@ -1,14 +1,17 @@
 // tests/bridge/bridge_test_util.h: what the bridge tests share: a record of
 // one asynchronous call (its rows and its completions) with a bounded wait,
-// so a lost completion fails the test instead of hanging it.
+// so a lost completion fails the test instead of hanging it, and a gate
+// that holds the runtime thread while a test queues calls.
 #ifndef POLLWAKE_TESTS_BRIDGE_BRIDGE_TEST_UTIL_H_
 #define POLLWAKE_TESTS_BRIDGE_BRIDGE_TEST_UTIL_H_
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -107,6 +110,60 @@ class Counter {
   std::condition_variable cv_;
   int64_t by_status_[16] = {};
   int64_t total_ = 0;
+};
+
+// RuntimeGate: holds the runtime thread inside a ping's done callback, so
+// that the calls a test submits meanwhile wait in the channel, none of them
+// taken by the dispatcher, let alone started, until the test lets go. That
+// fixes the order of what the runtime sees without any wall-clock
+// assumption (a latency "long enough" is one a loaded machine can break).
+// Two ways to let go:
+//   * Open(): the callback returns at once; the runtime then finds every
+//     call submitted meanwhile queued in the channel.
+//   * Release(), just before pwb_shutdown: the callback returns once it
+//     sees the runtime stopping, by probing with pwb_ping (refused with
+//     PWB_NOT_RUNNING from then on; once shutdown has begun the runtime
+//     starts no queued call, so each of them is canceled). It probes only
+//     after Release(), so that until then the probes add nothing to
+//     pwb_calls_in_flight.
+// The callback gives up after the watchdog (timed_out()), so a test fails
+// instead of hanging.
+class RuntimeGate {
+ public:
+  // Sends the gate's ping; true once its callback holds the runtime thread.
+  bool Hold() {
+    if (pwb_ping(&Done, this) != PWB_OK) return false;
+    const auto limit = std::chrono::steady_clock::now() + kWatchdog;
+    while (!holding_.load() && std::chrono::steady_clock::now() < limit) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return holding_.load();
+  }
+  void Open() { open_ = true; }
+  void Release() { release_ = true; }
+  // The callback gave up (watchdog) instead of being opened or released.
+  bool timed_out() const { return timed_out_.load(); }
+
+ private:
+  static void Done(void* ud, pwb_status, const char*, uint64_t) {
+    auto* self = static_cast<RuntimeGate*>(ud);
+    self->holding_ = true;
+    const auto limit = std::chrono::steady_clock::now() + kWatchdog;
+    while (std::chrono::steady_clock::now() < limit) {
+      if (self->open_.load()) return;
+      if (self->release_.load() &&
+          pwb_ping([](void*, pwb_status, const char*, uint64_t) {}, nullptr) == PWB_NOT_RUNNING) {
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    self->timed_out_ = true;
+  }
+
+  std::atomic<bool> holding_{false};
+  std::atomic<bool> open_{false};
+  std::atomic<bool> release_{false};
+  std::atomic<bool> timed_out_{false};
 };
 
 // Connects with the blocking API; 0 on failure (the test then fails).
