@@ -25,6 +25,10 @@
 //
 //   bazel run --config=opt //bench:hostloop_bench
 //
+// Every row runs under a watchdog (Watch below): a lost wakeup would leave
+// the loop's thread asleep in epoll_wait, or spinning, for good; instead the
+// row is reported and the process exits non-zero.
+//
 // All but the cross-thread row run on one thread, as a host loop does; the
 // figures include libuv's eventfd write and its epoll_wait (which returns at
 // once on one thread: the eventfd is already readable; across threads it
@@ -32,6 +36,8 @@
 #include <uv.h>
 
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -42,6 +48,8 @@
 #include "interop/hostloop/promise.h"
 #include "interop/hostloop/uv_host.h"
 #include "poll/box_future.h"
+#include "tests/support/deadline.h"
+#include "tests/support/watchdog.h"
 
 namespace {
 
@@ -54,6 +62,27 @@ using pollwake::hostloop::make_promise;
 using pollwake::hostloop::Promise;
 using pollwake::hostloop::Resolver;
 using pollwake::hostloop::UvHost;
+
+// Watch(row): a watchdog for one run of a row. The row ticks it every
+// kTickEvery iterations (a branch per iteration; the watchdog's lock is
+// taken once per kTickEvery round trips, too rarely to show in the figures)
+// and once before its teardown. After kDeadline without a tick it names the
+// row and where it stalled, and the process exits with status 1: a hang of
+// the benchmark becomes a failure with a message.
+constexpr long kTickEvery = 4096;
+
+pollwake::testing::Watchdog Watch(const char* row) {
+  return pollwake::testing::Watchdog(row, pollwake::testing::kDeadline, [row] {
+    std::fprintf(stderr, "hostloop_bench: %s stalled (a lost wakeup?): exiting\n", row);
+    std::fflush(stderr);
+    std::_Exit(1);
+  });
+}
+
+// Ticks `dog` every kTickEvery calls; `n` counts the calls.
+inline void TickEvery(pollwake::testing::Watchdog& dog, long& n) {
+  if (++n % kTickEvery == 0) dog.tick();
+}
 
 // Pending forever; keeps the latest waker and counts polls.
 struct Parked {
@@ -72,6 +101,8 @@ void BM_hostloop_uv_wake_same_thread(benchmark::State& state) {
   uv_loop_init(&loop);
   long polls = 0;
   std::optional<Waker> waker;
+  auto dog = Watch("BM_hostloop_uv_wake_same_thread");
+  long ticks = 0;
   {
     UvHost host(&loop);
     host.spawn_local(pollwake::boxed_local(Parked{&waker, &polls}));
@@ -80,8 +111,10 @@ void BM_hostloop_uv_wake_same_thread(benchmark::State& state) {
     for (auto _ : state) {
       waker->wake_by_ref();            // enqueue + notify (uv_async_send)
       uv_run(&loop, UV_RUN_ONCE);      // async callback -> run_ready -> poll
+      TickEvery(dog, ticks);
     }
     clock.set_ns_per_op(state, 1);
+    dog.tick("teardown");
     if (polls != static_cast<long>(state.iterations()) + 1) state.SkipWithError("a wake was lost");
     waker.reset();
   }
@@ -112,6 +145,8 @@ void BM_hostloop_uv_wake_cross_thread(benchmark::State& state) {
   std::atomic<long> polls{0};
   std::atomic<bool> stop{false};
   std::optional<Waker> waker;
+  auto dog = Watch("BM_hostloop_uv_wake_cross_thread");
+  long ticks = 0;
   {
     UvHost host(&loop);
     host.spawn_local(pollwake::boxed_local(ParkedShared{&waker, &polls}));
@@ -137,8 +172,10 @@ void BM_hostloop_uv_wake_cross_thread(benchmark::State& state) {
       const long target = polls.load(std::memory_order_relaxed) + 1;
       // Sleeps in epoll_wait until the other thread's wake arrives.
       while (polls.load(std::memory_order_relaxed) < target) uv_run(&loop, UV_RUN_ONCE);
+      TickEvery(dog, ticks);
     }
     clock.set_ns_per_op(state, 1);
+    dog.tick("teardown");
     // ORDERING: relaxed; see the load in the waker thread.
     stop.store(true, std::memory_order_relaxed);
     waker_thread.join();
@@ -170,6 +207,8 @@ void BM_foreign_loop_pingpong(benchmark::State& state) {
   uv_loop_init(&loop);
   PingPongHost pp;
   long stop = 1L << 62;
+  auto dog = Watch("BM_foreign_loop_pingpong");
+  long ticks = 0;
   {
     UvHost host(&loop);
     uv_idle_t idle;
@@ -188,8 +227,10 @@ void BM_foreign_loop_pingpong(benchmark::State& state) {
     for (auto _ : state) {
       const long target = pp.rounds + 1;
       while (pp.rounds < target) uv_run(&loop, UV_RUN_NOWAIT);
+      TickEvery(dog, ticks);
     }
     clock.set_ns_per_op(state, 1);
+    dog.tick("teardown");
     state.counters["rounds"] = static_cast<double>(pp.rounds - start);
     stop = 0;  // the task ends at its next poll
     while (host.executor().live_tasks() > 0) uv_run(&loop, UV_RUN_NOWAIT);

@@ -20,6 +20,7 @@
 #include "executor/detail/run_queue.h"
 #include "executor/detail/task_waker.h"
 #include "executor/enter.h"
+#include "poll/arc.h"
 #include "poll/raw_waker.h"
 #include "poll/wake.h"
 
@@ -116,11 +117,7 @@ bool has_work(PoolShared* pool) noexcept {
 }
 
 // notify: wakes one sleeping worker if no worker is awake and looking.
-// A pusher calls it while it holds the queue's lock: a waker on a foreign
-// thread has no reference to the pool, and the lock is what keeps the pool
-// alive until it is done (shutdown drains every queue under its lock before
-// it frees anything). Workers may call it without a lock (they hold a
-// reference to the pool).
+// The caller holds a reference to the pool (see schedule()).
 void notify(PoolShared* pool) {
   // ORDERING: seq_cst fence after the length store; see has_work().
   std::atomic_thread_fence(std::memory_order_seq_cst);
@@ -133,17 +130,45 @@ void notify(PoolShared* pool) {
   pool->sleep_cv.notify_one();
 }
 
+// push: queues the task, then wakes a sleeper if none is looking. The
+// caller holds a reference to the pool (see schedule()).
 void push(PoolShared* pool, std::size_t q, PoolTaskHeader* task) {
-  pool->queues[q].push(task, [pool] { notify(pool); });  // under the lock: see notify()
+  pool->queues[q].push(task);
+  notify(pool);
 }
 
+// [START schedule]
 // schedule: queues a task the caller has just moved into POLLING. A worker of
 // the task's pool queues on its own queue; any other thread round-robin.
+//
+// Any other thread (a foreign waker, a spawner) takes a reference to the
+// pool for the push. Without it, the queue's absl::Mutex would be what keeps
+// the pool alive: shutdown takes this task out of the queue under that lock
+// as soon as the push unlocks, destroys it, finds nothing left and frees the
+// pool, queues and mutexes included, while this thread may still be inside
+// Unlock() (absl's slow path wakes the next waiter after releasing the lock
+// word). absl::Mutex does not promise that Unlock() leaves the mutex alone
+// once another thread can take it (std::mutex does, [thread.mutex.class]);
+// Abseil 20220623 happens not to touch it, but the pool must not rest on
+// that. The reference makes the question moot: the pool outlives the push,
+// and the last reference, if it is this one, frees the pool here, after
+// Unlock() has returned.
+//
+// Taking the reference is safe although the caller holds none: the pool is
+// alive, because the task is unfinished and POLLING, so shutdown's cleanup
+// cannot return (and the last handle cannot let go of the pool) until it
+// has taken this task from the queue this push fills.
 void schedule(PoolTaskHeader* task) {
   PoolShared* pool = task->pool;  // valid: the task is unfinished
-  std::size_t q = tls_worker.pool == pool ? tls_worker.index : tls_round_robin++ % pool->size;
-  push(pool, q, task);
-}
+  if (tls_worker.pool == pool) {
+    push(pool, tls_worker.index, task);  // a worker holds a reference to its pool
+    return;
+  }
+  Arc<PoolShared>::increment_strong_count(pool);
+  Arc<PoolShared> keep = Arc<PoolShared>::from_raw(pool);
+  push(pool, tls_round_robin++ % pool->size, task);
+}  // `keep` goes here, after the push's Unlock() has returned
+// [END schedule]
 
 void register_task(PoolShared* pool, std::size_t me, PoolTaskHeader* task) {
   task->registered = true;

@@ -25,6 +25,17 @@
 // Guarded by an absl::Mutex (through poll/annotated_lock.h, so that TSan
 // sees it): the slot is touched twice per task, and cloning the handle's
 // waker needs a lock anyway; a lock-free slot would teach nothing new here.
+//
+// Lifetime: the slot (and its mutex) lives inside the task, freed with the
+// task's last reference. absl::Mutex does not promise that Unlock() leaves
+// the mutex alone once another thread can take it, so no thread may still
+// be inside Unlock() when the last reference goes. None can be: the thread
+// that fills the slot (finish_value, finish_error, cancel) holds the pool's
+// reference to the task throughout, and gives it back only after the fill
+// has returned (ThreadPool's finish(), LocalPool's release after the poll or
+// after drop_future); the handle's thread gives back its own reference only
+// after its take() or drop_waker() has returned. Whichever thread lets go
+// last, the other has left Unlock() already.
 #ifndef POLLWAKE_EXECUTOR_DETAIL_JOIN_SLOT_H_
 #define POLLWAKE_EXECUTOR_DETAIL_JOIN_SLOT_H_
 

@@ -6,7 +6,7 @@
 // and lets an idle worker steal the front half of another's (tokio and
 // crossbeam do the same with lock-free Chase-Lev deques; a mutex keeps the
 // lesson on the scheduling, not on the deque).
-//   push(node, then)    the back, then `then()` under the lock; any thread
+//   push(node)          the back; any thread
 //   pop()               the front, or nullptr
 //   steal_half(into)    the front half (rounded up, at most max) to the
 //                       back of `into`; never holds both locks at once
@@ -29,15 +29,14 @@ namespace pollwake::detail {
 template <class Node>
 class alignas(64) RunQueue {
  public:
-  // Appends `node`, then calls then_under_lock() before the lock is
-  // released (ThreadPool wakes a sleeper there: the lock is what keeps the
-  // pool alive for a waker on a foreign thread).
-  template <class Then>
-  void push(Node* node, Then&& then_under_lock) {
+  // Appends `node`. The queue must outlive the call (the caller holds a
+  // reference to its owner): absl::Mutex does not promise that Unlock()
+  // leaves the mutex alone once another thread could take it and free it
+  // (see schedule() in thread_pool.cc).
+  void push(Node* node) {
     node->next = nullptr;
     MutexLock lock(&mu_);
     append_locked(node, node, 1);
-    then_under_lock();
   }
 
   Node* pop() {

@@ -84,13 +84,15 @@ TYPED_TEST(BlockOnStrategyTest, WakeBeforeParkIsNotLost) {
 TYPED_TEST(BlockOnStrategyTest, WakeFromAnotherThreadCompletes) {
   auto gate = std::make_shared<Gate>();
   Watchdog dog("lost wakeup", kDeadline, [&] { gate->open_and_wake(); });
+  bool polled = false;
   std::thread waker([&] {
-    while (!gate->clone_waker()) std::this_thread::yield();  // until the first poll
+    polled = gate->wait_for_waker();  // bounded: until the first poll parked
     gate->open_and_wake();
   });
   int v = block_on_with<TypeParam>(GateFuture<int>(gate, 7));
   waker.join();
   dog.stop();
+  EXPECT_TRUE(polled) << "block_on's first poll stored no waker before the deadline";
   EXPECT_FALSE(dog.stalled()) << "lost wakeup";
   EXPECT_EQ(v, 7);
   EXPECT_GE(gate->polls.load(), 2);

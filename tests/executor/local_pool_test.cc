@@ -403,13 +403,15 @@ TEST(LocalPoolTest, WakeFromAnotherThreadWakesARunningPool) {
   auto gate = std::make_shared<Gate>();
   pool.spawner().spawn_local(GateFuture<>(gate));
   Watchdog dog("lost wakeup", kDeadline, [&] { gate->open_and_wake(); });
+  bool polled = false;
   std::thread t([&] {
-    while (!gate->clone_waker()) std::this_thread::yield();
+    polled = gate->wait_for_waker();  // bounded: until the task's first poll parked
     gate->open_and_wake();
   });
   pool.run();  // parks until the other thread wakes the task
   t.join();
   dog.stop();
+  EXPECT_TRUE(polled) << "the task's first poll stored no waker before the deadline";
   EXPECT_FALSE(dog.stalled()) << "lost wakeup";
   EXPECT_EQ(gate->polls.load(), 2);
 }
@@ -497,13 +499,15 @@ TEST(LocalPoolTest, RunUntilMainFutureWokenFromAnotherThread) {
   LocalPool pool;
   auto gate = std::make_shared<Gate>();
   Watchdog dog("lost wakeup", kDeadline, [&] { gate->open_and_wake(); });
+  bool polled = false;
   std::thread t([&] {
-    while (!gate->clone_waker()) std::this_thread::yield();
+    polled = gate->wait_for_waker();  // bounded: until the main future's first poll parked
     gate->open_and_wake();
   });
   int v = pool.run_until(GateFuture<int>(gate, 3));  // parks until t wakes it
   t.join();
   dog.stop();
+  EXPECT_TRUE(polled) << "the main future's first poll stored no waker before the deadline";
   EXPECT_FALSE(dog.stalled()) << "lost wakeup of run_until's main future";
   EXPECT_EQ(v, 3);
   EXPECT_EQ(gate->polls.load(), 2);

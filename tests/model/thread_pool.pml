@@ -174,8 +174,10 @@ inline visible_events(k, j, out) {
 #define WAKER_RELEASES(w) skip
 #endif
 
-/* push(): under the queue's lock; the lock is what keeps the pool alive for
- * a waker on a foreign thread (cleanup drains the queues under it). */
+/* push(): before cleanup has returned. A waker on a foreign thread takes a
+ * reference to the pool for its push (schedule() in thread_pool.cc); that
+ * is safe only because the pool is still alive then, which this assert
+ * checks: cleanup cannot return while a woken task has yet to be queued. */
 inline push() {
   atomic { assert(!pool_freed); queued++; assert(queued <= 1); queue!1 }
 }

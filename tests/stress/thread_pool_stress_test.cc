@@ -9,6 +9,8 @@
 // the memory and the orderings. The task state machine these races exercise
 // is model-checked in tests/model/thread_pool.pml.
 #include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <memory>
@@ -35,6 +37,7 @@
 #include "tests/support/drop_counter.h"
 #include "tests/support/gate.h"
 #include "tests/support/latch.h"
+#include "tests/support/watchdog.h"
 
 namespace pollwake {
 namespace {
@@ -48,7 +51,9 @@ using testing::DropCounter;
 using testing::Latch;
 using testing::Scaled;
 using testing::WakerSlot;
+using testing::Watchdog;
 using testing::eventually;
+using testing::kDeadline;
 using testing::wait_output;
 
 ThreadPool MakePool(std::size_t n, std::atomic<int>* panics = nullptr) {
@@ -505,6 +510,74 @@ TEST(ThreadPoolStressTest, WakesRaceShutdownAndWakersOutliveThePool) {
     EXPECT_EQ(drops.load(), kTasks);
     for (auto& s : slots) s->take();  // the last references free the tasks
   }
+}
+
+// Records, when the pool frees it (with the pool's hooks), on which thread
+// that happened: 1 the test's thread, 2 another one.
+struct FreedOn {
+  FreedOn(std::atomic<int>* where, std::thread::id main) : where_(where), main_(main) {}
+  FreedOn(const FreedOn&) = delete;
+  FreedOn& operator=(const FreedOn&) = delete;
+  ~FreedOn() { where_->store(std::this_thread::get_id() == main_ ? 1 : 2); }
+
+ private:
+  std::atomic<int>* where_;
+  std::thread::id main_;
+};
+
+// A wake from a foreign thread collides with the drop of the last handle.
+// The waker holds a reference to the pool for its push, so shutdown cannot
+// free the pool (and the queue's absl::Mutex) while that push may still be
+// inside Unlock(); when its reference is the last one, the waker frees the
+// pool itself, after Unlock() has returned. Each round: the pool is freed
+// exactly once (on either thread) and the parked future destroyed exactly
+// once. ASan and TSan check the path where the waker frees the pool; the
+// original hazard lies inside absl::Mutex::Unlock, which they cannot see
+// into (Debian's libabsl is not instrumented), so this test guards the
+// ownership rule rather than reproducing a crash.
+TEST(ThreadPoolStressTest, ForeignWakeRacesTheLastHandleDrop) {
+  const int kRounds = Scaled(400, 40);
+  Watchdog dog("a foreign wake racing the last handle's drop");
+  int freed_by_waker = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    dog.tick("round " + std::to_string(round));
+    std::atomic<int> freed{0};
+    std::atomic<int> drops{0};
+    std::optional<ThreadPool> pool(
+        ThreadPool::builder()
+            .pool_size(1)
+            .after_start([marker = std::make_shared<FreedOn>(&freed, std::this_thread::get_id())](
+                             std::size_t) {})
+            .create());
+    WakerSlot slot;
+    pool->spawn_ok(poll_fn([&slot, c = DropCounter(drops)](Context& cx) -> Poll<Unit> {
+      slot.store(cx.waker());
+      return Pending;
+    }));
+    ASSERT_TRUE(eventually([&] { return slot.has_waker(); })) << "round " << round;
+    std::atomic<bool> go{false};
+    std::atomic<bool> woke{false};
+    std::thread waker([&go, &woke, w = *slot.clone()] {
+      // A bounded spin, so that the wake and the drop start together.
+      const auto give_up = std::chrono::steady_clock::now() + kDeadline;
+      for (long i = 1; !go.load(std::memory_order_acquire); ++i) {
+        if (i % 1024 == 0 && std::chrono::steady_clock::now() > give_up) return;
+      }
+      w.wake_by_ref();
+      woke.store(true);
+    });  // `w` goes with the thread: the task's shell outlives the pool
+    go.store(true, std::memory_order_release);
+    pool.reset();  // the last handle: shutdown races the waker's push
+    waker.join();
+    EXPECT_TRUE(woke.load()) << "round " << round << ": the waker never saw the start";
+    EXPECT_EQ(drops.load(), 1) << "round " << round;
+    EXPECT_NE(freed.load(), 0) << "round " << round << ": the pool was not freed";
+    if (freed.load() == 2) ++freed_by_waker;
+    slot.take();  // the last reference frees the task's shell
+  }
+  dog.stop();
+  EXPECT_FALSE(dog.stalled()) << "shutdown hung while a foreign wake raced it";
+  std::printf("the waker freed the pool in %d of %d rounds\n", freed_by_waker, kRounds);
 }
 
 TEST(ThreadPoolStressTest, SpawnFromManyThreads) {

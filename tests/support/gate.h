@@ -3,7 +3,9 @@
 //   WakerSlot       where a task leaves the waker of its latest poll for
 //                   another thread (a LatestWaker under its own lock).
 //   Gate/GateFuture a future that is Pending until the test opens its gate;
-//                   counts polls and drops, keeps the latest waker.
+//                   counts polls and drops, keeps the latest waker; another
+//                   thread waits for the first poll with wait_for_waker()
+//                   (bounded by the deadline, never a spin without end).
 //   YieldFuture     wakes itself and returns Pending `n` times, then Ready
 //                   (tokio's / futures-lite's yield_now, repeated; futures-rs
 //                   has no yield_now); logs its polls.
@@ -11,6 +13,7 @@
 #define POLLWAKE_TESTS_SUPPORT_GATE_H_
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -22,6 +25,7 @@
 #include "poll/latest_waker.h"
 #include "poll/poll.h"
 #include "poll/waker.h"
+#include "tests/support/deadline.h"
 
 namespace pollwake::testing {
 
@@ -76,6 +80,13 @@ struct Gate {
     if (std::optional<Waker> w = waker.clone()) std::move(*w).wake();
   }
   std::optional<Waker> clone_waker() { return waker.clone(); }
+  // Waits until a poll has stored its waker (the task is parked on the
+  // gate), polling every millisecond; false if none did within `limit`.
+  // The caller opens the gate either way (so the task finishes) and FAILs
+  // on false.
+  bool wait_for_waker(std::chrono::milliseconds limit = kDeadline) {
+    return eventually([this] { return waker.has_waker(); }, limit);
+  }
 };
 
 template <class T = Unit>
