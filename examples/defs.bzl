@@ -20,6 +20,8 @@ def pollwake_example(name, deps, expected = True, args = [], data = [], src = No
         deps = deps,
         args = args,
         data = data,
+        # tests/record:timelines_test runs them with the recorder on.
+        visibility = ["//tests/record:__pkg__"],
     )
     if expected:
         native.cc_test(

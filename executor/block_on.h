@@ -192,7 +192,7 @@ template <class Strategy, class F>
 template <class F>
   requires Future<std::remove_cvref_t<F>>
 [[gnu::always_inline]] inline OutputOf<std::remove_cvref_t<F>> block_on(F&& future POLLWAKE_RECORD_WHERE) {
-  POLLWAKE_RECORD_SPAWN(nullptr, block_on, future);
+  POLLWAKE_RECORD_RUN(nullptr, block_on, future);
   return block_on_with<DefaultPark>(std::forward<F>(future));
 }
 

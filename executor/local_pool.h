@@ -208,7 +208,7 @@ class LocalPool {
   template <class F>
     requires Future<std::remove_cvref_t<F>>
   OutputOf<std::remove_cvref_t<F>> run_until(F&& future POLLWAKE_RECORD_WHERE) {
-    POLLWAKE_RECORD_SPAWN(this, run_until, future);
+    POLLWAKE_RECORD_RUN(this, run_until, future);
     using Fut = std::remove_cvref_t<F>;
     auto run = [this](Fut& f) -> OutputOf<Fut> {
       std::optional<OutputOf<Fut>> out;

@@ -10,8 +10,8 @@
 // POLLWAKE_RECORD=1 (the default; `--config=record` in .bazelrc turns it on),
 // every macro below expands to nothing but the statement it wraps, this
 // header includes nothing, and the executors are the same code as a tree
-// without the recorder (tests/record/hooks_off_test.cc checks the
-// expansions). Built with it, each hook asks Recorder::for_executor(key)
+// without the recorder (tests/record/hooks_test.cc,
+// CompiledOutHooksAreOnlyTheWrappedStatement, checks the expansions). Built with it, each hook asks Recorder::for_executor(key)
 // whether this executor is being recorded: one relaxed load while no
 // recorder is attached and POLLWAKE_RECORD_OUT is unset.
 //
@@ -23,11 +23,16 @@
 //                                  first line of a spawning template: when
 //                                  `key` is recorded, re-spawn through `fn`
 //                                  with `future` wrapped in record::Recorded
-//                                  (a future passed by lvalue is polled in
-//                                  place by run_until and block_on, so it
-//                                  is never wrapped)
+//                                  (an lvalue is copied into the wrapper, as
+//                                  the spawn would have copied it)
+//   POLLWAKE_RECORD_RUN(key, fn, future)
+//                                  the same, first line of run_until and
+//                                  block_on, which poll an lvalue in place:
+//                                  it is wrapped as record::InPlace (polled
+//                                  where it is, never moved or copied)
 //   POLLWAKE_RECORD_PARKED(key, stmt)
 //                                  `stmt` (a park), bracketed by park/unpark
+//                                  (each made under the registry's lock)
 //   POLLWAKE_RECORD_ALREADY_QUEUED()
 //                                  in a wake path that found the task queued
 //   POLLWAKE_RECORD_KEY_MEMBER(ptr)
@@ -49,17 +54,28 @@
   , ::std::source_location pollwake_record_where = ::std::source_location::current()
 
 #define POLLWAKE_RECORD_SPAWN(key, fn, future)                                                \
-  if constexpr (!::pollwake::record::kIsRecorded<::std::remove_cvref_t<decltype(future)>> &&  \
-                !::std::is_lvalue_reference_v<decltype(future)>)                              \
+  if constexpr (!::pollwake::record::kIsRecorded<::std::remove_cvref_t<decltype(future)>>)    \
     if (::pollwake::record::Recorder* pollwake_rec_ = ::pollwake::record::Recorder::for_executor(key)) \
       return fn(pollwake_rec_->wrap(::std::forward<decltype(future)>(future), pollwake_record_where))
 
+#define POLLWAKE_RECORD_RUN(key, fn, future)                                                  \
+  if constexpr (!::pollwake::record::kIsRecorded<::std::remove_cvref_t<decltype(future)>>)    \
+    if (::pollwake::record::Recorder* pollwake_rec_ = ::pollwake::record::Recorder::for_executor(key)) { \
+      if constexpr (::std::is_lvalue_reference_v<decltype(future)>) {                         \
+        return fn(pollwake_rec_->wrap(                                                        \
+            ::pollwake::record::InPlace<::std::remove_cvref_t<decltype(future)>>(future),     \
+            pollwake_record_where));                                                          \
+      } else {                                                                                \
+        return fn(pollwake_rec_->wrap(::std::forward<decltype(future)>(future), pollwake_record_where)); \
+      }                                                                                       \
+    }                                                                                         \
+  static_assert(true)
+
 #define POLLWAKE_RECORD_PARKED(key, stmt)                                                 \
   do {                                                                                    \
-    ::pollwake::record::Recorder* pollwake_rec_ = ::pollwake::record::Recorder::for_executor(key); \
-    if (pollwake_rec_ != nullptr) pollwake_rec_->park_begin();                            \
+    ::pollwake::record::Recorder::park(key, true);                                        \
     stmt;                                                                                 \
-    if (pollwake_rec_ != nullptr) pollwake_rec_->park_end();                              \
+    ::pollwake::record::Recorder::park(key, false);                                       \
   } while (0)
 
 #define POLLWAKE_RECORD_ALREADY_QUEUED() ::pollwake::record::note_already_queued()
@@ -71,6 +87,7 @@
 
 #define POLLWAKE_RECORD_WHERE
 #define POLLWAKE_RECORD_SPAWN(key, fn, future) static_assert(true)
+#define POLLWAKE_RECORD_RUN(key, fn, future) static_assert(true)
 #define POLLWAKE_RECORD_PARKED(key, stmt) stmt
 #define POLLWAKE_RECORD_ALREADY_QUEUED() static_cast<void>(0)
 #define POLLWAKE_RECORD_KEY_MEMBER(ptr) static_assert(true)

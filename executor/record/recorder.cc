@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iostream>
 #include <set>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -54,6 +55,7 @@ const char* to_string(LintKind kind) noexcept {
     case LintKind::kSelfWakeLoop: return "self-wake-loop";
     case LintKind::kLongPoll: return "long-poll";
     case LintKind::kLeakedWaker: return "leaked-waker";
+    case LintKind::kLateWake: return "late-wake";
   }
   return "?";
 }
@@ -95,6 +97,7 @@ struct Recorder::WakerNode {
   std::uint64_t task;
   std::uint64_t id;  // 0: the poll's own waker (not counted)
   Waker inner;
+  std::uint64_t origin_poll = 0;  // the task's poll this waker (or its source) was cloned in
 };
 
 namespace {
@@ -110,8 +113,7 @@ const RawWakerVTable Recorder::kWakerVTable{
     },
     [](const void* data) {
       auto* node = const_cast<Node*>(static_cast<const Node*>(data));
-      node->recorder->on_wake(node, /*by_ref=*/false);
-      node->recorder->on_waker_drop(node, /*record=*/false);
+      node->recorder->on_wake(node, /*by_ref=*/false);  // also drops the node
     },
     [](const void* data) {
       auto* node = const_cast<Node*>(static_cast<const Node*>(data));
@@ -119,7 +121,7 @@ const RawWakerVTable Recorder::kWakerVTable{
     },
     [](const void* data) {
       auto* node = const_cast<Node*>(static_cast<const Node*>(data));
-      node->recorder->on_waker_drop(node, /*record=*/true);
+      node->recorder->on_waker_drop(node);
     },
 };
 
@@ -136,6 +138,30 @@ Recorder::Recorder(RecorderOptions options) : options_(std::move(options)) {
 
 Recorder::~Recorder() {
   {
+    // First out of the registry: no park (looked up and made under the
+    // registry's lock) and no new lookup reaches this recorder from now on.
+    Lock lock(&g_registry_mu);
+    for (const void* key : attached_) {
+      auto it = registry().find(key);
+      if (it != registry().end() && it->second == this) {
+        registry().erase(it);
+        // ORDERING: relaxed; the count is a hint read before taking the lock.
+        g_attached.fetch_sub(1, std::memory_order_relaxed);
+      }
+    }
+  }
+  // Then the wakes, waker drops and task drops other threads are still
+  // inside. A wake by value wakes its task before its own bookkeeping ends
+  // (the woken task may finish, and its owner destroy this recorder, while
+  // the waking thread still has to record the wake's duration and count its
+  // waker gone); each of those calls counted itself in in_flight_ before its
+  // first access to *this and decrements it as its very last one.
+  // ORDERING: acquire, pairing with that release decrement: every access a
+  // finished call made happens before the checks below and the destruction.
+  // A call that starts after this load reads 0 held a waker or a task that
+  // is still counted below, so the checks stop the process first.
+  while (in_flight_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
+  {
     // The documented misuse (recorder.h): tasks or wakers that still point
     // here would write into freed memory later. Stop now, saying why.
     Lock lock(&mu_);
@@ -150,15 +176,6 @@ Recorder::~Recorder() {
                    "waker(s) still refer to it (a Recorder must outlive what it recorded)\n",
                    static_cast<long long>(tasks), static_cast<long long>(wakers));
       std::abort();
-    }
-  }
-  Lock lock(&g_registry_mu);
-  for (const void* key : attached_) {
-    auto it = registry().find(key);
-    if (it != registry().end() && it->second == this) {
-      registry().erase(it);
-      // ORDERING: relaxed; the count is a hint read before taking the lock.
-      g_attached.fetch_sub(1, std::memory_order_relaxed);
     }
   }
 }
@@ -182,6 +199,20 @@ void Recorder::detach(const void* executor_key) {
   // ORDERING: relaxed, as in attach.
   g_attached.fetch_sub(1, std::memory_order_relaxed);
   attached_.erase(std::remove(attached_.begin(), attached_.end(), executor_key), attached_.end());
+}
+
+void Recorder::park(const void* executor_key, bool begin) {
+  // ORDERING: relaxed; see attach.
+  if (g_attached.load(std::memory_order_relaxed) != 0) {
+    Lock lock(&g_registry_mu);
+    auto it = registry().find(executor_key);
+    if (it != registry().end()) {
+      // Under the registry's lock: ~Recorder leaves the registry first.
+      begin ? it->second->park_begin() : it->second->park_end();
+      return;
+    }
+  }
+  if (Recorder* env = from_environment()) begin ? env->park_begin() : env->park_end();
 }
 
 Recorder* Recorder::for_executor(const void* executor_key) noexcept {
@@ -255,6 +286,7 @@ std::uint64_t Recorder::on_spawn(std::source_location where, std::string name) {
   std::uint64_t ts = now();
   std::uint32_t thread = thread_id();
   Lock lock(&mu_);
+  ++progress_;
   std::uint64_t id = next_task_++;
   TaskInfo& t = tasks_.emplace_back();
   t.file = where.file_name();
@@ -277,11 +309,13 @@ std::uint64_t Recorder::on_poll_begin(std::uint64_t task, std::uint64_t* saved_p
   tls_polling_task = task;
   Lock lock(&mu_);
   TaskInfo& t = info(task);
+  ++progress_;
   ++t.polls;
   t.polling = true;
   t.current_flow = std::exchange(t.pending_flow, 0);
   t.woken_since_poll = false;
-  t.lost = false;
+  t.lost = false;  // polled again after all
+  t.unwakeable = false;
   return now();
 }
 
@@ -292,6 +326,7 @@ void Recorder::on_poll_end(std::uint64_t task, std::uint64_t start, PollResult r
   tls_polling_recorder = saved_polling != 0 ? this : nullptr;
   Lock lock(&mu_);
   TaskInfo& t = info(task);
+  ++progress_;
   t.polling = false;
   std::uint64_t dur = end >= start ? end - start : 0;
   t.max_poll_ns = std::max(t.max_poll_ns, dur);
@@ -306,7 +341,9 @@ void Recorder::on_poll_end(std::uint64_t task, std::uint64_t start, PollResult r
   events_.push_back(e);
   if (result == PollResult::kPending) {
     t.last_pending = true;
-    check_lost(t);
+    // Pending, no waker kept and no wake pending: nothing can ever wake it,
+    // whatever happens next (the future's own doing, never a teardown's).
+    if (!t.woken_since_poll && t.live_wakers == 0) t.lost = true;
   } else {
     t.last_pending = false;
     t.finished = true;
@@ -319,22 +356,44 @@ void Recorder::on_poll_end(std::uint64_t task, std::uint64_t start, PollResult r
   }
 }
 
-void Recorder::on_task_drop(std::uint64_t task) {
-  std::uint64_t ts = now();
-  Lock lock(&mu_);
-  TaskInfo& t = info(task);
-  t.dropped = true;
-  Event e{t.finished ? EventKind::kDrop : EventKind::kCancel};
-  e.ts_ns = ts;
-  e.thread = thread_id();
-  e.task = task;
-  events_.push_back(e);
+void Recorder::on_task_drop_begin(std::uint64_t task) {
+  // ORDERING: relaxed increment (nothing to publish); release decrement, the
+  // last access to *this (see ~Recorder).
+  in_flight_.fetch_add(1, std::memory_order_relaxed);
+  {
+    Lock lock(&mu_);
+    TaskInfo& t = info(task);
+    t.dropping = true;
+    // Its last waker went earlier: lost if the run went on meanwhile (a
+    // poll, park or spawn); if nothing happened between, the waker and the
+    // task went in one teardown, in whichever order it chose.
+    if (t.unwakeable && progress_ != t.unwakeable_at) t.lost = true;
+    t.unwakeable = false;
+  }
+  in_flight_.fetch_sub(1, std::memory_order_release);
 }
 
-void Recorder::check_lost(TaskInfo& t) {
-  if (t.last_pending && !t.polling && !t.woken_since_poll && !t.finished && !t.dropped &&
-      t.live_wakers == 0 && tls_dropping == 0) {
-    t.lost = true;
+void Recorder::on_task_drop(std::uint64_t task) {
+  in_flight_.fetch_add(1, std::memory_order_relaxed);  // ORDERING: as above
+  {
+    std::uint64_t ts = now();
+    Lock lock(&mu_);
+    TaskInfo& t = info(task);
+    t.dropped = true;
+    Event e{t.finished ? EventKind::kDrop : EventKind::kCancel};
+    e.ts_ns = ts;
+    e.thread = thread_id();
+    e.task = task;
+    events_.push_back(e);
+  }
+  in_flight_.fetch_sub(1, std::memory_order_release);
+}
+
+void Recorder::note_unwakeable(TaskInfo& t) {
+  if (t.last_pending && !t.polling && !t.woken_since_poll && !t.finished && !t.dropping &&
+      !t.dropped && t.live_wakers == 0 && tls_dropping == 0) {
+    t.unwakeable = true;
+    t.unwakeable_at = progress_;
   }
 }
 
@@ -348,37 +407,49 @@ Recorder::WakerNode* Recorder::on_clone(const WakerNode* from) {
   auto* node = new Node{this, from->task, 0, from->inner};  // clones the inner waker
   Lock lock(&mu_);
   node->id = next_waker_++;
-  ++info(from->task).live_wakers;
+  TaskInfo& t = info(from->task);
+  // Cloned from the poll's own waker: during that poll. Else the source's.
+  node->origin_poll = from->id == 0 ? t.polls : from->origin_poll;
+  ++t.live_wakers;
   Event e{EventKind::kWakerClone};
   e.ts_ns = ts;
   e.thread = thread_id();
   e.task = from->task;
   e.waker = node->id;
   e.other = from->id;
+  e.origin_poll = node->origin_poll;
   events_.push_back(e);
   return node;
 }
 
-void Recorder::on_waker_drop(WakerNode* node, bool record) {
+void Recorder::on_waker_drop(WakerNode* node) {
   if (node->id != 0) {
-    std::uint64_t ts = now();
-    Lock lock(&mu_);
-    TaskInfo& t = info(node->task);
-    --t.live_wakers;
-    if (record) {
+    // ORDERING: relaxed increment; release decrement, the last access to
+    // *this (see ~Recorder).
+    in_flight_.fetch_add(1, std::memory_order_relaxed);
+    {
+      std::uint64_t ts = now();
+      Lock lock(&mu_);
+      TaskInfo& t = info(node->task);
+      --t.live_wakers;
       Event e{EventKind::kWakerDrop};
       e.ts_ns = ts;
       e.thread = thread_id();
       e.task = node->task;
       e.waker = node->id;
+      e.origin_poll = node->origin_poll;
       events_.push_back(e);
+      note_unwakeable(t);
     }
-    check_lost(t);
+    in_flight_.fetch_sub(1, std::memory_order_release);
   }
-  delete node;  // drops the inner waker, outside the lock
+  delete node;  // drops the inner waker: the executor's code, not the recorder's
 }
 
 void Recorder::on_wake(WakerNode* node, bool by_ref) {
+  // ORDERING: relaxed increment; release decrement, the last access to
+  // *this (see ~Recorder).
+  in_flight_.fetch_add(1, std::memory_order_relaxed);
   std::uint64_t ts = now();
   std::uint32_t thread = thread_id();
   std::size_t index;
@@ -392,13 +463,25 @@ void Recorder::on_wake(WakerNode* node, bool by_ref) {
     e.task = node->task;
     e.waker = node->id;
     e.from_own_poll = own;
-    if (t.finished || t.dropped) {
-      ++t.wakes_after_complete;
+    e.origin_poll = node->origin_poll;
+    if (t.finished || t.dropping || t.dropped) {
+      e.late = true;
+      // Cloned during the poll that finished the task: the future left its
+      // waker registered when it returned Ready (the lint). Cloned earlier:
+      // a registration that outlived a task that ended another way (a note).
+      if (t.finished && node->id != 0 && node->origin_poll == t.polls) {
+        ++t.wakes_after_complete;
+      } else if (t.late_wakes++ == 0) {
+        t.late_waker = node->id;
+        t.late_origin = node->origin_poll;
+        t.late_thread = thread;
+      }
     } else {
       ++(own ? t.self_wakes : t.other_wakes);
       if (t.pending_flow == 0) t.pending_flow = next_flow_++, e.flow = t.pending_flow;
       t.woken_since_poll = true;
       t.lost = false;
+      t.unwakeable = false;
     }
     index = events_.size();
     events_.push_back(e);
@@ -412,16 +495,27 @@ void Recorder::on_wake(WakerNode* node, bool by_ref) {
   }
   bool queued = tls_wake.already_queued;
   tls_wake = saved;
-  std::uint64_t end = now();
-  Lock lock(&mu_);
-  events_[index].dur_ns = end >= ts ? end - ts : 0;
-  events_[index].already_queued = queued;
+  {
+    std::uint64_t end = now();
+    Lock lock(&mu_);
+    events_[index].dur_ns = end >= ts ? end - ts : 0;
+    events_[index].already_queued = queued;
+    if (!by_ref && node->id != 0) {
+      // The wake consumed the waker: it is gone (not a drop event).
+      TaskInfo& t = info(node->task);
+      --t.live_wakers;
+      note_unwakeable(t);
+    }
+  }
+  in_flight_.fetch_sub(1, std::memory_order_release);
+  if (!by_ref) delete node;  // its inner waker was moved out and consumed
 }
 
 void Recorder::park_begin() {
   std::uint64_t ts = now();
   std::uint32_t thread = thread_id();
   Lock lock(&mu_);
+  ++progress_;
   Event e{EventKind::kPark};
   e.ts_ns = ts;
   e.thread = thread;
@@ -446,12 +540,27 @@ std::vector<Event> Recorder::events() const {
 }
 
 std::vector<Lint> Recorder::lints() const {
-  Lock lock(&mu_);
   std::vector<Lint> out;
+  lints_into(&out, nullptr);
+  return out;
+}
+
+std::vector<Lint> Recorder::notes() const {
+  std::vector<Lint> out;
+  lints_into(nullptr, &out);
+  return out;
+}
+
+void Recorder::lints_into(std::vector<Lint>* lints, std::vector<Lint>* notes) const {
+  std::vector<Lint> ignored;
+  std::vector<Lint>& out = lints != nullptr ? *lints : ignored;
+  Lock lock(&mu_);
   for (std::uint64_t id = 1; id <= tasks_.size(); ++id) {
     const TaskInfo& t = tasks_[id - 1];
     std::string who = absl::StrCat("task ", id, " (", t.name, ")");
-    if (t.lost && !t.finished) {
+    // Still alive and unwakeable when read: lost, whatever comes next.
+    bool waiting = t.unwakeable && !t.dropping && !t.dropped;
+    if ((t.lost || waiting) && !t.finished) {
       out.push_back({LintKind::kLostWaker, id,
                      absl::StrCat(who, " returned Pending on poll ", t.polls,
                                   " and no waker for it is alive: nothing can ever wake it")});
@@ -459,7 +568,19 @@ std::vector<Lint> Recorder::lints() const {
     if (t.wakes_after_complete > 0) {
       out.push_back({LintKind::kWakeAfterComplete, id,
                      absl::StrCat(who, " was woken ", t.wakes_after_complete,
-                                  " time(s) after it had ", t.finished ? "completed" : "been dropped")});
+                                  " time(s) after it completed, by a waker cloned in its last poll "
+                                  "(", t.polls, ", which returned Ready): the future left its "
+                                  "waker registered when it finished")});
+    }
+    if (notes != nullptr && t.late_wakes > 0) {
+      notes->push_back(
+          {LintKind::kLateWake, id,
+           absl::StrCat(who, " was woken ", t.late_wakes, " time(s) after it ",
+                        t.finished ? "completed" : "was dropped", "; the first by waker ",
+                        t.late_waker, t.late_waker == 0 ? " (its poll's own)" : "",
+                        " cloned in poll ", t.late_origin, " (which returned Pending), from thread ",
+                        t.late_thread, ": a registration that outlived the task; the wake is "
+                        "ignored")});
     }
     if (t.self_wakes >= options_.self_wake_loop_min && t.other_wakes == 0) {
       out.push_back({LintKind::kSelfWakeLoop, id,
@@ -479,14 +600,17 @@ std::vector<Lint> Recorder::lints() const {
                                   t.finished ? "completed" : "was dropped")});
     }
   }
-  return out;
 }
 
 std::string Recorder::lint_report() const {
-  std::vector<Lint> all = lints();
-  if (all.empty()) return "recorder: no lints\n";
+  std::vector<Lint> all, info_notes;
+  lints_into(&all, &info_notes);
   std::string out;
+  if (all.empty()) out = "recorder: no lints\n";
   for (const Lint& l : all) absl::StrAppend(&out, "recorder: ", to_string(l.kind), ": ", l.message, "\n");
+  for (const Lint& l : info_notes) {
+    absl::StrAppend(&out, "recorder: note: ", to_string(l.kind), ": ", l.message, "\n");
+  }
   return out;
 }
 
@@ -518,9 +642,21 @@ constexpr int kTasksPid = 2;
 
 }  // namespace
 
+std::uint64_t Recorder::task_tid_base() const {
+  std::uint32_t max_thread = 0;
+  {
+    Lock lock(&mu_);
+    for (const Event& e : events_) max_thread = std::max(max_thread, e.thread);
+  }
+  std::uint64_t base = 1000;
+  while (base <= max_thread) base *= 10;
+  return base;
+}
+
 std::string Recorder::chrome_trace_json() const {
   std::vector<Event> evs = events();
-  std::vector<Lint> lint_list = lints();
+  std::vector<Lint> lint_list, note_list;
+  lints_into(&lint_list, &note_list);
   std::vector<std::pair<std::uint64_t, std::string>> task_names;
   {
     Lock lock(&mu_);
@@ -528,10 +664,14 @@ std::string Recorder::chrome_trace_json() const {
   }
   std::set<std::uint32_t> threads;
   std::set<std::uint64_t> flows_ended;
+  std::uint64_t base = 1000;  // task_tid_base(), of this snapshot
   for (const Event& e : evs) {
     threads.insert(e.thread);
+    while (base <= e.thread) base *= 10;
     if (e.kind == EventKind::kPoll && e.flow != 0) flows_ended.insert(e.flow);
   }
+  // A task's track: its own tid, above every thread's.
+  auto task_tid = [base](std::uint64_t id) { return base + id; };
   std::vector<std::string> out;
   auto meta = [&](int pid, std::uint64_t tid, const char* what, const std::string& name) {
     out.push_back(absl::StrCat("{\"ph\":\"M\",\"name\":\"", what, "\",\"pid\":", pid, ",\"tid\":", tid,
@@ -541,7 +681,7 @@ std::string Recorder::chrome_trace_json() const {
   meta(kTasksPid, 0, "process_name", "tasks");
   for (std::uint32_t th : threads) meta(kThreadsPid, th, "thread_name", absl::StrCat("thread ", th));
   for (const auto& [id, name] : task_names) {
-    meta(kTasksPid, id, "thread_name", absl::StrCat("task ", id, " ", name));
+    meta(kTasksPid, task_tid(id), "thread_name", absl::StrCat("task ", id, " ", name));
   }
   auto slice = [&](int pid, std::uint64_t tid, const std::string& name, const std::string& cat,
                    std::uint64_t ts, std::uint64_t dur, const std::string& args) {
@@ -566,16 +706,16 @@ std::string Recorder::chrome_trace_json() const {
       case EventKind::kSpawn:
         // At least 1 ns, so that the flow's start has a slice to bind to.
         slice(kThreadsPid, e.thread, absl::StrCat("spawn task ", e.task), "spawn", e.ts_ns, 1, task);
-        instant(kTasksPid, e.task, "spawned", e.ts_ns, absl::StrCat(task, ",\"thread\":", e.thread));
+        instant(kTasksPid, task_tid(e.task), "spawned", e.ts_ns, absl::StrCat(task, ",\"thread\":", e.thread));
         if (flows_ended.count(e.flow)) flow('s', kThreadsPid, e.thread, e.flow, e.ts_ns);
         break;
       case EventKind::kPoll: {
         std::string args = absl::StrCat(task, ",\"result\":\"", to_string(e.result),
                                         "\",\"thread\":", e.thread);
         slice(kThreadsPid, e.thread, absl::StrCat("poll task ", e.task), "poll", e.ts_ns, e.dur_ns, args);
-        slice(kTasksPid, e.task, absl::StrCat("poll -> ", to_string(e.result)), "poll", e.ts_ns,
+        slice(kTasksPid, task_tid(e.task), absl::StrCat("poll -> ", to_string(e.result)), "poll", e.ts_ns,
               e.dur_ns, args);
-        if (e.flow != 0) flow('f', kTasksPid, e.task, e.flow, e.ts_ns);
+        if (e.flow != 0) flow('f', kTasksPid, task_tid(e.task), e.flow, e.ts_ns);
         break;
       }
       case EventKind::kWake:
@@ -584,24 +724,25 @@ std::string Recorder::chrome_trace_json() const {
               std::max<std::uint64_t>(e.dur_ns, 1),
               absl::StrCat(task, ",\"waker\":", e.waker, ",\"already_queued\":",
                            e.already_queued ? "true" : "false", ",\"from_own_poll\":",
-                           e.from_own_poll ? "true" : "false"));
+                           e.from_own_poll ? "true" : "false", ",\"origin_poll\":", e.origin_poll,
+                           ",\"after_end\":", e.late ? "true" : "false"));
         if (e.flow != 0 && flows_ended.count(e.flow)) flow('s', kThreadsPid, e.thread, e.flow, e.ts_ns);
         break;
       case EventKind::kWakerClone:
-        instant(kTasksPid, e.task, "waker clone", e.ts_ns,
+        instant(kTasksPid, task_tid(e.task), "waker clone", e.ts_ns,
                 absl::StrCat("\"waker\":", e.waker, ",\"from\":", e.other, ",\"thread\":", e.thread));
         break;
       case EventKind::kWakerDrop:
-        instant(kTasksPid, e.task, "waker drop", e.ts_ns,
+        instant(kTasksPid, task_tid(e.task), "waker drop", e.ts_ns,
                 absl::StrCat("\"waker\":", e.waker, ",\"thread\":", e.thread));
         break;
       case EventKind::kComplete:
-        instant(kTasksPid, e.task, e.result == PollResult::kThrew ? "complete (threw)" : "complete",
+        instant(kTasksPid, task_tid(e.task), e.result == PollResult::kThrew ? "complete (threw)" : "complete",
                 e.ts_ns, task);
         break;
       case EventKind::kCancel:
       case EventKind::kDrop:
-        instant(kTasksPid, e.task, to_string(e.kind), e.ts_ns, task);
+        instant(kTasksPid, task_tid(e.task), to_string(e.kind), e.ts_ns, task);
         break;
       case EventKind::kPark:
         slice(kThreadsPid, e.thread, "parked", "park", e.ts_ns, e.dur_ns, "");
@@ -613,6 +754,12 @@ std::string Recorder::chrome_trace_json() const {
   for (std::size_t i = 0; i < lint_list.size(); ++i) {
     absl::StrAppend(&json, i ? "," : "", "{\"kind\":\"", to_string(lint_list[i].kind),
                     "\",\"task\":", lint_list[i].task, ",\"message\":", json_string(lint_list[i].message),
+                    "}");
+  }
+  absl::StrAppend(&json, "],\"notes\":[");
+  for (std::size_t i = 0; i < note_list.size(); ++i) {
+    absl::StrAppend(&json, i ? "," : "", "{\"kind\":\"", to_string(note_list[i].kind),
+                    "\",\"task\":", note_list[i].task, ",\"message\":", json_string(note_list[i].message),
                     "}");
   }
   json += "]},\"traceEvents\":[\n";

@@ -28,15 +28,20 @@
 // and Abseil; poll/ stays the bottom layer that depends on nothing of ours.
 //
 // Rules: a Recorder must outlive every future it wrapped and every waker
-// those futures cloned (as a pool must outlive its spawner's tasks); its
-// destructor checks, and stops the process with a message saying how many
-// tasks and wakers still refer to it. The
-// recorder attached through POLLWAKE_RECORD_OUT is created on first use and
-// never destroyed, so it outlives everything.
+// those futures cloned (as a pool must outlive its spawner's tasks), and no
+// spawn on an executor it is attached to may race with its destruction. Its
+// destructor first detaches it (parks look it up under the registry's lock,
+// so none can reach it afterwards), then waits for the wakes and drops that
+// other threads are still inside (a wake by value has already woken its
+// task when its bookkeeping ends: see ~Recorder), then checks, and stops
+// the process with a message saying how many tasks and wakers still refer
+// to it. The recorder attached through POLLWAKE_RECORD_OUT is created on
+// first use and never destroyed, so it outlives everything.
 
 #ifndef POLLWAKE_EXECUTOR_RECORD_RECORDER_H_
 #define POLLWAKE_EXECUTOR_RECORD_RECORDER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -88,14 +93,34 @@ struct Event {
   PollResult result = PollResult::kPending;
   bool already_queued = false;  // a wake the executor coalesced
   bool from_own_poll = false;   // a wake issued inside the task's own poll
+  // Wakes and clones: the task's poll the waker was first cloned in (its
+  // origin); 0 for the poll's own waker.
+  std::uint64_t origin_poll = 0;
+  bool late = false;            // a wake that arrived after the task's end
 };
 
+// The rules, as docs/14_recorder.md states them:
+//   lost-waker: the task returned Pending and then had no live waker and no
+//     wake pending while the run went on. Judged from the state, never from
+//     the order in which a teardown drops things: a Pending poll that kept
+//     no waker is lost at once; a last waker dropped later makes the task
+//     lost only if a poll, a park or a spawn followed before the task's own
+//     drop began, or if the task is still alive when the lints are read.
+//     Drops inside the destruction of a recorded future, and drops of a
+//     task's wakers once its own drop began (on any thread), never count.
+//   wake-after-complete: a waker cloned during the poll that returned Ready
+//     (or threw) woke the task after that: the future finished but left its
+//     waker registered somewhere. Other wakes after a task's end (a waker
+//     registered by an earlier Pending poll, fired after the task completed
+//     by another path or was cancelled) are the note late-wake, with the
+//     waker's origin: harmless, the executor ignores them.
 enum class LintKind : std::uint8_t {
   kLostWaker,          // left Pending with no live waker: it can never wake
-  kWakeAfterComplete,  // a wake arrived for a task that had completed
+  kWakeAfterComplete,  // woken after Ready by a waker cloned in that last poll
   kSelfWakeLoop,       // the task only ever woke itself (a busy loop)
   kLongPoll,           // a poll took longer than the threshold (blocking in poll)
   kLeakedWaker,        // wakers still alive after their task finished
+  kLateWake,           // a note, not a lint: a wake after the end, from an earlier poll's waker
 };
 const char* to_string(LintKind kind) noexcept;
 
@@ -174,19 +199,30 @@ class Recorder {
   // `bazel run` was called in) and prints the lints on stderr.
   static Recorder* from_environment() noexcept;
 
-  // The executor hooks' park bracket (the calling thread sleeps).
+  // The executor hooks' park bracket (the calling thread sleeps), for the
+  // recorder of `executor_key` if any: looked up, and called, under the
+  // registry's lock, so a recorder being destroyed is never reached.
+  static void park(const void* executor_key, bool begin);
   void park_begin();
   void park_end();
 
   std::vector<Event> events() const;
+  // What points at a bug (every kind but kLateWake).
   std::vector<Lint> lints() const;
+  // Informational (kLateWake): what happened, not a bug.
+  std::vector<Lint> notes() const;
   // The lints as printed at the end of a run: one line each, or
-  // "recorder: no lints".
+  // "recorder: no lints"; then the notes, one "recorder: note: ..." each.
   std::string lint_report() const;
-  // Chrome trace event JSON: pid 1 has one track per thread, pid 2 one per
-  // task; flow events (ph "s"/"f") join each wake (and spawn) to the poll it
-  // caused.
+  // Chrome trace event JSON: pid 1 has one track per thread (tid: the
+  // thread's id), pid 2 one per task (tid: task_tid_base() + the task's id,
+  // so no tid names both a thread and a task: Perfetto's importer takes a
+  // tid for one thread whatever its pid); flow events (ph "s"/"f") join
+  // each wake (and spawn) to the poll it caused.
   std::string chrome_trace_json() const;
+  // The smallest power of ten, at least 1000, above every thread id of the
+  // trace.
+  std::uint64_t task_tid_base() const;
   // A self-contained HTML page (inline CSS and JS, no network) that draws the
   // same trace as a timeline and lists the lints.
   std::string html_timeline(std::string_view title) const;
@@ -206,6 +242,9 @@ class Recorder {
   std::uint64_t on_poll_begin(std::uint64_t task, std::uint64_t* saved_polling);
   void on_poll_end(std::uint64_t task, std::uint64_t start, PollResult result,
                    std::uint64_t saved_polling);
+  // The task's drop began: its wakers dropped from now on (any thread) are
+  // teardown. Then on_task_drop when its future is gone.
+  void on_task_drop_begin(std::uint64_t task);
   void on_task_drop(std::uint64_t task);
   // A recording waker for `task` around `inner` (a clone of it): the one a
   // poll hands to the future. Not counted as a live waker (the executor
@@ -221,7 +260,11 @@ class Recorder {
     std::uint64_t polls = 0;
     std::uint64_t self_wakes = 0;
     std::uint64_t other_wakes = 0;
-    std::uint64_t wakes_after_complete = 0;
+    std::uint64_t wakes_after_complete = 0;  // the lint: from the final poll's wakers
+    std::uint64_t late_wakes = 0;            // the note: from earlier polls' wakers
+    std::uint64_t late_waker = 0;            // the first late wake's waker,
+    std::uint64_t late_origin = 0;           //   the poll it was cloned in,
+    std::uint32_t late_thread = 0;           //   the thread that woke it
     std::uint64_t long_polls = 0;
     std::uint64_t max_poll_ns = 0;
     std::int64_t live_wakers = 0;  // cloned recording wakers alive
@@ -230,15 +273,20 @@ class Recorder {
     bool woken_since_poll = false;
     bool polling = false;
     bool finished = false;  // completed
+    bool dropping = false;  // its drop began
     bool dropped = false;
-    bool lost = false;      // Pending, not woken, and its last waker went
+    bool lost = false;      // judged lost (see the rules above LintKind)
+    bool unwakeable = false;          // its last waker went while it waited...
+    std::uint64_t unwakeable_at = 0;  // ...when progress_ was this
     std::uint64_t current_flow = 0;  // the flow the running poll ends
   };
   friend struct WakerNode;
   void on_wake(WakerNode* node, bool by_ref);
   WakerNode* on_clone(const WakerNode* from);
-  void on_waker_drop(WakerNode* node, bool record);
-  void check_lost(TaskInfo& t) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void on_waker_drop(WakerNode* node);
+  // The task's last waker went (outside any drop scope).
+  void note_unwakeable(TaskInfo& t) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void lints_into(std::vector<Lint>* lints, std::vector<Lint>* notes) const;
   std::uint32_t thread_id();
 
   RecorderOptions options_;
@@ -251,7 +299,26 @@ class Recorder {
   std::uint64_t next_task_ ABSL_GUARDED_BY(mu_) = 1;
   std::uint64_t next_waker_ ABSL_GUARDED_BY(mu_) = 1;
   std::uint64_t next_flow_ ABSL_GUARDED_BY(mu_) = 1;
+  // Counts spawns, polls and parks: "the run went on" (lost-waker).
+  std::uint64_t progress_ ABSL_GUARDED_BY(mu_) = 0;
   absl::flat_hash_map<std::uint64_t, std::uint32_t> park_start_ ABSL_GUARDED_BY(mu_);
+  // Wakes, waker drops and task drops in progress on any thread. Each one's
+  // last access to *this is its release decrement (see ~Recorder).
+  std::atomic<std::int64_t> in_flight_{0};
+};
+
+// InPlace<F>: polls a future that stays where it is (the caller's lvalue
+// that block_on and run_until poll in place), so that the hooks can record
+// it without moving or copying it.
+template <class F>
+class InPlace {
+ public:
+  using Output = OutputOf<F>;
+  explicit InPlace(F& future) noexcept : future_(&future) {}
+  Poll<Output> poll(Context& cx) { return future_->poll(cx); }
+
+ private:
+  F* future_;
 };
 
 // A recorded task: `F` polled under a recording waker, with each poll, its
@@ -273,9 +340,10 @@ class Recorded {
   Recorded& operator=(Recorded&&) = delete;
   Recorded(const Recorded&) = delete;
   ~Recorded() {
+    // The task's wakers, and those of other tasks its future held, go while
+    // it is being dropped: teardown, not a lost waker.
+    if (recorder_ != nullptr) recorder_->on_task_drop_begin(task_);
     {
-      // First the future: the wakers it held go while the task is being
-      // dropped, which is teardown, not a lost waker.
       Recorder::DropScope scope;
       future_.reset();
     }

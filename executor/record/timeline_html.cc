@@ -2,7 +2,7 @@
 // inline CSS and JS (no network) that draws the Chrome trace the recorder
 // exports: a row per thread and per task, polls as bars (green Ready, blue
 // Pending, red threw), wakes and spawns as ticks, flow arrows from each wake
-// to the poll it caused, and the lints. The page renders itself on load; a
+// to the poll it caused, and the lints (then the notes). The page renders itself on load; a
 // test reads the DOM that headless Chromium built (tests/record/).
 
 #include <string>
@@ -21,6 +21,7 @@ h1{font-size:18px;margin:0 0 4px}
 #summary{color:#555;margin:0 0 8px}
 #lints li.lint{color:#a40000}
 #lints li.clean{color:#2a7a2a}
+#lints li.note{color:#666}
 #timeline{position:relative;border-top:1px solid #ccc}
 .track{display:flex;border-bottom:1px solid #eee;height:22px}
 .track.thread .label{background:#f3f3f8}
@@ -130,6 +131,11 @@ constexpr const char* kTail = R"HTML(
   lints.forEach(function (l) {
     var li = document.createElement('li'); li.className = 'lint'; li.dataset.kind = l.kind;
     li.textContent = l.kind + ': ' + l.message; ul.appendChild(li);
+  });
+  var notes = (trace.otherData && trace.otherData.notes) || [];
+  notes.forEach(function (l) {
+    var li = document.createElement('li'); li.className = 'note'; li.dataset.kind = l.kind;
+    li.textContent = 'note: ' + l.kind + ': ' + l.message; ul.appendChild(li);
   });
   var s = document.getElementById('summary');
   s.dataset.tracks = tracks.length; s.dataset.polls = polls; s.dataset.wakes = wakes; s.dataset.flows = nflows;

@@ -47,6 +47,7 @@ TEST(RecorderHooksTest, CompiledOutHooksAreOnlyTheWrappedStatement) {
   EXPECT_STREQ(HOOKS_TEST_STR(POLLWAKE_RECORD_WHERE), "");
   EXPECT_STREQ(HOOKS_TEST_STR(POLLWAKE_RECORD_PARKED(this, parker.park())), "parker.park()");
   EXPECT_STREQ(HOOKS_TEST_STR(POLLWAKE_RECORD_SPAWN(key, spawn, f)), "static_assert(true)");
+  EXPECT_STREQ(HOOKS_TEST_STR(POLLWAKE_RECORD_RUN(key, run, f)), "static_assert(true)");
   EXPECT_STREQ(HOOKS_TEST_STR(POLLWAKE_RECORD_ALREADY_QUEUED()), "static_cast<void>(0)");
   EXPECT_STREQ(HOOKS_TEST_STR(POLLWAKE_RECORD_KEY_MEMBER(p)), "static_assert(true)");
 }
@@ -138,6 +139,70 @@ TEST(RecorderHooksTest, ThreadPoolCopiesShareTheRecorder) {
   }
   EXPECT_EQ(count_kind(rec, EventKind::kSpawn), 1);
   EXPECT_EQ(count_kind(rec, EventKind::kComplete), 1);
+}
+
+// A future that counts its own polls (so a test sees whether the caller's
+// object, or a copy of it, was polled).
+struct CountsPolls {
+  using Output = int;
+  int polls = 0;
+  Poll<int> poll(Context& cx) {
+    if (++polls < 2) {
+      cx.waker().wake_by_ref();
+      return Pending;
+    }
+    return Ready(polls);
+  }
+};
+
+// Spawning a named future spawns a copy of it: recorded like any spawn.
+TEST(RecorderHooksTest, LvalueSpawnsAreRecorded) {
+  testing::Watchdog dog("recorded lvalue spawns");
+  Recorder rec(ticking());
+  CountsPolls named;
+  {
+    LocalPool pool;
+    rec.attach_to(pool);
+    pool.spawner().spawn_local(named);
+    RemoteHandle<int> h = pool.spawner().spawn_local_with_handle(named);
+    EXPECT_EQ(pool.run_until(std::move(h)), 2);
+    pool.run();
+    rec.detach(&pool);
+  }
+  {
+    ThreadPool pool = ThreadPool::builder().pool_size(1).create();
+    rec.attach_to(pool);
+    pool.spawn_ok(named);
+    EXPECT_EQ(block_on(pool.spawn_with_handle(named)), 2);
+    rec.detach(pool.recorder_key());
+  }
+  EXPECT_EQ(named.polls, 0);  // copies were spawned, as without the recorder
+  // Four spawned copies and run_until's handle (block_on is not attached).
+  EXPECT_EQ(count_kind(rec, EventKind::kSpawn), 5);
+  // spawn_ok's copy may be destroyed unpolled by the pool's shutdown.
+  EXPECT_EQ(count_kind(rec, EventKind::kComplete) + count_kind(rec, EventKind::kCancel), 5);
+  EXPECT_TRUE(rec.lints().empty()) << rec.lint_report();
+}
+
+// run_until and block_on poll a named future where it is: recorded, and
+// still polled in place.
+TEST(RecorderHooksTest, RunUntilAndBlockOnRecordLvaluesInPlace) {
+  Recorder rec(ticking());
+  CountsPolls a, b;
+  {
+    LocalPool pool;
+    rec.attach_to(pool);
+    EXPECT_EQ(pool.run_until(a), 2);
+    rec.detach(&pool);
+  }
+  rec.attach(nullptr);
+  EXPECT_EQ(block_on(b), 2);
+  rec.detach(nullptr);
+  EXPECT_EQ(a.polls, 2);  // the caller's objects were polled
+  EXPECT_EQ(b.polls, 2);
+  EXPECT_EQ(count_kind(rec, EventKind::kSpawn), 2);
+  EXPECT_EQ(count_kind(rec, EventKind::kPoll), 4);
+  EXPECT_TRUE(rec.lints().empty()) << rec.lint_report();
 }
 
 TEST(RecorderHooksTest, BlockOnIsRecordedUnderTheNullKey) {

@@ -2,17 +2,18 @@
 // headless Chromium (Debian's `chromium`), and the DOM its script built
 // checked: a track per thread and per task, a bar per poll, an arrow per
 // wake-to-poll flow, the lints listed. Runs a foreign program: tagged
-// "foreign", so CI runs it once, in the default configuration.
+// "foreign", so CI runs it once, in the default configuration. Each
+// chromium run is bounded (kChromiumSeconds): a hung browser fails the test.
 
 #include <sys/wait.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <optional>
-#include <regex>
 #include <atomic>
 #include <memory>
+#include <optional>
+#include <regex>
 #include <string>
 
 #include "executor/local_pool.h"
@@ -37,20 +38,37 @@ std::string tmpdir() {
   return t != nullptr ? t : "/tmp";
 }
 
+// How long one chromium run may take before it is killed (coreutils
+// `timeout`, TERM then KILL 10 s later): a hung browser then fails the test
+// with a message instead of hanging it until Bazel's own timeout.
+constexpr int kChromiumSeconds = 120;
+
 // The DOM after the page's script ran (--virtual-time-budget lets it run;
-// the budget is virtual time, not a wall-clock wait).
+// the budget is virtual time, not a wall-clock wait). An empty DOM, and a
+// test failure saying why, when chromium failed or had to be killed.
 std::string render(const std::string& html, const std::string& name) {
   std::string path = tmpdir() + "/" + name + ".html";
   std::ofstream(path) << html;
-  std::string cmd = "HOME='" + tmpdir() + "' chromium --headless --no-sandbox --disable-gpu " +
+  std::string cmd = "HOME='" + tmpdir() + "' timeout -k 10 " + std::to_string(kChromiumSeconds) +
+                    " chromium --headless --no-sandbox --disable-gpu " +
                     "--no-first-run --disable-extensions --disable-dev-shm-usage " +
                     "--virtual-time-budget=5000 --dump-dom 'file://" + path + "' 2>/dev/null";
   std::string dom;
   FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return dom;
+  if (p == nullptr) {
+    ADD_FAILURE() << "could not start chromium";
+    return dom;
+  }
   char buf[4096];
   while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) dom.append(buf, n);
-  pclose(p);
+  int status = pclose(p);
+  int code = status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  if (code == 124 || code == 137) {
+    ADD_FAILURE() << "chromium did not finish within " << kChromiumSeconds
+                  << " s and was killed (timeout exit " << code << ")";
+    return {};
+  }
+  if (code != 0) ADD_FAILURE() << "chromium exited with status " << code;
   return dom;
 }
 
@@ -71,6 +89,9 @@ class HtmlRenderTest : public ::testing::Test {
   void SetUp() override {
     if (std::system("command -v chromium >/dev/null 2>&1") != 0) {
       FAIL() << "Debian's `chromium` is not installed (.ci/deps.sh installs it)";
+    }
+    if (std::system("command -v timeout >/dev/null 2>&1") != 0) {
+      FAIL() << "coreutils' `timeout` is missing (it bounds each chromium run)";
     }
   }
 };
@@ -110,16 +131,24 @@ TEST_F(HtmlRenderTest, DrawsTracksPollsAndWakeArrows) {
   EXPECT_NE(dom.find("class=\"clean\""), std::string::npos);  // "no lints"
 }
 
-TEST_F(HtmlRenderTest, ListsTheLints) {
+TEST_F(HtmlRenderTest, ListsTheLintsThenTheNotes) {
   Recorder rec(ticking());
+  std::optional<Waker> timer;
   {
     LocalPool pool;
     pool.spawner().spawn_local(rec.wrap(poll_fn([](Context&) -> Poll<Unit> { return Pending; })));
+    pool.spawner().spawn_local(rec.wrap(poll_fn([&](Context& cx) -> Poll<Unit> {
+      timer.emplace(cx.waker());
+      return Pending;
+    })));
     pool.run_until_stalled();
   }
+  std::move(*timer).wake();  // after the pool cancelled it: a note
+  timer.reset();
   std::string dom = render(rec.html_timeline("a lost waker"), "lost_waker");
   ASSERT_NE(dom.find("data-rendered=\"yes\""), std::string::npos) << dom;
   EXPECT_EQ(count(dom, "class=\"lint\" data-kind=\"lost-waker\""), 1) << dom;
+  EXPECT_EQ(count(dom, "class=\"note\" data-kind=\"late-wake\""), 1) << dom;
   EXPECT_EQ(dom.find("class=\"clean\""), std::string::npos);
 }
 

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <memory>
+#include <thread>
 #include <optional>
 #include <string>
 #include <vector>
@@ -100,6 +101,88 @@ TEST(RecorderLintTest, LostWakerFlagsTaskWhoseLastWakerIsDropped) {
   EXPECT_EQ(count(rec, LintKind::kLostWaker), 1) << rec.lint_report();
 }
 
+// Teardown, in either order: a task that holds another's waker, and that
+// other task, dropped together by their pool. Whichever goes first, nobody
+// waited in vain: no lost waker. (The holder is not recorded, so no drop
+// scope marks its destruction; the verdict must not hang on the order.)
+struct HoldsWaker {
+  using Output = Unit;
+  std::shared_ptr<std::optional<Waker>> slot;
+  Poll<Unit> poll(Context&) { return Pending; }  // never woken: it is torn down
+};
+
+TEST(RecorderLintTest, LostWakerQuietWhateverTheTeardownOrder) {
+  for (bool holder_first : {true, false}) {
+    SCOPED_TRACE(holder_first ? "holder spawned first" : "waiter spawned first");
+    Recorder rec(ticking());
+    {
+      LocalPool pool;
+      auto slot = std::make_shared<std::optional<Waker>>();
+      // Only the holder owns the slot: the waiter merely fills it.
+      auto waiter = rec.wrap(poll_fn([weak = std::weak_ptr(slot)](Context& cx) -> Poll<Unit> {
+        if (auto s = weak.lock()) s->emplace(cx.waker());
+        return Pending;
+      }));
+      if (holder_first) pool.spawner().spawn_local(HoldsWaker{slot});
+      pool.spawner().spawn_local(std::move(waiter));
+      if (!holder_first) pool.spawner().spawn_local(HoldsWaker{slot});
+      pool.run_until_stalled();
+      slot.reset();  // from here on the holder task owns the waiter's waker
+      EXPECT_EQ(count(rec, LintKind::kLostWaker), 0) << rec.lint_report();
+    }
+    EXPECT_EQ(count(rec, LintKind::kLostWaker), 0) << rec.lint_report();
+  }
+}
+
+// A task whose own destruction ends its waker on another thread (its
+// future's destructor hands the waker to a thread and joins it): teardown
+// of that task, not a lost waker.
+struct DropsWakerElsewhere {
+  using Output = Unit;
+  std::optional<Waker> kept;
+  DropsWakerElsewhere() = default;
+  DropsWakerElsewhere(DropsWakerElsewhere&& o) noexcept : kept(std::move(o.kept)) { o.kept.reset(); }
+  ~DropsWakerElsewhere() {
+    if (!kept) return;
+    std::thread t([w = std::move(*kept)]() mutable { Waker gone = std::move(w); });
+    kept.reset();
+    t.join();
+  }
+  Poll<Unit> poll(Context& cx) {
+    kept.emplace(cx.waker());
+    return Pending;
+  }
+};
+
+TEST(RecorderLintTest, LostWakerQuietWhenTheTasksDropEndsItsWakerOnAnotherThread) {
+  Recorder rec(ticking());
+  {
+    LocalPool pool;
+    pool.spawner().spawn_local(rec.wrap(DropsWakerElsewhere{}));
+    pool.run_until_stalled();
+  }
+  EXPECT_EQ(count(rec, LintKind::kLostWaker), 0) << rec.lint_report();
+}
+
+// A last waker dropped while the run goes on (another task is polled after
+// it) is a lost waker, and stays one after the pool is gone.
+TEST(RecorderLintTest, LostWakerFlagsDroppedWakerWhenTheRunWentOn) {
+  Recorder rec(ticking());
+  {
+    std::optional<Waker> kept;
+    LocalPool pool;
+    pool.spawner().spawn_local(rec.wrap(poll_fn([&](Context& cx) -> Poll<Unit> {
+      kept.emplace(cx.waker());
+      return Pending;
+    })));
+    pool.run_until_stalled();
+    kept.reset();  // dropped without waking
+    pool.spawner().spawn_local(rec.wrap(ready(Unit{})));  // the run goes on
+    pool.run_until_stalled();
+  }
+  EXPECT_EQ(count(rec, LintKind::kLostWaker), 1) << rec.lint_report();
+}
+
 // A waker kept past the task's end, then woken.
 TEST(RecorderLintTest, WakeAfterCompleteFlagsLateWake) {
   Recorder rec(ticking());
@@ -116,6 +199,9 @@ TEST(RecorderLintTest, WakeAfterCompleteFlagsLateWake) {
     kept.reset();
   }
   EXPECT_EQ(count(rec, LintKind::kWakeAfterComplete), 1) << rec.lint_report();
+  EXPECT_NE(rec.lint_report().find("by a waker cloned in its last poll"), std::string::npos)
+      << rec.lint_report();
+  EXPECT_TRUE(rec.notes().empty()) << rec.lint_report();
 }
 
 TEST(RecorderLintTest, WakeAfterCompleteQuietWhenWakesPrecedeTheEnd) {
@@ -141,6 +227,63 @@ TEST(RecorderLintTest, WakeAfterCompleteQuietWhenWakesPrecedeTheEnd) {
     EXPECT_EQ(polls, 3);
   }
   EXPECT_TRUE(rec.lints().empty()) << rec.lint_report();
+}
+
+// A waker registered by an earlier (Pending) poll fires after the task
+// finished another way: a timer that outlived a task that completed, or
+// was cancelled. A note with the waker's origin, not a lint.
+TEST(RecorderLintTest, LateWakeAfterCancellationIsANoteNotALint) {
+  Recorder rec(ticking());
+  std::optional<Waker> timer;
+  {
+    LocalPool pool;
+    pool.spawner().spawn_local(rec.wrap(poll_fn([&](Context& cx) -> Poll<Unit> {
+      timer.emplace(cx.waker());  // registered with a "timer"
+      return Pending;
+    }), std::source_location::current(), "sleeper"));
+    pool.run_until_stalled();
+  }  // the pool cancels the sleeper
+  std::move(*timer).wake();  // the timer fires after that
+  timer.reset();
+  EXPECT_TRUE(rec.lints().empty()) << rec.lint_report();
+  std::vector<Lint> notes = rec.notes();
+  ASSERT_EQ(notes.size(), 1u) << rec.lint_report();
+  EXPECT_EQ(notes[0].kind, LintKind::kLateWake);
+  EXPECT_NE(notes[0].message.find("after it was dropped"), std::string::npos) << notes[0].message;
+  EXPECT_NE(notes[0].message.find("cloned in poll 1 (which returned Pending)"), std::string::npos)
+      << notes[0].message;
+  EXPECT_NE(rec.lint_report().find("recorder: no lints\nrecorder: note: late-wake: task 1 (sleeper)"),
+            std::string::npos)
+      << rec.lint_report();
+}
+
+TEST(RecorderLintTest, LateWakeAfterCompletionByAnotherPathIsANote) {
+  Recorder rec(ticking());
+  std::optional<Waker> timer, channel;
+  {
+    LocalPool pool;
+    int polls = 0;
+    pool.spawner().spawn_local(rec.wrap(poll_fn([&](Context& cx) -> Poll<Unit> {
+      if (++polls == 1) {
+        timer.emplace(cx.waker());
+        channel.emplace(cx.waker());
+        return Pending;
+      }
+      return Ready();
+    })));
+    pool.run_until_stalled();
+    std::optional<Waker> w = std::move(channel);
+    channel.reset();
+    std::move(*w).wake();
+    pool.run_until_stalled();
+    EXPECT_EQ(polls, 2);
+  }
+  timer->wake_by_ref();  // the timer fires late
+  timer.reset();
+  EXPECT_TRUE(rec.lints().empty()) << rec.lint_report();
+  std::vector<Lint> notes = rec.notes();
+  ASSERT_EQ(notes.size(), 1u) << rec.lint_report();
+  EXPECT_NE(notes[0].message.find("after it completed"), std::string::npos) << notes[0].message;
 }
 
 // Wakes itself on every poll and waits for nothing else.

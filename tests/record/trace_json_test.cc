@@ -12,6 +12,7 @@
 #include "executor/local_pool.h"
 #include "executor/record/recorder.h"
 #include "executor/thread_pool.h"
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "poll/ready.h"
 #include "tests/record/trace_validator.h"
@@ -68,6 +69,9 @@ TEST(RecorderTraceTest, LocalPoolTraceIsValidTraceEventJson) {
   EXPECT_TRUE(sum.problems.empty()) << testing::join_problems(sum);
   EXPECT_EQ(sum.task_tracks, 4);
   EXPECT_EQ(sum.thread_tracks, 1);
+  // Task 1's track is tid task_tid_base() + 1, never a thread's tid.
+  std::string json = rec.chrome_trace_json();
+  EXPECT_NE(json.find(absl::StrCat("\"pid\":2,\"tid\":", rec.task_tid_base() + 1, ",")), std::string::npos);
   EXPECT_EQ(sum.by_name["poll"], 2 * polls);  // on the thread's track and the task's
   // Every poll was caused by a spawn or a wake: one arrow each.
   EXPECT_EQ(sum.flows, polls);
@@ -94,6 +98,9 @@ TEST(RecorderTraceTest, ThreadPoolTraceHasATrackPerThreadAndTask) {
   EXPECT_EQ(sum.task_tracks, 2 * kTasks);  // the pool's tasks and the block_on calls
   EXPECT_GE(sum.thread_tracks, 2);         // the test's thread and at least one worker
   EXPECT_GE(sum.flows, 2 * kTasks);        // at least a spawn arrow per task
+  // Threads and tasks have tracks of their own (the validator checks that
+  // no tid is shared); task tids start above every thread id.
+  EXPECT_EQ(rec.task_tid_base(), 1000u);
   std::vector<Event> evs = rec.events();
   EXPECT_EQ(count_kind(evs, EventKind::kComplete), 2 * kTasks);
 }
@@ -150,6 +157,9 @@ TEST(TraceValidatorTest, RejectsBrokenTraces) {
   EXPECT_GT(problems(R"({"traceEvents":[{"ph":"s","id":1,"ts":5,"pid":1,"tid":1,"name":"w"},)"
                      R"({"ph":"f","id":1,"ts":2,"pid":1,"tid":1,"name":"w"}]})"),
             0u);  // finishes before it starts
+  EXPECT_GT(problems(R"({"traceEvents":[{"ph":"M","ts":0,"pid":1,"tid":1,"name":"thread_name"},)"
+                     R"({"ph":"M","ts":0,"pid":2,"tid":1,"name":"thread_name"}]})"),
+            0u);  // one tid for a thread track and a task track
 }
 
 }  // namespace

@@ -8,7 +8,10 @@
 //     the recorder writes ts 0 for them);
 //   * "B"/"E" pairs match per (pid, tid), properly nested; "X" has dur >= 0;
 //   * flow events: every "s" id has exactly one "f" with the same id, not
-//     earlier than it, and the other way round.
+//     earlier than it, and the other way round;
+//   * no tid names a track (thread_name metadata) under two pids: Perfetto's
+//     JSON importer takes a tid for one thread whatever its pid, so tracks
+//     of different processes sharing a tid would be merged.
 // It returns the problems it found as text (empty: valid), so a test prints
 // them.
 
@@ -188,6 +191,7 @@ inline TraceSummary validate_trace(const std::string& text) {
   }
   std::map<std::pair<double, double>, std::vector<std::string>> open;  // (pid, tid) -> B names
   std::map<double, std::pair<int, double>> starts, finishes;           // flow id -> (count, ts)
+  std::map<double, std::set<double>> track_pids;                       // tid -> pids naming it
   int index = 0;
   for (const Json& e : events->array) {
     ++sum.events;
@@ -212,6 +216,7 @@ inline TraceSummary validate_trace(const std::string& text) {
     if (p == "M") {
       if (name->string == "thread_name") {
         (pid->number == 1 ? sum.thread_tracks : sum.task_tracks)++;
+        track_pids[tid->number].insert(pid->number);
       }
     } else if (p == "X") {
       const Json* dur = e.get("dur");
@@ -258,6 +263,12 @@ inline TraceSummary validate_trace(const std::string& text) {
       sum.problems.push_back(which + ": finishes before it starts");
     } else {
       ++sum.flows;
+    }
+  }
+  for (const auto& [tid, pids] : track_pids) {
+    if (pids.size() > 1) {
+      sum.problems.push_back("tid " + std::to_string(static_cast<long long>(tid)) + " names a track in " +
+                             std::to_string(pids.size()) + " processes");
     }
   }
   for (const auto& [id, f] : finishes) {
