@@ -419,7 +419,7 @@ TEST(RecordedTest, PollingAMovedFromShellThrows) {
   auto shell = rec.wrap(ready(7), std::source_location::current(), "moved");
   auto task = std::move(shell);
   Context cx = Context::from_waker(Waker::noop());
-  EXPECT_THROW(shell.poll(cx), FuturePolledAfterCompletion);
+  EXPECT_THROW((void)shell.poll(cx), FuturePolledAfterCompletion);
   Poll<int> p = task.poll(cx);
   ASSERT_TRUE(p.is_ready());
   EXPECT_EQ(p.value(), 7);
