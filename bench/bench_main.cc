@@ -19,6 +19,15 @@
 // --pollwake_iterations=N fixes every workload's iteration count (for
 // instruction counts under callgrind: two runs with different N, and the
 // difference divided by the difference in operations, cancel start-up).
+//
+// absl::Mutex as a release build has it: Debian's libabsl is compiled
+// without NDEBUG, so by default every absl::Mutex::Lock also feeds Abseil's
+// deadlock detector, which keeps a lock-order graph under one process-wide
+// spin lock. An Abseil built for release (NDEBUG, Abseil's own default for
+// optimized builds) starts with the detector off; main turns it off the same
+// way, so a benchmark measures the mutex rather than the detector. Tests
+// keep it on: there it catches lock-order inversions. The JSON context
+// records the choice (absl_deadlock_detection).
 #include <benchmark/benchmark.h>
 #include <sys/single_threaded.h>
 
@@ -28,6 +37,7 @@
 #include <string>
 #include <thread>
 
+#include "absl/synchronization/mutex.h"
 #include "bench/bench_util.h"
 
 int main(int argc, char** argv) {
@@ -44,6 +54,8 @@ int main(int argc, char** argv) {
     }
   }
   argc = out;
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  benchmark::AddCustomContext("absl_deadlock_detection", "off (as in a release build of Abseil)");
   if (threaded) {
     std::thread([] {}).join();
     for (auto& [bench, name] : pollwake::bench::Workloads()) bench->Name(name + "/threaded");

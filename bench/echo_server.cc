@@ -11,6 +11,7 @@
 #include <cstring>
 #include <string>
 
+#include "absl/synchronization/mutex.h"
 #include "interop/coro/async_fn.h"
 #include "poll/ready.h"
 #include "reactor/runtime.h"
@@ -65,6 +66,9 @@ void run(Rt& rt, int port) {
 int main(int argc, char** argv) {
   std::string mode = "local";
   int threads = 2, port = 0;
+  // Abseil's deadlock detector off, as in a release build of Abseil (the
+  // reason is in bench/bench_main.cc).
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--mode")) mode = argv[i + 1];
     else if (!std::strcmp(argv[i], "--threads")) threads = std::atoi(argv[i + 1]);
