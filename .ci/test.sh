@@ -1,20 +1,28 @@
 #!/usr/bin/env bash
 # .ci/test.sh: every test. Installs what is missing, then runs `bazel test
 # //...` under each configuration (default, asan, tsan; choose with
-# POLLWAKE_CONFIGS="default"), and ends with one line `N passed, N failed`
+# POLLWAKE_CONFIGS="default"), then the recorder's tests and the examples
+# with the recorder compiled in (record), and ends with one line `N passed, N failed`
 # counted from Bazel's own per-target results and each test's XML report.
 # Exit status: 0 only when nothing failed and every test target was built.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash .ci/deps.sh || exit 1
 
-configs=${POLLWAKE_CONFIGS:-default asan tsan}
+configs=${POLLWAKE_CONFIGS:-default asan tsan record}
 logdir=$(mktemp -d)
 overall=0
 start=$(date +%s)
 for config in $configs; do
   flags=()
   filters=()
+  targets=(//...)
+  if [ "$config" = record ]; then
+    # --config=record changes only what the executors' hooks expand to:
+    # the recorder's own tests (timelines_test compares the committed
+    # timelines with fresh recordings) and the examples it records.
+    targets=(//tests/record/... //examples/...)
+  fi
   if [ "$config" != default ]; then
     flags=("--config=$config")
     # Tests tagged "foreign" run another language's toolchain (cargo, Mono,
@@ -22,10 +30,10 @@ for config in $configs; do
     # exercise is tested under the sanitizers by its own targets.
     filters=(--build_tag_filters=-foreign --test_tag_filters=-foreign)
   fi
-  echo "=== bazel test ${flags[*]:-(default)} ${filters[*]} //..."
+  echo "=== bazel test ${flags[*]:-(default)} ${filters[*]} ${targets[*]}"
   # --nocache_test_results: every test runs, whatever a cache holds.
   bazel test "${flags[@]}" "${filters[@]}" --nocache_test_results --test_env=CI --test_summary=short \
-    --keep_going //... 2>&1 | tee "$logdir/$config.log"
+    --keep_going "${targets[@]}" 2>&1 | tee "$logdir/$config.log"
   status=${PIPESTATUS[0]}
   testlogs=$(bazel info "${flags[@]}" bazel-testlogs 2>/dev/null)
   python3 .ci/count_results.py --config "$config" --log "$logdir/$config.log" \
