@@ -21,12 +21,13 @@
 // difference divided by the difference in operations, cancel start-up).
 //
 // absl::Mutex as a release build has it: Debian's libabsl is compiled
-// without NDEBUG, so by default every absl::Mutex::Lock also feeds Abseil's
-// deadlock detector, which keeps a lock-order graph under one process-wide
-// spin lock. An Abseil built for release (NDEBUG, Abseil's own default for
-// optimized builds) starts with the detector off; main turns it off the same
-// way, so a benchmark measures the mutex rather than the detector. Tests
-// keep it on: there it catches lock-order inversions. The JSON context
+// without NDEBUG, so every absl::Mutex::Lock also feeds Abseil's deadlock
+// detector (its mode starts as kAbort), which keeps a lock-order graph under
+// one process-wide spin lock. An Abseil compiled with NDEBUG (CMake's Release,
+// Bazel's -c opt) compiles the detector out; the mode kIgnore is the run-time
+// equivalent, leaving one load of the mode per Lock and Unlock. main sets it, so
+// a benchmark measures the mutex rather than the detector. Tests keep the
+// detector on: there it catches lock-order inversions. The JSON context
 // records the choice (absl_deadlock_detection).
 #include <benchmark/benchmark.h>
 #include <sys/single_threaded.h>
@@ -55,7 +56,7 @@ int main(int argc, char** argv) {
   }
   argc = out;
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  benchmark::AddCustomContext("absl_deadlock_detection", "off (as in a release build of Abseil)");
+  benchmark::AddCustomContext("absl_deadlock_detection", "off (kIgnore: what an NDEBUG build of Abseil compiles out)");
   if (threaded) {
     std::thread([] {}).join();
     for (auto& [bench, name] : pollwake::bench::Workloads()) bench->Name(name + "/threaded");

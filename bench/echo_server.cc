@@ -66,8 +66,8 @@ void run(Rt& rt, int port) {
 int main(int argc, char** argv) {
   std::string mode = "local";
   int threads = 2, port = 0;
-  // Abseil's deadlock detector off, as in a release build of Abseil (the
-  // reason is in bench/bench_main.cc).
+  // Abseil's deadlock detector off, as an NDEBUG build of Abseil has it
+  // (the reason is in bench/bench_main.cc).
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--mode")) mode = argv[i + 1];

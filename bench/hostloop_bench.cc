@@ -68,7 +68,11 @@ using pollwake::hostloop::UvHost;
 // taken once per kTickEvery round trips, too rarely to show in the figures)
 // and once before its teardown. After kDeadline without a tick it names the
 // row and where it stalled, and the process exits with status 1: a hang of
-// the benchmark becomes a failure with a message.
+// the benchmark becomes a failure with a message. The watchdog is a thread:
+// from the first row on, the process is no longer single-threaded, so glibc's
+// malloc and libstdc++'s shared_ptr use their locked instructions in every
+// row (bench/bench_main.cc says why that matters). Every row pays it alike;
+// figures taken before the rows were watched are not comparable with these.
 constexpr long kTickEvery = 4096;
 
 pollwake::testing::Watchdog Watch(const char* row) {

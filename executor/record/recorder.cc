@@ -483,6 +483,14 @@ void Recorder::on_wake(WakerNode* node, bool by_ref) {
       t.lost = false;
       t.unwakeable = false;
     }
+    if (!by_ref && node->id != 0) {
+      // The wake consumes the waker: it is gone (not a drop event). Counted
+      // here, before the inner wake: once that runs, the task may finish
+      // and its owner read the lints while this thread is still below, and
+      // a consumed waker must not show as leaked.
+      --t.live_wakers;
+      note_unwakeable(t);
+    }
     index = events_.size();
     events_.push_back(e);
   }
@@ -500,12 +508,6 @@ void Recorder::on_wake(WakerNode* node, bool by_ref) {
     Lock lock(&mu_);
     events_[index].dur_ns = end >= ts ? end - ts : 0;
     events_[index].already_queued = queued;
-    if (!by_ref && node->id != 0) {
-      // The wake consumed the waker: it is gone (not a drop event).
-      TaskInfo& t = info(node->task);
-      --t.live_wakers;
-      note_unwakeable(t);
-    }
   }
   in_flight_.fetch_sub(1, std::memory_order_release);
   if (!by_ref) delete node;  // its inner waker was moved out and consumed

@@ -114,7 +114,8 @@ constexpr char kShutdownCanceled[] = "canceled: the bridge shut down before the 
 absl::Status RunLoopFailedError(const absl::Status& cause) {
   return absl::InternalError(absl::StrCat(
       "internal error: the runtime's run loop threw (", cause.message(),
-      ") and the runtime thread stopped; the call was not run; pwb_shutdown resets the bridge"));
+      ") and the runtime thread stopped; the call was not completed (a scan may have delivered "
+      "some rows); pwb_shutdown resets the bridge"));
 }
 
 // Set on a runtime thread once its run loop has thrown: what its armed

@@ -7,6 +7,8 @@
 // process ("1 waker(s) still refer to it") or frees what the helper still
 // touches (TSan reports it). The injected clock holds the helper inside
 // that window until the destruction has begun, so the order is the racy one.
+// Read in that window, the lints must not count the consumed waker as
+// alive (a leaked-waker report for a waker that was woken by value).
 
 #include <atomic>
 #include <chrono>
@@ -61,6 +63,11 @@ TEST(RecorderTeardownTest, DestructionWaitsForAWakeStillRecording) {
       return Ready(polls);
     })));
     EXPECT_EQ(v, 2);
+    // The helper is held between its inner wake and the wake's end: the
+    // waker it consumed is already gone, so no lint may call it leaked.
+    for (const Lint& lint : rec->lints()) {
+      EXPECT_NE(lint.kind, LintKind::kLeakedWaker) << lint.message;
+    }
     destroying->store(true);
     delete rec;  // the helper may still be inside the wake
     helper.join();
