@@ -59,7 +59,9 @@ print(f"{'row':58s} {'median':>10s} {'round medians min-max':>24s}  ratio to off
 for row in sorted(per_round):
     meds = list(per_round[row].values())
     line = f"{row:58s} {statistics.median(samples[row]):10.1f} {min(meds):11.1f}-{max(meds):<11.1f}"
-    base = row.rsplit("/", 1)[0] + "/off_at_build"
+    # The state is the last part of the name, before any "/real_time".
+    stem, suffix = (row[:-len("/real_time")], "/real_time") if row.endswith("/real_time") else (row, "")
+    base = stem.rsplit("/", 1)[0] + "/off_at_build" + suffix
     if base in per_round and base != row:
         ratios = [per_round[row][r] / per_round[base][r] for r in per_round[row] if r in per_round[base]]
         line += f"  {statistics.median(ratios):6.3f} ({min(ratios):.3f}-{max(ratios):.3f})"
