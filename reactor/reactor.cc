@@ -431,7 +431,10 @@ IoResult<int> Reactor::turn(std::optional<Clock::duration> max_wait) {
     }
     // SAFETY: see Registration::add; the reference is released no earlier
     // than the next turn's release_pending().
-    static_cast<ScheduledIo*>(token)->set_readiness(bits_of(events_[i].events));
+    auto* io = static_cast<ScheduledIo*>(token);
+    std::uint32_t bits = bits_of(events_[i].events);
+    if (observer_.on_ready != nullptr) observer_.on_ready(observer_.ctx, io->fd(), bits);
+    io->set_readiness(bits);
     ++handled;
   }
   fire_timers();

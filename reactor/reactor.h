@@ -360,6 +360,18 @@ class Reactor {
   };
   TurnCounts turn_counts() const noexcept;
 
+  // An observer of what turn() delivers: called on the turning thread, for
+  // each descriptor event, with the descriptor and its readiness bits,
+  // before the wakers are woken. The reactor knows no executor; the piece
+  // that joins it to one (runtime.h) sets this to feed the recorder's
+  // readiness events (executor/record/). Set it before the first turn and
+  // never while a turn runs; {} removes it.
+  struct ReadinessObserver {
+    void (*on_ready)(void* ctx, int fd, std::uint32_t bits) = nullptr;
+    void* ctx = nullptr;
+  };
+  void set_readiness_observer(ReadinessObserver observer) noexcept { observer_ = observer; }
+
   // Number of descriptors registered now (for tests: nothing leaks).
   std::size_t registered_count() const;
   // Number of entries in the timer heap, cancelled ones not yet swept
@@ -376,6 +388,7 @@ class Reactor {
   std::atomic<bool> in_turn_{false};
   std::atomic<std::uint64_t> nonblocking_turns_{0};
   std::atomic<std::uint64_t> may_block_turns_{0};
+  ReadinessObserver observer_;  // read by the thread inside turn()
 };
 
 // Sleep: completes when its deadline has passed (tokio::time::Sleep), fired

@@ -90,6 +90,7 @@
 
 #include "executor/block_on.h"
 #include "executor/local_pool.h"
+#include "executor/record/hooks.h"
 #include "executor/thread_pool.h"
 #include "poll/arc.h"
 #include "poll/context.h"
@@ -188,6 +189,26 @@ class Forwarding {
   Arc<ForwardingWake> wake_;
 };
 
+// The recorder's readiness events (executor/record/): the runtime is the one
+// piece that knows both the reactor and the executor, so it is the one that
+// tells the reactor whom to report a turn's readiness to. With the recorder
+// compiled out this is no observer at all, and a turn pays one branch.
+inline Reactor::ReadinessObserver recorder_observer([[maybe_unused]] const void* executor_key) {
+#if defined(POLLWAKE_RECORD) && POLLWAKE_RECORD
+  return {[](void* key, int fd, std::uint32_t bits) {
+            std::uint32_t what = 0;
+            if (bits & (kReadable | kReadClosed)) what |= record::kReadinessRead;
+            if (bits & kWritable) what |= record::kReadinessWrite;
+            if (bits & (kReadClosed | kWriteClosed)) what |= record::kReadinessHangup;
+            if (bits & kError) what |= record::kReadinessError;
+            record::Recorder::readiness(key, fd, what);
+          },
+          const_cast<void*>(executor_key)};
+#else
+  return {};
+#endif
+}
+
 }  // namespace detail
 
 // LocalRuntime: tokio's current-thread runtime (see the header comment).
@@ -200,8 +221,14 @@ class LocalRuntime {
     detail::LocalCore& core = *core_;
     core.reactor = reactor_.handle();
     core.owner = std::this_thread::get_id();
+    reactor_.set_readiness_observer(detail::recorder_observer(pool_.get()));
   }
   ~LocalRuntime() { pool_.reset(); }  // tasks (and their sockets) before the reactor
+
+  // With the recorder compiled in (--config=record), `rec.attach_to(rt)`
+  // records the runtime's tasks, its sleeps in epoll_wait (as parks) and
+  // the readiness each turn delivers: they are recorded under its pool.
+  POLLWAKE_RECORD_KEY_MEMBER(pool_.get());
 
   Handle handle() const { return reactor_.handle(); }
   Reactor& reactor() noexcept { return reactor_; }
@@ -248,10 +275,14 @@ class LocalRuntime {
       // unpark. ORDERING: acquire, as above.
       bool more = ran || core.notified.load(std::memory_order_acquire) ||
                   core.main_woken.load(std::memory_order_acquire);
-      IoResult<int> turned = reactor_.turn(
-          more ? std::optional<Clock::duration>(Clock::duration::zero()) : std::nullopt);
-      if (turned.is_err()) {
-        throw std::system_error(turned.error().raw_os_error(), std::generic_category(),
+      std::optional<IoResult<int>> turned;
+      if (more) {
+        turned.emplace(reactor_.turn(Clock::duration::zero()));
+      } else {  // the runtime's sleep: recorded as the pool's park
+        POLLWAKE_RECORD_PARKED(pool_.get(), turned.emplace(reactor_.turn(std::nullopt)));
+      }
+      if (turned->is_err()) {
+        throw std::system_error(turned->error().raw_os_error(), std::generic_category(),
                                 "LocalRuntime: epoll_wait");
       }
       core.budget = detail::kEventInterval;  // the reactor was just looked at
@@ -271,6 +302,9 @@ class PoolRuntime {
  public:
   explicit PoolRuntime(std::size_t workers)
       : pool_(ThreadPool::builder().pool_size(workers).name_prefix("pw-worker-").create()) {
+#if defined(POLLWAKE_RECORD) && POLLWAKE_RECORD
+    reactor_.set_readiness_observer(detail::recorder_observer(pool_->recorder_key()));
+#endif
     driver_ = std::thread([this] {
       // ORDERING: acquire, pairs with the destructor's release store.
       while (!stop_.load(std::memory_order_acquire)) {
@@ -293,6 +327,10 @@ class PoolRuntime {
   }
 
   Handle handle() const { return reactor_.handle(); }
+
+  // As LocalRuntime's: `rec.attach_to(rt)` records the pool's tasks and the
+  // readiness the driver thread's turns deliver.
+  POLLWAKE_RECORD_KEY_MEMBER(pool_->recorder_key());
 
   template <class F>
     requires Future<std::remove_cvref_t<F>>

@@ -35,6 +35,7 @@ const char* to_string(EventKind kind) noexcept {
     case EventKind::kCancel: return "cancel";
     case EventKind::kDrop: return "drop";
     case EventKind::kPark: return "park";
+    case EventKind::kReadiness: return "readiness";
   }
   return "?";
 }
@@ -213,6 +214,19 @@ void Recorder::park(const void* executor_key, bool begin) {
     }
   }
   if (Recorder* env = from_environment()) begin ? env->park_begin() : env->park_end();
+}
+
+void Recorder::readiness(const void* executor_key, int fd, std::uint32_t bits) {
+  // ORDERING: relaxed; see attach.
+  if (g_attached.load(std::memory_order_relaxed) != 0) {
+    Lock lock(&g_registry_mu);
+    auto it = registry().find(executor_key);
+    if (it != registry().end()) {
+      it->second->on_readiness(fd, bits);  // under the registry's lock, as park()
+      return;
+    }
+  }
+  if (Recorder* env = from_environment()) env->on_readiness(fd, bits);
 }
 
 Recorder* Recorder::for_executor(const void* executor_key) noexcept {
@@ -525,6 +539,18 @@ void Recorder::park_begin() {
   events_.push_back(e);
 }
 
+void Recorder::on_readiness(int fd, std::uint32_t bits) {
+  std::uint64_t ts = now();
+  std::uint32_t thread = thread_id();
+  Lock lock(&mu_);
+  Event e{EventKind::kReadiness};
+  e.ts_ns = ts;
+  e.thread = thread;
+  e.other = static_cast<std::uint64_t>(fd);
+  e.readiness = bits;
+  events_.push_back(e);
+}
+
 void Recorder::park_end() {
   std::uint64_t ts = now();
   std::uint32_t thread = thread_id();
@@ -749,6 +775,18 @@ std::string Recorder::chrome_trace_json() const {
       case EventKind::kPark:
         slice(kThreadsPid, e.thread, "parked", "park", e.ts_ns, e.dur_ns, "");
         break;
+      case EventKind::kReadiness: {
+        std::string what;
+        for (auto [bit, name] : {std::pair{kReadinessRead, "read"}, std::pair{kReadinessWrite, "write"},
+                                 std::pair{kReadinessHangup, "hangup"},
+                                 std::pair{kReadinessError, "error"}}) {
+          if (e.readiness & bit) absl::StrAppend(&what, what.empty() ? "" : "+", name);
+        }
+        if (what.empty()) what = "none";
+        instant(kThreadsPid, e.thread, absl::StrCat("fd ", e.other, " ready: ", what), e.ts_ns,
+                absl::StrCat("\"fd\":", e.other, ",\"ready\":\"", what, "\""));
+        break;
+      }
     }
   }
   std::string json = "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"recorder\":";

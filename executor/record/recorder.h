@@ -75,6 +75,16 @@ enum class EventKind : std::uint8_t {
   kCancel,      // the future was destroyed unfinished
   kDrop,        // the future was destroyed after it completed
   kPark,        // the executor slept: ts .. ts+dur
+  kReadiness,   // the reactor delivered readiness: `other` the fd, `readiness` what
+};
+
+// What a kReadiness event says the descriptor became (the reactor's epoll
+// bits, in the recorder's own words: executor/ knows no reactor).
+enum ReadinessBits : std::uint32_t {
+  kReadinessRead = 1,
+  kReadinessWrite = 2,
+  kReadinessHangup = 4,  // the peer closed its side (or both sides are closed)
+  kReadinessError = 8,
 };
 const char* to_string(EventKind kind) noexcept;
 
@@ -97,6 +107,7 @@ struct Event {
   // origin); 0 for the poll's own waker.
   std::uint64_t origin_poll = 0;
   bool late = false;            // a wake that arrived after the task's end
+  std::uint32_t readiness = 0;  // kReadiness: ReadinessBits
 };
 
 // The rules, as docs/14_recorder.md states them:
@@ -204,6 +215,11 @@ class Recorder {
   // registry's lock, so a recorder being destroyed is never reached.
   static void park(const void* executor_key, bool begin);
   void park_begin();
+  // A reactor turn on this thread found `fd` ready (`bits`: ReadinessBits),
+  // for the recorder of `executor_key` if any (looked up as park() does).
+  // The reactor's runtimes call it through their readiness observer.
+  static void readiness(const void* executor_key, int fd, std::uint32_t bits);
+  void on_readiness(int fd, std::uint32_t bits);
   void park_end();
 
   std::vector<Event> events() const;
