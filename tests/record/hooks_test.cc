@@ -118,12 +118,14 @@ TEST(RecorderHooksTest, LocalPoolRunRecordsItsPark) {
   rec.attach_to(pool);
   auto gate = std::make_shared<testing::Gate>();
   pool.spawner().spawn_local(testing::GateFuture<>(gate));
+  std::atomic<bool> polled{true};
   std::thread opener([&] {
-    while (!gate->waker.has_waker()) std::this_thread::yield();
+    polled = gate->wait_for_waker();  // bounded; opens the gate either way
     gate->open_and_wake();
   });
   pool.run();  // sleeps until the other thread's wake
   opener.join();
+  EXPECT_TRUE(polled.load()) << "the task was not polled within the deadline";
   EXPECT_GE(count_kind(rec, EventKind::kPark), 1);
 }
 
