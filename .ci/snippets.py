@@ -5,6 +5,7 @@ In a source file, a region is marked with two comment lines:
     // [START name]
     ...
     // [END name]
+(or # for shell, Python and Starlark, or (* [START name] *) for OCaml).
 In a Markdown file, a snippet is the fenced block right after a marker line:
     <!-- snippet: examples/01_trivial.cc#name -->
     ```cpp
@@ -24,8 +25,9 @@ import re
 import sys
 
 MARK = re.compile(r"^<!--\s*snippet:\s*([^\s#]+)(?:#(\S+))?\s*-->\s*$")
-START = re.compile(r"^\s*(//|#)\s*\[START (\S+)\]\s*$")
-END = re.compile(r"^\s*(//|#)\s*\[END (\S+)\]\s*$")
+# Markers in a line comment (// or #), or in an OCaml comment: (* [START name] *).
+START = re.compile(r"^\s*(//|#|\(\*)\s*\[START (\S+)\]\s*(\*\))?\s*$")
+END = re.compile(r"^\s*(//|#|\(\*)\s*\[END (\S+)\]\s*(\*\))?\s*$")
 
 
 def region(root, path, name):

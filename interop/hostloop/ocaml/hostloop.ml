@@ -44,19 +44,50 @@ external live_roots : unit -> int = "hl_live_roots"
    them before the descriptor is closed. *)
 let watches : (runtime * Lwt_engine.event) list ref = ref []
 
+(* [START hostloop_ocaml_pass] *)
+(* in_resolution_loop f: runs [f ()] as the callback of an Lwt promise that
+   is resolved here, i.e. inside Lwt's resolution loop, and returns (or
+   raises) what it did.
+
+   Why: a pass runs OCaml code that settles Lwt promises. A task that
+   finishes calls its on_done; a task calls OCaml closures; the drain runs
+   cancel closures. The callbacks waiting on those promises must not run
+   inside the pass, where the runtime is in use (run_ready and close raise
+   Failure there) and where a loop of settlements would deepen the stack.
+   So the OCaml side settles with [Lwt.wakeup_later], never [Lwt.wakeup]:
+   [Lwt.wakeup] runs the callbacks at once, deeper on the caller's stack,
+   wherever it is called; [Lwt.wakeup_later] (Lwt 5) queues them when Lwt is
+   already running callbacks, and Lwt runs the queue when the outermost
+   callback returns, before it next waits for I/O. An engine callback such
+   as this runtime's eventfd watch is not such a callback: there
+   [Lwt.wakeup_later] would run them at once too. Running the pass inside
+   the resolution loop makes it one, so every [Lwt.wakeup_later] of the
+   pass runs its callbacks right after the pass has returned. *)
+let in_resolution_loop f =
+  let outcome = ref None in
+  let p, r = Lwt.wait () in
+  Lwt.on_success p (fun () -> outcome := Some (try Ok (f ()) with e -> Error e));
+  Lwt.wakeup r ();
+  match !outcome with
+  | Some (Ok v) -> v
+  | Some (Error e) -> raise e
+  | None -> failwith "Hostloop: the pass did not run"
+
 (* create (): a runtime whose ready tasks run from Lwt's loop. Each time the
-   eventfd is readable one pass runs: [on_notification ()] before it,
-   [on_pass n] after it with the number of tasks it polled (both default to
-   nothing). *)
+   eventfd is readable one pass runs, inside Lwt's resolution loop (see
+   in_resolution_loop): [on_notification ()] before it, [on_pass n] after
+   it with the number of tasks it polled (both default to nothing); then
+   the callbacks of the promises the pass settled with [Lwt.wakeup_later]. *)
 let create ?(on_notification = fun () -> ()) ?(on_pass = fun (_ : int) -> ()) () =
   let r = runtime_create () in
   let ev =
     Lwt_engine.on_readable (runtime_fd r) (fun _ ->
         on_notification ();
-        on_pass (run_ready r))
+        in_resolution_loop (fun () -> on_pass (run_ready r)))
   in
   watches := (r, ev) :: !watches;
   r
+(* [END hostloop_ocaml_pass] *)
 
 (* close r: shuts the executor down (its pending tasks are dropped; their
    promises' on_cancel closures run now), stops watching r's eventfd and

@@ -23,11 +23,21 @@
       during the pass), then calls run_ready and close: both raise Failure
       and change nothing (the notify is not consumed: the second task runs
       in the next pass), and the runtime stays open.
-   7. The host exits first: Lwt_main.run returns with a task still waiting on
+   7. Re-entrancy: a task's on_done runs inside the pass. Settled with
+      [Lwt.wakeup], its Lwt promise runs the waiting continuation right
+      there, where run_ready is refused; settled with [Lwt.wakeup_later]
+      (as everything in this file that runs inside a pass does), the
+      continuation runs after the pass has returned.
+   8. The host exits first: Lwt_main.run returns with a task still waiting on
       [Lwt_unix.sleep]; closing the runtime drops the task, and the Promise's
       cancel hook cancels the sleep.
-   8. Misuse reaches OCaml as Failure: run_ready or a test function on a
-      closed runtime, a Hostloop function on another OCaml thread. *)
+   9. Misuse reaches OCaml as Failure: run_ready or a test function on a
+      closed runtime, a Hostloop function on another OCaml thread.
+
+   Everything here that settles an Lwt promise from inside a pass (on_done,
+   the closures the tasks call, the cancel closures the drain runs) uses
+   [Lwt.wakeup_later], so the continuations run after the pass (see
+   Hostloop.in_resolution_loop); case 7 shows what [Lwt.wakeup] would do. *)
 
 open Lwt.Syntax
 
@@ -42,13 +52,15 @@ external drop_on_thread : Hostloop.promise -> unit = "hl_test_drop_on_thread"
 
 let trace = Hostloop.trace
 
-(* An Lwt promise that stands for a C++ task, and the on_done that settles it. *)
+(* An Lwt promise that stands for a C++ task, and the on_done that settles
+   it. on_done runs inside the pass that finished the task: wakeup_later, so
+   the promise's callbacks run after that pass (case 7). *)
 let task_promise () =
   let p, r = Lwt.wait () in
   ( p,
     function
-    | None -> Lwt.wakeup r ()
-    | Some msg -> Lwt.wakeup_exn r (Failure msg) )
+    | None -> Lwt.wakeup_later r ()
+    | Some msg -> Lwt.wakeup_later_exn r (Failure msg) )
 
 let () =
   (* A watchdog: a lost wakeup fails the test instead of hanging it. *)
@@ -113,7 +125,7 @@ let () =
     let k _ =
       trace "K: makes a Promise and drops its resolver";
       let p, _ = Hostloop.make_promise (fun () -> ()) in
-      Lwt.wakeup now_awaiting5 ();
+      Lwt.wakeup_later now_awaiting5 ();
       p
     in
     let done5, on_done5 = task_promise () in
@@ -143,7 +155,7 @@ let () =
           (match Hostloop.close rt with
           | () -> trace "on_cancel: BUG: close during run_ready's drain returned"
           | exception Failure m -> trace ("on_cancel: close during the drain raises Failure: " ^ m));
-          Lwt.wakeup now_cancelled ())
+          Lwt.wakeup_later now_cancelled ())
     in
     drop_on_thread p;
     trace
@@ -174,7 +186,28 @@ let () =
     let* () = done6b in
     trace "lwt_main: the task it spawned finished too (no notification was lost)";
     let* () = Lwt.pause () in
-    (* 7. The host exits first. *)
+    (* 7. Re-entrancy: where the continuation of a task's Lwt promise runs. *)
+    let where_am_i settled_with =
+      match Hostloop.run_ready rt with
+      | n ->
+          trace
+            (Printf.sprintf "lwt_main: settled with %s, runs after the pass: run_ready polls %d"
+               settled_with n)
+      | exception Failure m ->
+          trace (Printf.sprintf "lwt_main: settled with %s, runs inside the pass: %s" settled_with m)
+    in
+    let at_once _ = Hostloop.of_lwt (Lwt.return "at once") in
+    let done7a, now_done7a = Lwt.wait () in
+    call_f_loop rt at_once 1 (fun _ -> Lwt.wakeup now_done7a ());
+    let* () = done7a in
+    where_am_i "Lwt.wakeup";
+    let* () = Lwt.pause () in
+    let done7b, on_done7b = task_promise () in
+    call_f_loop rt at_once 1 on_done7b;
+    let* () = done7b in
+    where_am_i "Lwt.wakeup_later";
+    let* () = Lwt.pause () in
+    (* 8. The host exits first. *)
     let awaiting, now_awaiting = Lwt.wait () in
     let h _ =
       trace "H: links the Promise to Lwt_unix.sleep 3600.";
@@ -184,7 +217,7 @@ let () =
           (let+ () = Lwt_unix.sleep 3600. in
            "never")
       in
-      Lwt.wakeup now_awaiting ();
+      Lwt.wakeup_later now_awaiting ();
       p
     in
     let done4, on_done4 = task_promise () in
@@ -199,7 +232,7 @@ let () =
   Lwt_main.run (main ());
   trace "lwt_main: closes the runtime (the host loop exits first)";
   Hostloop.close rt;
-  (* 8. Misuse gives Failure. *)
+  (* 9. Misuse gives Failure. *)
   let expect_failure what f =
     match f () with
     | () -> trace ("lwt_main: BUG: " ^ what ^ " returned")
