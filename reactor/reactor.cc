@@ -433,7 +433,7 @@ IoResult<int> Reactor::turn(std::optional<Clock::duration> max_wait) {
     // than the next turn's release_pending().
     auto* io = static_cast<ScheduledIo*>(token);
     std::uint32_t bits = bits_of(events_[i].events);
-    if (observer_.on_ready != nullptr) observer_.on_ready(observer_.ctx, io->fd(), bits);
+    if (observer_.on_ready != nullptr && !io->closed()) observer_.on_ready(observer_.ctx, io->fd(), bits);
     io->set_readiness(bits);
     ++handled;
   }

@@ -139,6 +139,12 @@ class ScheduledIo {
   // Reactor side: ORs `bits` in, bumps the tick, wakes the waiting
   // direction(s). Called by the thread in turn().
   void set_readiness(std::uint32_t bits);
+  // Whether the owner has deregistered it (kClosed): its fd number may
+  // already name another descriptor. Any thread.
+  bool closed() const noexcept {
+    // ORDERING: acquire, pairs with close()'s release.
+    return (readiness_.load(std::memory_order_acquire) & kClosed) != 0;
+  }
   // Reactor side: the reactor is being dropped.
   void shutdown();
   // Owner side: the descriptor is being deregistered (and then closed). Sets
@@ -362,10 +368,13 @@ class Reactor {
 
   // An observer of what turn() delivers: called on the turning thread, for
   // each descriptor event, with the descriptor and its readiness bits,
-  // before the wakers are woken. The reactor knows no executor; the piece
-  // that joins it to one (runtime.h) sets this to feed the recorder's
-  // readiness events (executor/record/). Set it before the first turn and
-  // never while a turn runs; {} removes it.
+  // before the wakers are woken; not for a descriptor its owner has already
+  // closed (its number may name another one by now; one closed on another
+  // thread at that very moment may still be reported under its old
+  // number). The reactor knows no executor; the piece that joins it to one
+  // (runtime.h) sets this to feed the recorder's readiness events
+  // (executor/record/), and owns the slot: a runtime's reactor() is not the
+  // place to set another. Change it only while no turn runs; {} removes it.
   struct ReadinessObserver {
     void (*on_ready)(void* ctx, int fd, std::uint32_t bits) = nullptr;
     void* ctx = nullptr;

@@ -73,9 +73,8 @@
 
 #define POLLWAKE_RECORD_PARKED(key, stmt)                                                 \
   do {                                                                                    \
-    ::pollwake::record::Recorder::park(key, true);                                        \
+    ::pollwake::record::ParkScope pollwake_park_(key); /* ends the park if stmt throws */ \
     stmt;                                                                                 \
-    ::pollwake::record::Recorder::park(key, false);                                       \
   } while (0)
 
 #define POLLWAKE_RECORD_ALREADY_QUEUED() ::pollwake::record::note_already_queued()

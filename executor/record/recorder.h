@@ -323,6 +323,20 @@ class Recorder {
   std::atomic<std::int64_t> in_flight_{0};
 };
 
+// ParkScope: the bracket of POLLWAKE_RECORD_PARKED. The park begins in the
+// constructor and ends in the destructor, so a park whose statement throws
+// (a reactor turn that fails) still ends.
+class ParkScope {
+ public:
+  explicit ParkScope(const void* executor_key) : key_(executor_key) { Recorder::park(key_, true); }
+  ~ParkScope() { Recorder::park(key_, false); }
+  ParkScope(const ParkScope&) = delete;
+  ParkScope& operator=(const ParkScope&) = delete;
+
+ private:
+  const void* key_;
+};
+
 // InPlace<F>: polls a future that stays where it is (the caller's lvalue
 // that block_on and run_until poll in place), so that the hooks can record
 // it without moving or copying it.

@@ -54,7 +54,8 @@ let watches : (runtime * Lwt_engine.event) list ref = ref []
    cancel closures. The callbacks waiting on those promises must not run
    inside the pass, where the runtime is in use (run_ready and close raise
    Failure there) and where a loop of settlements would deepen the stack.
-   So the OCaml side settles with [Lwt.wakeup_later], never [Lwt.wakeup]:
+   So the OCaml side settles with [Lwt.wakeup_later], never [Lwt.wakeup],
+   and cancels through [later] below:
    [Lwt.wakeup] runs the callbacks at once, deeper on the caller's stack,
    wherever it is called; [Lwt.wakeup_later] (Lwt 5) queues them when Lwt is
    already running callbacks, and Lwt runs the queue when the outermost
@@ -66,11 +67,12 @@ let watches : (runtime * Lwt_engine.event) list ref = ref []
 let in_resolution_loop f =
   let outcome = ref None in
   let p, r = Lwt.wait () in
-  Lwt.on_success p (fun () -> outcome := Some (try Ok (f ()) with e -> Error e));
+  Lwt.on_success p (fun () ->
+      outcome := Some (try Ok (f ()) with e -> Error (e, Printexc.get_raw_backtrace ())));
   Lwt.wakeup r ();
   match !outcome with
   | Some (Ok v) -> v
-  | Some (Error e) -> raise e
+  | Some (Error (e, bt)) -> Printexc.raise_with_backtrace e bt
   | None -> failwith "Hostloop: the pass did not run"
 
 (* create (): a runtime whose ready tasks run from Lwt's loop. Each time the
@@ -102,14 +104,24 @@ let close r =
   watches := others;
   close_runtime r
 
+(* later f: runs [f ()] as [Lwt.wakeup_later] runs callbacks: after the
+   pass, when called inside one (see in_resolution_loop); at once outside.
+   For what settles promises without a [_later] form: [Lwt.cancel] runs the
+   callbacks of [p] and of what waits on it at once, wherever it is called. *)
+let later f =
+  let go, start = Lwt.wait () in
+  Lwt.on_success go f;
+  Lwt.wakeup_later start ()
+
 (* of_lwt ?on_cancel p: a pollwake promise settled by the Lwt promise [p]
    (its value, or its exception's text as the error). If the C++ side drops
-   it first, [p] is cancelled (Lwt.cancel) and [on_cancel] runs. *)
+   it first, [on_cancel] runs and [p] is cancelled (Lwt.cancel, through
+   [later]: a drop inside a pass cancels after it). *)
 let of_lwt ?(on_cancel = fun () -> ()) (p : string Lwt.t) =
   let promise, resolver =
     make_promise (fun () ->
         on_cancel ();
-        Lwt.cancel p)
+        later (fun () -> Lwt.cancel p))
   in
   Lwt.on_any p
     (fun v -> ignore (resolve resolver v))
