@@ -2,14 +2,15 @@
 # .ci/test.sh: every test. Installs what is missing, then runs `bazel test
 # //...` under each configuration (default, asan, tsan; choose with
 # POLLWAKE_CONFIGS="default"), then the recorder's tests and the examples
-# with the recorder compiled in (record), and ends with one line `N passed, N failed`
+# with the recorder compiled in (record), and the recorder's tests with it
+# compiled in under TSan (record_tsan), and ends with one line `N passed, N failed`
 # counted from Bazel's own per-target results and each test's XML report.
 # Exit status: 0 only when nothing failed and every test target was built.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash .ci/deps.sh || exit 1
 
-configs=${POLLWAKE_CONFIGS:-default asan tsan record}
+configs=${POLLWAKE_CONFIGS:-default asan tsan record record_tsan}
 logdir=$(mktemp -d)
 overall=0
 start=$(date +%s)
@@ -22,6 +23,8 @@ for config in $configs; do
     # the recorder's own tests (timelines_test compares the committed
     # timelines with fresh recordings) and the examples it records.
     targets=(//tests/record/... //examples/...)
+  elif [ "$config" = record_tsan ]; then
+    targets=(//tests/record/...)  # the recorder's threads, under TSan
   fi
   if [ "$config" != default ]; then
     flags=("--config=$config")
