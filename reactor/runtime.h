@@ -193,7 +193,8 @@ class Forwarding {
 // piece that knows both the reactor and the executor, so it is the one that
 // tells the reactor whom to report a turn's readiness to. With the recorder
 // compiled out this is no observer at all, and a turn pays one branch.
-inline Reactor::ReadinessObserver recorder_observer([[maybe_unused]] const void* executor_key) {
+template <class Executor>
+Reactor::ReadinessObserver recorder_observer([[maybe_unused]] const Executor& executor) {
 #if defined(POLLWAKE_RECORD) && POLLWAKE_RECORD
   return {[](void* key, int fd, std::uint32_t bits) {
             std::uint32_t what = 0;
@@ -203,7 +204,7 @@ inline Reactor::ReadinessObserver recorder_observer([[maybe_unused]] const void*
             if (bits & kError) what |= record::kReadinessError;
             record::Recorder::readiness(key, fd, what);
           },
-          const_cast<void*>(executor_key)};
+          const_cast<void*>(record::Recorder::key_of(executor))};
 #else
   return {};
 #endif
@@ -221,7 +222,7 @@ class LocalRuntime {
     detail::LocalCore& core = *core_;
     core.reactor = reactor_.handle();
     core.owner = std::this_thread::get_id();
-    reactor_.set_readiness_observer(detail::recorder_observer(pool_.get()));
+    reactor_.set_readiness_observer(detail::recorder_observer(*pool_));
   }
   ~LocalRuntime() { pool_.reset(); }  // tasks (and their sockets) before the reactor
 
@@ -302,9 +303,7 @@ class PoolRuntime {
  public:
   explicit PoolRuntime(std::size_t workers)
       : pool_(ThreadPool::builder().pool_size(workers).name_prefix("pw-worker-").create()) {
-#if defined(POLLWAKE_RECORD) && POLLWAKE_RECORD
-    reactor_.set_readiness_observer(detail::recorder_observer(pool_->recorder_key()));
-#endif
+    reactor_.set_readiness_observer(detail::recorder_observer(*pool_));
     driver_ = std::thread([this] {
       // ORDERING: acquire, pairs with the destructor's release store.
       while (!stop_.load(std::memory_order_acquire)) {
