@@ -84,6 +84,24 @@ absl::flat_hash_map<const void*, Recorder*>& registry() ABSL_EXCLUSIVE_LOCKS_REQ
 }
 std::atomic<std::size_t> g_attached{0};
 
+// Calls record(r) for the recorder attached to `executor_key`, looked up and
+// called under the registry's lock (~Recorder leaves the registry first, so
+// a recorder being destroyed is never reached), else for the environment
+// recorder if there is one. The executors' park and readiness hooks.
+template <class Record>
+void RecordFor(const void* executor_key, Record&& record) {
+  // ORDERING: relaxed; see Recorder::attach.
+  if (g_attached.load(std::memory_order_relaxed) != 0) {
+    Lock lock(&g_registry_mu);
+    auto it = registry().find(executor_key);
+    if (it != registry().end()) {
+      record(*it->second);
+      return;
+    }
+  }
+  if (Recorder* env = Recorder::from_environment()) record(*env);
+}
+
 }  // namespace
 
 void note_already_queued() noexcept {
@@ -203,30 +221,11 @@ void Recorder::detach(const void* executor_key) {
 }
 
 void Recorder::park(const void* executor_key, bool begin) {
-  // ORDERING: relaxed; see attach.
-  if (g_attached.load(std::memory_order_relaxed) != 0) {
-    Lock lock(&g_registry_mu);
-    auto it = registry().find(executor_key);
-    if (it != registry().end()) {
-      // Under the registry's lock: ~Recorder leaves the registry first.
-      begin ? it->second->park_begin() : it->second->park_end();
-      return;
-    }
-  }
-  if (Recorder* env = from_environment()) begin ? env->park_begin() : env->park_end();
+  RecordFor(executor_key, [begin](Recorder& r) { begin ? r.park_begin() : r.park_end(); });
 }
 
 void Recorder::readiness(const void* executor_key, int fd, std::uint32_t bits) {
-  // ORDERING: relaxed; see attach.
-  if (g_attached.load(std::memory_order_relaxed) != 0) {
-    Lock lock(&g_registry_mu);
-    auto it = registry().find(executor_key);
-    if (it != registry().end()) {
-      it->second->on_readiness(fd, bits);  // under the registry's lock, as park()
-      return;
-    }
-  }
-  if (Recorder* env = from_environment()) env->on_readiness(fd, bits);
+  RecordFor(executor_key, [fd, bits](Recorder& r) { r.on_readiness(fd, bits); });
 }
 
 Recorder* Recorder::for_executor(const void* executor_key) noexcept {
