@@ -4,7 +4,8 @@
 //
 // The run loop, one pass at a time:
 //   1. drain the remote stack (wakes from other threads, or from this thread
-//      outside a run) onto the back of the local ready queue;
+//      outside a run and outside a WakeScope) onto the back of the local
+//      ready queue;
 //   2. poll exactly the tasks that are ready now (`ready_` at the start of the
 //      pass), each popped from the front: clear kScheduled, poll with a
 //      borrowed waker, and on Ready destroy the future and forget the task;
@@ -324,6 +325,17 @@ bool LocalPool::try_run_one() {
   Enter guard = enter();
   RunningScope scope(this, running_);
   return run_passes(Mode::kOne);
+}
+
+LocalPool::WakeScope::WakeScope(LocalPool* pool) noexcept
+    : prev_(detail::local_pool_running) {
+  detail::local_pool_running = pool;
+}
+LocalPool::WakeScope::~WakeScope() { detail::local_pool_running = prev_; }
+
+LocalPool::WakeScope LocalPool::wake_scope() {
+  check_thread("wake_scope");
+  return WakeScope(this);
 }
 
 void LocalPool::run_until_stalled() {

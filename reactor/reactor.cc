@@ -53,8 +53,20 @@ void ScheduledIo::set_readiness(std::uint32_t bits) {
     // "register, then re-check" in poll_ready lose no wake.
   } while (!readiness_.compare_exchange_weak(cur, next, std::memory_order_release,
                                              std::memory_order_relaxed));
-  if (bits & (kReadable | kReadClosed | kError)) reader_.wake();
-  if (bits & (kWritable | kWriteClosed | kError)) writer_.wake();
+  // [START wake_on_change]
+  // Wake a direction only if this event sets one of its bits that was
+  // clear. If they were all set already, no operation of that direction can
+  // be waiting: it would have seen them (poll_ready is Ready while any is
+  // set), and the event that set them last also woke whoever registered
+  // before it. `cur` is the value our CAS replaced, the latest one, so a
+  // clear_readiness cannot slip between what we compare and what we store.
+  // Under an echo load each event is readable+writable while the socket's
+  // write bit is still set from the last one: this skips the writer's
+  // AtomicWaker (two atomic read-modify-writes) on every event.
+  const std::uint32_t added = bits & ~cur;
+  if (added & kReadMask) reader_.wake();
+  if (added & kWriteMask) writer_.wake();
+  // [END wake_on_change]
 }
 
 void ScheduledIo::shutdown() {

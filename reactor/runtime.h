@@ -277,6 +277,9 @@ class LocalRuntime {
       bool more = ran || core.notified.load(std::memory_order_acquire) ||
                   core.main_woken.load(std::memory_order_acquire);
       std::optional<IoResult<int>> turned;
+      // The turn runs on the pool's thread: its wakes go straight onto the
+      // pool's ready queue (LocalPool::WakeScope).
+      LocalPool::WakeScope wakes_here = pool_->wake_scope();
       if (more) {
         turned.emplace(reactor_.turn(Clock::duration::zero()));
       } else {  // the runtime's sleep: recorded as the pool's park

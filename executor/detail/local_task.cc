@@ -1,9 +1,10 @@
 // executor/detail/local_task.cc: the wake and release operations of a
 // LocalPool task (executor/detail/local_task.h), which its waker's vtable
 // (executor/detail/task_waker.h) calls.
-// A wake on the pool's own thread during a run pushes straight onto the
-// pool's ready queue (no lock); any other wake goes through the remote
-// stack (executor/detail/remote_stack.h) and unparks the pool.
+// A wake on the pool's own thread during a run (or inside a
+// LocalPool::WakeScope) pushes straight onto the pool's ready queue (no
+// lock); any other wake goes through the remote stack
+// (executor/detail/remote_stack.h) and unparks the pool.
 #include "executor/detail/local_task.h"
 
 #include "executor/detail/local_pool_shared.h"
