@@ -276,12 +276,16 @@ class RunningScope {
 // completion (returns true); kStalled and kOne stop after a pass with no
 // progress or when nothing is ready; kRun runs one pass.
 // [START run_passes]
-bool LocalPool::run_passes(Mode mode) {
+bool LocalPool::run_passes(Mode mode, std::size_t* budget) {
   for (;;) {
     progress_ = false;
     drain_remote();
     if (ready_ == 0) return false;
     for (std::size_t n = ready_; n > 0; --n) {
+      if (budget != nullptr) {
+        if (*budget == 0) return false;  // the rest stay queued, in order
+        --*budget;
+      }
       bool done = poll_task(pop_local());
       if (done && mode == Mode::kOne) return true;
     }
@@ -325,6 +329,30 @@ bool LocalPool::try_run_one() {
   Enter guard = enter();
   RunningScope scope(this, running_);
   return run_passes(Mode::kOne);
+}
+
+// [START run_at_most]
+std::size_t LocalPool::run_until_stalled_at_most(std::size_t max_polls) {
+  check_thread("run_until_stalled_at_most");
+  Enter guard = enter();
+  RunningScope scope(this, running_);
+  std::size_t budget = max_polls;
+  run_passes(Mode::kStalled, &budget);
+  return max_polls - budget;
+}
+// [END run_at_most]
+
+bool LocalPool::has_ready() const noexcept { return ready_ > 0 || shared_->has_remote(); }
+
+void LocalPool::set_remote_waker(Waker waker) {
+  check_thread("set_remote_waker");
+  if (live_ != 0) {
+    throw std::logic_error("LocalPool::set_remote_waker: the pool already has tasks");
+  }
+  // A plain field: no other thread can wake a task of this pool yet, and
+  // the wakers it will get later are handed over through synchronization
+  // that carries this write.
+  shared_->remote_waker.emplace(std::move(waker));
 }
 
 LocalPool::WakeScope::WakeScope(LocalPool* pool) noexcept

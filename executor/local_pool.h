@@ -106,6 +106,7 @@
 #include "poll/context.h"
 #include "poll/future.h"
 #include "poll/poll.h"
+#include "poll/waker.h"
 
 
 namespace pollwake {
@@ -240,6 +241,26 @@ class LocalPool {
   // self-wakes is left (see the header comment). Never sleeps.
   void run_until_stalled();
 
+  // Driving the pool from an event loop (pollwake's own; futures-rs's
+  // LocalPool has neither: reactor/runtime.h's LocalRuntime is the user).
+  //
+  // run_until_stalled_at_most: run_until_stalled, stopping after `max_polls`
+  // task polls (tokio's event_interval): a loop that must get back to its
+  // event source cannot wait for tasks that keep waking each other. The
+  // tasks not reached stay queued in order, ahead of those woken meanwhile.
+  // Returns the number of polls made.
+  std::size_t run_until_stalled_at_most(std::size_t max_polls);
+  // has_ready: whether a task is waiting to be polled, in the ready queue or
+  // on the remote stack (a wake from another thread). Pool's thread only.
+  bool has_ready() const noexcept;
+  // set_remote_waker: `waker` is woken (by reference) after every wake that
+  // reaches the pool through its remote stack, on the waking thread, as well
+  // as the pool's own parker: for a pool whose thread sleeps somewhere else
+  // (in epoll_wait), so that a wake from another thread also wakes it there.
+  // Call on the pool's thread before spawning anything (std::logic_error
+  // otherwise, or off the thread).
+  void set_remote_waker(Waker waker);
+
   // WakeScope (pollwake's own; futures-rs's LocalPool has no event source
   // of its own to drive): while one lives, a wake made on this thread of one
   // of this pool's tasks goes straight onto the ready queue, as a wake made
@@ -266,7 +287,7 @@ class LocalPool {
 
  private:
   friend class LocalSpawner;
-  friend void detail::local_task_wake(detail::LocalTaskHeader* task) noexcept;
+  friend void detail::local_task_wake(detail::LocalTaskHeader* task, bool owned) noexcept;
   friend void detail::local_task_release_n(detail::LocalTaskHeader* task, std::uint32_t n) noexcept;
   static constexpr std::size_t kRefBatch = 256;
 
@@ -278,7 +299,8 @@ class LocalPool {
   enum class Mode { kRun, kStalled, kOne };
 
   void run_loop(MainRef main);
-  bool run_passes(Mode mode);
+  // `budget`: polls left (nullptr: no limit); decremented per poll.
+  bool run_passes(Mode mode, std::size_t* budget = nullptr);
   bool poll_task(detail::LocalTaskHeader* task);
   void complete(detail::LocalTaskHeader* task, bool sole_owner = false) noexcept;
   void free_task(detail::LocalTaskHeader* task) noexcept;

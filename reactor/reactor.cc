@@ -3,6 +3,7 @@
 
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -86,31 +87,37 @@ void ScheduledIo::close() {
 }
 
 // [START fd_guard]
-bool ScheduledIo::begin_io() noexcept {
-  // ORDERING: acquire on success, so the syscall is ordered after the
-  // increment; a CAS (not a fetch_add) so that no count is ever taken after
-  // release_fd: then exactly one thread sees "released, count zero".
-  std::uint32_t cur = io_users_.load(std::memory_order_relaxed);
-  do {
-    if (cur & kFdReleased) return false;
-  } while (!io_users_.compare_exchange_weak(cur, cur + 1, std::memory_order_acquire,
-                                            std::memory_order_relaxed));
-  return true;
+void ScheduledIo::drop_user() noexcept {
+  // ORDERING: acq_rel, as Arc's decrement: release orders this user's
+  // syscalls on fd_ before the close the last user makes; acquire, in the
+  // last one, orders its close after every other user's syscalls.
+  const std::uint32_t prev = io_users_.fetch_sub(1, std::memory_order_acq_rel);
+  // The owner's use goes only with kOwnerGone, in the same operation: a
+  // count of zero always has it.
+  if ((prev & kUserMask) == 1) last_user_gone(prev);
 }
 
-void ScheduledIo::end_io() noexcept {
-  // ORDERING: acq_rel: release orders our syscall before the close that
-  // release_fd may do on seeing the count at zero; acquire, if we are the
-  // one to close, orders the close after release_fd's store.
-  if (io_users_.fetch_sub(1, std::memory_order_acq_rel) == (kFdReleased | 1)) ::close(fd_);
-}
-
-void ScheduledIo::release_fd() noexcept {
-  // ORDERING: acq_rel, pairs with end_io: a zero count read here means every
-  // syscall bracketed on fd_ has returned.
-  if ((io_users_.fetch_or(kFdReleased, std::memory_order_acq_rel) & ~kFdReleased) == 0) {
-    ::close(fd_);
+void ScheduledIo::release_owner(bool close_fd) noexcept {
+  const std::uint32_t flags = kOwnerGone | (close_fd ? kCloseFd : 0);
+  // Drop the owner's use and set the flags in one step (neither flag was
+  // set, and the owner's use is counted: no carry, no borrow), so the last
+  // user, whoever it is, sees them. ORDERING: acq_rel, as in drop_user.
+  const std::uint32_t prev = io_users_.fetch_add(flags - 1, std::memory_order_acq_rel);
+  if ((prev & kUserMask) == 1) {
+    last_user_gone(flags);
+  } else if (close_fd) {
+    // Futures are alive: the number stays reserved until the last of them
+    // goes, but the socket closes now (the peer sees it; a listener frees
+    // its port). ENOTSOCK for a descriptor that is not a socket: nothing to
+    // do there.
+    ::shutdown(fd_, SHUT_RDWR);
   }
+}
+
+void ScheduledIo::last_user_gone(std::uint32_t flags) noexcept {
+  if (flags & kCloseFd) ::close(fd_);
+  // The users' reference (Registration::add): may destroy *this.
+  Arc<ScheduledIo>::decrement_strong_count(this);
 }
 // [END fd_guard]
 
@@ -237,6 +244,8 @@ IoResult<Registration> Registration::add(const Handle& handle, int fd) {
     }
     s->registered_.emplace(io.get(), io);
   }
+  // The users' reference (ScheduledIo::add_user): dropped by the last user.
+  Arc<ScheduledIo>::increment_strong_count(io.get());
   Registration r;
   r.handle_ = handle;
   r.io_ = std::move(io);
@@ -251,7 +260,11 @@ ScheduledIo& Registration::checked(const char* what) const {
   return *io_;
 }
 
-void Registration::deregister() noexcept {
+void Registration::deregister() noexcept { deregister(/*close_fd=*/false); }
+
+void Registration::deregister_and_close() noexcept { deregister(/*close_fd=*/true); }
+
+void Registration::deregister(bool close_fd) noexcept {
   if (!io_) return;
   io_->close();  // pending operations end with kNotConnected
   ReactorShared* s = handle_.get();
@@ -267,15 +280,10 @@ void Registration::deregister() noexcept {
       s->has_pending_release_.store(true, std::memory_order_release);
     }
   }
+  // After the fd has left epoll: its last user may close it now.
+  io_->release_owner(close_fd);
   io_ = Arc<ScheduledIo>();
   handle_ = Handle();
-}
-
-void Registration::deregister_and_close() noexcept {
-  if (!io_) return;
-  Arc<ScheduledIo> io = io_;  // deregister() lets go of io_
-  deregister();
-  io->release_fd();
 }
 
 // -------------------------------------------------------------------- Reactor

@@ -74,8 +74,9 @@
 //     generation buys, with less code. The other reuse, of the fd NUMBER by
 //     the kernel, cannot happen to a tokio operation (a stream cannot be
 //     dropped while an operation borrows it); pollwake's futures hold the
-//     ScheduledIo, not the stream, so the close waits for any syscall in
-//     flight instead (ScheduledIo::begin_io).
+//     ScheduledIo, not the stream, so they are counted as its users and
+//     the last user closes the fd (ScheduledIo::add_user): the same rule,
+//     kept by a count instead of the borrow checker.
 //   * Timers: tokio has a hierarchical timing wheel; pollwake a binary heap
 //     under a mutex (a teaching simplification: O(log n) per timer).
 #ifndef POLLWAKE_REACTOR_REACTOR_H_
@@ -153,23 +154,37 @@ class ScheduledIo {
   // with kNotConnected instead of waiting forever or touching a reused fd.
   void close();
 
-  // The descriptor's number may be reused by the kernel as soon as it is
-  // closed, and an operation on another thread may be between its kClosed
-  // check and its syscall on fd() (a stream shared by tasks on a pool): a
-  // plain close() there would let that syscall reach whatever socket got
-  // the number next. So every syscall an operation makes on fd() is
-  // bracketed by begin_io()/end_io(), and the owner closes through
-  // release_fd(): at once if no syscall is in flight, else the last
-  // end_io() closes it. The number is never freed while a syscall may still
-  // use it (Go's netFD does the same with its fdMutex reference count).
+  // Users. The descriptor's number may be reused by the kernel as soon as
+  // it is closed, and an operation on another thread may be between its
+  // kClosed check and its syscall on fd() (a stream shared by tasks on a
+  // pool): a close there would let that syscall reach whatever socket got
+  // the number next. So the fd stays open while anyone may still make a
+  // syscall on it: its owner (the Registration) and every operation future
+  // made from it (each holds an IoRef, below) are its users, counted here,
+  // and the fd is closed by whichever of them is last to go, after the
+  // owner has let go. This is Rust's rule made into a count: there, a
+  // future borrows its stream, so the stream (and its fd) cannot be
+  // dropped while any operation on it exists. The count is also what keeps
+  // this object alive for the futures: the users together hold one Arc
+  // reference on it, taken at registration and dropped by the last user.
   //
-  // Operation side: false if the owner has released the fd (do not touch
-  // it); true: the fd stays open until the matching end_io().
-  bool begin_io() noexcept;
-  void end_io() noexcept;
-  // Owner side, once, after deregistration: close the fd (now or at the
-  // last end_io()).
-  void release_fd() noexcept;
+  // add_user: one more user; the caller must be one already (the owner, or
+  // an IoRef being copied). drop_user: one less; the last one out closes the
+  // fd (if the owner asked for it) and drops the users' reference, which may
+  // destroy *this.
+  void add_user() noexcept {
+    // ORDERING: relaxed, as Arc's increment: a user is only made by a user,
+    // whose own later drop_user is ordered after this in the count's
+    // modification order, so the count cannot reach zero in between.
+    io_users_.fetch_add(1, std::memory_order_relaxed);
+  }
+  void drop_user() noexcept;
+  // Owner side, once, at deregistration: drops the owner's use, and asks
+  // the last user (this call, if no future is left) to close the fd when
+  // `close_fd`. If futures are still alive the socket is shut down now
+  // (shutdown(2): the peer sees the close, a listener stops listening), and
+  // only the number stays reserved until the last of them is dropped.
+  void release_owner(bool close_fd) noexcept;
 
   // Task side: Ready with the current bits for `dir` (or kShutdown), else
   // stores cx's waker for `dir` and returns Pending.
@@ -187,14 +202,48 @@ class ScheduledIo {
   static constexpr std::uint32_t kBitsMask = 0xffff;
   static constexpr int kTickShift = 16;
 
-  static constexpr std::uint32_t kFdReleased = 1u << 31;
+  // io_users_: the number of users (low bits), kOwnerGone once the owner
+  // has let go, kCloseFd if the last user must close the fd.
+  static constexpr std::uint32_t kOwnerGone = 1u << 31;
+  static constexpr std::uint32_t kCloseFd = 1u << 30;
+  static constexpr std::uint32_t kUserMask = kCloseFd - 1;
+  void last_user_gone(std::uint32_t flags) noexcept;
 
   const int fd_;
   std::atomic<std::uint32_t> readiness_{0};
-  // Syscalls in flight on fd_ (low bits) and kFdReleased (see begin_io).
-  std::atomic<std::uint32_t> io_users_{0};
+  std::atomic<std::uint32_t> io_users_{1};  // the owner
   AtomicWaker reader_;
   AtomicWaker writer_;
+};
+
+// IoRef: what an operation future holds instead of a pointer to its
+// stream: one user of the stream's ScheduledIo (see add_user). It keeps the
+// ScheduledIo alive and its fd number reserved for as long as it lives, so
+// the syscalls made through it need no guard of their own; the stream may
+// move, or be closed (the operation then ends with kNotConnected at its
+// next poll). Copying adds a user, moving transfers it; empty when made from
+// an unregistered stream.
+class IoRef {
+ public:
+  IoRef() = default;
+  explicit IoRef(ScheduledIo* io) noexcept : io_(io) {
+    if (io_ != nullptr) io_->add_user();
+  }
+  IoRef(const IoRef& other) noexcept : IoRef(other.io_) {}
+  IoRef(IoRef&& other) noexcept : io_(std::exchange(other.io_, nullptr)) {}
+  IoRef& operator=(IoRef other) noexcept {
+    std::swap(io_, other.io_);
+    return *this;
+  }
+  ~IoRef() {
+    if (io_ != nullptr) io_->drop_user();
+  }
+  ScheduledIo* get() const noexcept { return io_; }
+  ScheduledIo* operator->() const noexcept { return io_; }
+  explicit operator bool() const noexcept { return io_ != nullptr; }
+
+ private:
+  ScheduledIo* io_ = nullptr;
 };
 
 class ReactorShared;
@@ -249,21 +298,27 @@ class Registration {
   void clear_readiness(ReadyEvent ev, Direction dir, bool would_block = true) {
     checked("Registration::clear_readiness").clear_readiness(ev, dir, would_block);
   }
-  // Removes the fd from epoll now (idempotent). The fd itself stays open.
+  // Removes the fd from epoll now (idempotent). The fd itself stays open:
+  // the caller closes it (after the operation futures made from it are
+  // gone, or they may reach a reused number: what deregister_and_close
+  // spares its callers).
   void deregister() noexcept;
-  // deregister(), then closes the fd through ScheduledIo::release_fd (at
-  // once, or when a syscall another thread is making on it returns). What
-  // TcpStream::close and TcpListener::close do.
+  // deregister(), and the fd is closed by the last of its users
+  // (ScheduledIo::release_owner): at once if no operation future made from
+  // it is alive, else when the last one is dropped (the socket is shut down
+  // at once). What TcpStream::close and TcpListener::close do.
   void deregister_and_close() noexcept;
   bool registered() const noexcept { return static_cast<bool>(io_); }
   const Handle& handle() const noexcept { return handle_; }
-  // The shared per-descriptor state (empty if not registered). A future that
-  // holds a copy keeps working when the stream that made it is moved, and
-  // sees kClosed when it is closed (reactor/tcp.h).
-  const Arc<ScheduledIo>& io() const noexcept { return io_; }
+  // A new user of the shared per-descriptor state, for an operation future
+  // (empty if not registered). The future keeps working when the stream
+  // that made it is moved, and sees kClosed when it is closed
+  // (reactor/tcp.h).
+  IoRef user() const noexcept { return IoRef(io_.get()); }
 
  private:
   ScheduledIo& checked(const char* what) const;
+  void deregister(bool close_fd) noexcept;
 
   Handle handle_;
   Arc<ScheduledIo> io_;

@@ -38,24 +38,24 @@
 // The one gap: LocalPool parks its thread on its own Parker, which knows
 // nothing about epoll, and a task woken from ANOTHER thread (a ThreadPool
 // task completing a channel, a helper thread) would only unpark that Parker
-// while this thread sleeps in epoll_wait. So every task spawned here is
-// wrapped: its waker is replaced by one that forwards the wake to the
-// LocalPool's waker, sets `notified_`, and, when called from another thread,
-// writes the reactor's eventfd (Handle::unpark). tokio does the same: its
-// current-thread scheduler's remote wake pushes to the inject queue and
-// unparks the driver.
+// while this thread sleeps in epoll_wait. So the runtime gives its pool a
+// remote waker (LocalPool::set_remote_waker) that writes the reactor's
+// eventfd (Handle::unpark) when the wake comes from another thread. tokio
+// does the same: its current-thread scheduler's remote wake pushes to the
+// inject queue and unparks the driver. Wakes on the runtime's own thread,
+// from the reactor's turn or from the main future, go straight onto the
+// pool's ready queue (LocalPool::WakeScope), as a task's own wakes do.
 //
 // The poll budget (tokio's `event_interval`, 61 by default). run_until_stalled
 // returns only when no task woke another; two tasks that keep waking each
 // other (or a stream of always-ready work) would keep it busy forever, and
 // the reactor, turned only after it returns, would never look at epoll or the
-// timers again: I/O starves. So the loop allows kEventInterval task polls
-// between two reactor turns. When the budget is spent, each task polled
-// after that is not polled but re-queued, run_until_stalled returns, and the
-// loop turns the reactor without blocking (timeout 0: what tokio calls
-// park_timeout(0) / "maintenance"), then refills the budget. The main
-// future is polled once per loop iteration, so it cannot be starved either.
-// The cost when nothing is busy: one decrement per poll.
+// timers again: I/O starves. So the loop runs the pool with
+// run_until_stalled_at_most(kEventInterval): after that many task polls it
+// returns with the other tasks still queued, and the loop turns the reactor
+// without blocking (timeout 0: what tokio calls park_timeout(0) /
+// "maintenance") before the next run. The main future is polled once per
+// loop iteration, so it cannot be starved either.
 //
 // PoolRuntime: ThreadPool workers run the tasks; one dedicated thread loops
 // in Reactor::turn and wakes tasks, which the pool's wakers queue to its
@@ -108,37 +108,28 @@ namespace detail {
 // run between two looks at the reactor.
 inline constexpr int kEventInterval = 61;
 
-// What every task's forwarding waker shares: the flag and the eventfd.
+// [START remote_wake]
+// What the runtime's wakers share: the eventfd, and the main future's flag.
 struct LocalCore {
   Handle reactor;
   std::thread::id owner;
-  std::atomic<bool> notified{false};
   std::atomic<bool> main_woken{false};
-  // Task polls left before the loop must look at the reactor again (the
-  // poll budget, see the header comment). Owner thread only.
-  int budget = kEventInterval;
 
-  void note_wake() {
-    // ORDERING: release; block_on's acquire exchange of `notified` then sees
-    // the LocalPool queue push that the forwarded wake made before this.
-    notified.store(true, std::memory_order_release);
-    // A wake from the owner thread happens while it is running (polling a
-    // task, or in turn()): it checks `notified` before it blocks again.
-    // From another thread, the owner may be inside epoll_wait: wake it.
+  // A wake from the owner thread happens while it is running (polling, or
+  // in turn()): it looks at the pool before it blocks again. From another
+  // thread, the owner may be inside epoll_wait: wake it.
+  void unpark_from_elsewhere() const {
     if (std::this_thread::get_id() != owner) reactor.unpark();
   }
 };
 
-// The forwarding waker of one task (see the header comment).
-struct ForwardingWake {
-  ForwardingWake(Waker w, Arc<LocalCore> c) : inner(std::move(w)), core(std::move(c)) {}
-  Waker inner;  // the LocalPool's waker for this task
+// The pool's remote waker (see the header comment).
+struct RemoteWake {
+  explicit RemoteWake(Arc<LocalCore> c) : core(std::move(c)) {}
   Arc<LocalCore> core;
-  void wake_by_ref() const {
-    inner.wake_by_ref();
-    core->note_wake();
-  }
+  void wake_by_ref() const { core->unpark_from_elsewhere(); }
 };
+// [END remote_wake]
 
 struct MainWake {
   explicit MainWake(Arc<LocalCore> c) : core(std::move(c)) {}
@@ -146,47 +137,8 @@ struct MainWake {
   void wake_by_ref() const {
     // ORDERING: release, read by block_on's acquire exchange.
     core->main_woken.store(true, std::memory_order_release);
-    core->note_wake();
+    core->unpark_from_elsewhere();
   }
-};
-
-// Forwarding<F>: F, polled with a ForwardingWake in place of the pool's waker.
-template <class F>
-class Forwarding {
- public:
-  using Output = OutputOf<F>;
-  Forwarding(F f, Arc<LocalCore> core) : f_(std::move(f)), core_(std::move(core)) {}
-
-  // [START poll_budget]
-  Poll<Output> poll(Context& cx) {
-    LocalCore& core = *core_;
-    if (core.budget == 0) {
-      // Out of budget: do not poll; stay queued (a self-wake, which the
-      // LocalPool does not count as progress, so run_until_stalled returns
-      // once every queued task has deferred) and tell block_on not to
-      // block: it turns the reactor without waiting and polls us again.
-      // ORDERING: relaxed; only this (the owner) thread reads it before it
-      // turns, and its own earlier store is visible to it.
-      core.notified.store(true, std::memory_order_relaxed);
-      cx.waker().wake_by_ref();
-      return Pending;
-    }
-    --core.budget;
-    // One forwarding waker per task, made at the first poll and remade only
-    // if the pool's waker changes (it does not for a LocalPool task).
-    if (!wake_ || !wake_->inner.will_wake(cx.waker())) {
-      wake_ = Arc<ForwardingWake>::make(cx.waker(), core_);
-    }
-    WakerRef w = waker_ref(wake_);
-    Context inner = Context::from_waker(w.get());
-    return f_.poll(inner);
-  }
-  // [END poll_budget]
-
- private:
-  F f_;
-  Arc<LocalCore> core_;
-  Arc<ForwardingWake> wake_;
 };
 
 // The recorder's readiness events (executor/record/): the runtime is the one
@@ -222,6 +174,7 @@ class LocalRuntime {
     detail::LocalCore& core = *core_;
     core.reactor = reactor_.handle();
     core.owner = std::this_thread::get_id();
+    pool_->set_remote_waker(waker_from(Arc<detail::RemoteWake>::make(core_)));
     reactor_.set_readiness_observer(detail::recorder_observer(*pool_));
   }
   ~LocalRuntime() { pool_.reset(); }  // tasks (and their sockets) before the reactor
@@ -238,8 +191,7 @@ class LocalRuntime {
   template <class F>
     requires Future<std::remove_cvref_t<F>>
   void spawn(F&& f) {
-    pool_->spawner().spawn_local(
-        detail::Forwarding<std::remove_cvref_t<F>>(std::forward<F>(f), core_));
+    pool_->spawner().spawn_local(std::forward<F>(f));
   }
 
   // Runs `f` and every spawned task on this thread until `f` is ready.
@@ -256,40 +208,41 @@ class LocalRuntime {
     core.main_woken.store(true, std::memory_order_relaxed);
     for (;;) {
       bool ran = false;
-      // ORDERING: acquire, pairs with MainWake's release.
-      if (core.main_woken.exchange(false, std::memory_order_acquire)) {
-        ran = true;
-        Poll<OutputOf<std::remove_cvref_t<F>>> p = main.poll(cx);
-        if (p.is_ready()) return std::move(p).value();
+      {
+        // Its wakes of the pool's tasks go straight onto the ready queue.
+        LocalPool::WakeScope wakes_here = pool_->wake_scope();
+        // ORDERING: acquire, pairs with MainWake's release.
+        if (core.main_woken.exchange(false, std::memory_order_acquire)) {
+          ran = true;
+          Poll<OutputOf<std::remove_cvref_t<F>>> p = main.poll(cx);
+          if (p.is_ready()) return std::move(p).value();
+        }
       }
-      // ORDERING: acquire, pairs with note_wake's release: wakes before this
-      // point are now in the pool's queues and run_until_stalled sees them.
-      core.notified.exchange(false, std::memory_order_acquire);
-      pool_->run_until_stalled();
-      // Every task poll since the last turn took one unit of the budget.
-      ran = ran || core.budget != detail::kEventInterval;
-      // A wake during the pass (a task that yielded, a task that woke the
-      // main future, a wake from another thread) means more work, and a pass
-      // that ran anything may have work coming back (see the header
-      // comment): look at the reactor without blocking. Only after a pass
-      // that ran nothing, sleep in epoll_wait until I/O, a timer or an
-      // unpark. ORDERING: acquire, as above.
-      bool more = ran || core.notified.load(std::memory_order_acquire) ||
-                  core.main_woken.load(std::memory_order_acquire);
+      // At most a budget of task polls between two turns (header comment).
+      ran = pool_->run_until_stalled_at_most(detail::kEventInterval) != 0 || ran;
+      // A task still queued (one that yielded, one the budget deferred, a
+      // wake from another thread), a main future woken, or a pass that ran
+      // anything (it may have work coming back, see the header comment):
+      // look at the reactor without blocking. Only after a pass that ran
+      // nothing, sleep in epoll_wait until I/O, a timer or an unpark. A wake
+      // from another thread after this check writes the eventfd, and the
+      // sleep returns at once. ORDERING: acquire, as above.
+      bool more = ran || pool_->has_ready() || core.main_woken.load(std::memory_order_acquire);
       std::optional<IoResult<int>> turned;
-      // The turn runs on the pool's thread: its wakes go straight onto the
-      // pool's ready queue (LocalPool::WakeScope).
-      LocalPool::WakeScope wakes_here = pool_->wake_scope();
-      if (more) {
-        turned.emplace(reactor_.turn(Clock::duration::zero()));
-      } else {  // the runtime's sleep: recorded as the pool's park
-        POLLWAKE_RECORD_PARKED(pool_.get(), turned.emplace(reactor_.turn(std::nullopt)));
+      {
+        // The turn runs on the pool's thread: its wakes go straight onto
+        // the pool's ready queue (LocalPool::WakeScope).
+        LocalPool::WakeScope wakes_here = pool_->wake_scope();
+        if (more) {
+          turned.emplace(reactor_.turn(Clock::duration::zero()));
+        } else {  // the runtime's sleep: recorded as the pool's park
+          POLLWAKE_RECORD_PARKED(pool_.get(), turned.emplace(reactor_.turn(std::nullopt)));
+        }
       }
       if (turned->is_err()) {
         throw std::system_error(turned->error().raw_os_error(), std::generic_category(),
                                 "LocalRuntime: epoll_wait");
       }
-      core.budget = detail::kEventInterval;  // the reactor was just looked at
     }
   }
   // [END local_block_on]

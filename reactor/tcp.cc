@@ -118,7 +118,8 @@ IoResult<TcpStream> TcpStream::from_fd(const Handle& handle, int fd) {
 void TcpStream::close() noexcept {
   if (fd_ < 0) return;
   // The fd number must leave epoll before it can be reused, and must not be
-  // freed while another thread's operation is inside a syscall on it.
+  // freed while an operation future made from this stream may still make a
+  // syscall on it: the last of them closes it (ScheduledIo::release_owner).
   if (reg_.registered()) {
     reg_.deregister_and_close();
   } else {
@@ -147,19 +148,21 @@ IoResult<SocketAddr> TcpStream::peer_addr() const { return name_of(fd_, true); }
 
 Poll<IoResult<std::size_t>> ReadFuture::poll(Context& cx) {
   if (done_) polled_after_completion("ReadFuture");
-  Poll<IoResult<std::size_t>> p = detail::poll_io(
-      io_.get(), cx, Direction::kRead, len_, [&](int fd) { return ::recv(fd, buf_, len_, 0); });
-  done_ = p.is_ready();
-  return p;
+  detail::IoStep step = detail::poll_io(io_.get(), cx, Direction::kRead, len_,
+                                        [&](int fd) { return ::recv(fd, buf_, len_, 0); });
+  if (step == detail::kPendingStep) return Pending;
+  done_ = true;
+  return Ready(detail::step_result(step));
 }
 
 Poll<IoResult<std::size_t>> WriteFuture::poll(Context& cx) {
   if (done_) polled_after_completion("WriteFuture");
-  Poll<IoResult<std::size_t>> p =
+  detail::IoStep step =
       detail::poll_io(io_.get(), cx, Direction::kWrite, len_,
                       [&](int fd) { return ::send(fd, buf_, len_, MSG_NOSIGNAL); });
-  done_ = p.is_ready();
-  return p;
+  if (step == detail::kPendingStep) return Pending;
+  done_ = true;
+  return Ready(detail::step_result(step));
 }
 
 Poll<IoResult<Unit>> WriteAllFuture::poll(Context& cx) {
@@ -167,16 +170,15 @@ Poll<IoResult<Unit>> WriteAllFuture::poll(Context& cx) {
   const char* base = static_cast<const char*>(buf_);
   while (written_ < len_) {
     std::size_t left = len_ - written_;
-    Poll<IoResult<std::size_t>> p =
+    detail::IoStep step =
         detail::poll_io(io_.get(), cx, Direction::kWrite, left,
                         [&](int fd) { return ::send(fd, base + written_, left, MSG_NOSIGNAL); });
-    if (p.is_pending()) return Pending;
-    IoResult<std::size_t> r = std::move(p).value();
-    if (r.is_err()) {
+    if (step == detail::kPendingStep) return Pending;
+    if (step < 0) {
       done_ = true;
-      return Ready(IoResult<Unit>(Err(std::move(r).error())));
+      return Ready(IoResult<Unit>(Err(detail::step_result(step).error())));
     }
-    written_ += r.value();
+    written_ += static_cast<std::size_t>(step);
   }
   done_ = true;
   return Ready(IoResult<Unit>(Ok(Unit{})));
@@ -296,10 +298,9 @@ Poll<IoResult<TcpStream>> AcceptFuture::poll_accept(Context& cx) {
     ReadyEvent ev = ready.value();
     if (ev.ready & kClosed) return Ready(R(Err(IoError(ENOTCONN))));
     if (ev.ready & kShutdown) return Ready(R(Err(IoError::reactor_gone())));
-    if (!io_->begin_io()) return Ready(R(Err(IoError(ENOTCONN))));  // see poll_io
+    // The listener's fd stays open while this future lives (see poll_io).
     int fd = ::accept4(io_->fd(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    const int err = fd >= 0 ? 0 : errno;  // before end_io, which may close()
-    io_->end_io();
+    const int err = fd >= 0 ? 0 : errno;
     if (fd >= 0) {
       IoResult<Registration> reg = Registration::add(handle_, fd);
       if (reg.is_err()) {

@@ -37,8 +37,9 @@
 //     polled on one thread while its stream is closed on another (tasks of
 //     a PoolRuntime sharing a stream): an operation already inside its
 //     syscall finishes on the old socket, and the fd number is freed only
-//     after it returns, so a new socket that gets the number never sees
-//     the old operation's syscall (ScheduledIo::begin_io). Calling the
+//     when the last future made from the stream is dropped, so a new socket
+//     that gets the number never sees the old operation's syscall
+//     (ScheduledIo::add_user, reactor.h). Calling the
 //     stream's own methods (read(), close()) from two threads at once is a
 //     data race, as for any object.
 //   * Polling a future again after it returned Ready throws
@@ -111,26 +112,39 @@ bool accept_error_is_transient(int err) noexcept;
 // shorter non-empty result means the kernel's buffer is drained (read) or
 // full (write), so readiness is cleared at once instead of after one more
 // EAGAIN (tokio 1.24 does the same; the tick keeps it safe).
+// Its result is one integer (an IoStep): kPendingStep, a byte count (>= 0),
+// or a failure (negative: -errno, or kReactorGoneStep); step_result turns it
+// into the IoResult the futures return. A Poll<IoResult> built inside the
+// loop and copied out cost a store-forwarding stall on every operation.
+using IoStep = std::ptrdiff_t;
+inline constexpr IoStep kPendingStep = PTRDIFF_MIN;
+inline constexpr IoStep kReactorGoneStep = PTRDIFF_MIN + 1;
+inline IoResult<std::size_t> step_result(IoStep step) {
+  if (step >= 0) return Ok(static_cast<std::size_t>(step));
+  if (step == kReactorGoneStep) return Err(IoError::reactor_gone());
+  return Err(IoError(static_cast<int>(-step)));
+}
 template <class Op>
-Poll<IoResult<std::size_t>> poll_io(ScheduledIo* io, Context& cx, Direction dir, std::size_t len,
-                                    Op&& op);
+IoStep poll_io(ScheduledIo* io, Context& cx, Direction dir, std::size_t len, Op&& op);
 
 }  // namespace detail
 
 // ReadFuture, WriteFuture, WriteAllFuture: returned by TcpStream's methods.
-// Each holds its own reference to the stream's ScheduledIo (tokio's futures
-// borrow the stream instead; C++ cannot stop the stream from moving under a
-// borrow, so pollwake's futures do not point at the stream at all).
+// Each is a user of the stream's ScheduledIo (an IoRef, reactor.h): tokio's
+// futures borrow the stream instead; C++ cannot stop the stream from moving
+// under a borrow, so pollwake's futures do not point at the stream at all,
+// and the count of users does what the borrow does in Rust: the fd is not
+// closed while one of them is alive.
 class ReadFuture {
  public:
   using Output = IoResult<std::size_t>;
-  ReadFuture(Arc<ScheduledIo> io, void* buf, std::size_t len)
+  ReadFuture(IoRef io, void* buf, std::size_t len)
       : io_(std::move(io)), buf_(buf), len_(len) {}
   // Throws FuturePolledAfterCompletion if polled again after Ready.
   Poll<Output> poll(Context& cx);
 
  private:
-  Arc<ScheduledIo> io_;
+  IoRef io_;
   void* buf_;
   std::size_t len_;
   bool done_ = false;
@@ -139,13 +153,13 @@ class ReadFuture {
 class WriteFuture {
  public:
   using Output = IoResult<std::size_t>;
-  WriteFuture(Arc<ScheduledIo> io, const void* buf, std::size_t len)
+  WriteFuture(IoRef io, const void* buf, std::size_t len)
       : io_(std::move(io)), buf_(buf), len_(len) {}
   // Throws FuturePolledAfterCompletion if polled again after Ready.
   Poll<Output> poll(Context& cx);
 
  private:
-  Arc<ScheduledIo> io_;
+  IoRef io_;
   const void* buf_;
   std::size_t len_;
   bool done_ = false;
@@ -154,13 +168,13 @@ class WriteFuture {
 class WriteAllFuture {
  public:
   using Output = IoResult<Unit>;
-  WriteAllFuture(Arc<ScheduledIo> io, const void* buf, std::size_t len)
+  WriteAllFuture(IoRef io, const void* buf, std::size_t len)
       : io_(std::move(io)), buf_(buf), len_(len) {}
   // Throws FuturePolledAfterCompletion if polled again after Ready.
   Poll<Output> poll(Context& cx);
 
  private:
-  Arc<ScheduledIo> io_;
+  IoRef io_;
   const void* buf_;
   std::size_t len_;
   std::size_t written_ = 0;
@@ -206,12 +220,12 @@ class TcpStream {
   // Adopts a connected socket (made non-blocking here) into the reactor.
   static IoResult<TcpStream> from_fd(const Handle& handle, int fd);
 
-  ReadFuture read(void* buf, std::size_t len) { return ReadFuture(reg_.io(), buf, len); }
+  ReadFuture read(void* buf, std::size_t len) { return ReadFuture(reg_.user(), buf, len); }
   WriteFuture write(const void* buf, std::size_t len) {
-    return WriteFuture(reg_.io(), buf, len);
+    return WriteFuture(reg_.user(), buf, len);
   }
   WriteAllFuture write_all(const void* buf, std::size_t len) {
-    return WriteAllFuture(reg_.io(), buf, len);
+    return WriteAllFuture(reg_.user(), buf, len);
   }
   WriteAllFuture write_all(std::string_view s) { return write_all(s.data(), s.size()); }
 
@@ -278,7 +292,7 @@ class AcceptFuture {
   using Output = IoResult<TcpStream>;
   // As the stream futures: its own references, not a pointer to the
   // listener (the Handle registers the accepted sockets).
-  AcceptFuture(Arc<ScheduledIo> io, Handle handle)
+  AcceptFuture(IoRef io, Handle handle)
       : io_(std::move(io)), handle_(std::move(handle)) {}
   // Throws FuturePolledAfterCompletion if polled again after Ready.
   Poll<Output> poll(Context& cx);
@@ -286,41 +300,39 @@ class AcceptFuture {
  private:
   Poll<Output> poll_accept(Context& cx);
 
-  Arc<ScheduledIo> io_;
+  IoRef io_;
   Handle handle_;
   bool done_ = false;
 };
 
-inline AcceptFuture TcpListener::accept() { return AcceptFuture(reg_.io(), reg_.handle()); }
+inline AcceptFuture TcpListener::accept() { return AcceptFuture(reg_.user(), reg_.handle()); }
 
 // [START poll_io]
 template <class Op>
-Poll<IoResult<std::size_t>> detail::poll_io(ScheduledIo* io, Context& cx, Direction dir,
-                                            std::size_t len, Op&& op) {
-  using R = IoResult<std::size_t>;
-  if (io == nullptr) return Ready(R(Err(IoError(ENOTCONN))));  // moved-from or closed stream
+detail::IoStep detail::poll_io(ScheduledIo* io, Context& cx, Direction dir, std::size_t len,
+                               Op&& op) {
+  if (io == nullptr) return -ENOTCONN;  // moved-from or closed stream
   for (;;) {
     Poll<ReadyEvent> ready = io->poll_ready(cx, dir);
-    if (ready.is_pending()) return Pending;  // the reactor will wake cx's waker
+    if (ready.is_pending()) return kPendingStep;  // the reactor will wake cx's waker
     ReadyEvent ev = ready.value();
-    if (ev.ready & kClosed) return Ready(R(Err(IoError(ENOTCONN))));  // closed meanwhile
-    if (ev.ready & kShutdown) return Ready(R(Err(IoError::reactor_gone())));
-    // The fd stays open (its number not reusable) until end_io, even if the
-    // stream is closed on another thread meanwhile (ScheduledIo::begin_io).
-    if (!io->begin_io()) return Ready(R(Err(IoError(ENOTCONN))));
+    if (ev.ready & kClosed) return -ENOTCONN;  // closed meanwhile
+    if (ev.ready & kShutdown) return kReactorGoneStep;
+    // The fd is open (its number not reused) even if the stream was closed
+    // on another thread since the check above: the future holding `io` is
+    // one of its users (ScheduledIo::add_user).
     ssize_t n = op(io->fd());
-    const int err = n < 0 ? errno : 0;  // before end_io, which may close()
-    io->end_io();
     if (n >= 0) {
       if (n > 0 && static_cast<std::size_t>(n) < len) io->clear_readiness(ev, dir, false);
-      return Ready(R(Ok(static_cast<std::size_t>(n))));
+      return n;
     }
+    const int err = errno;
     if (err == EAGAIN || err == EWOULDBLOCK) {
       io->clear_readiness(ev, dir);  // stale: wait for the next edge
       continue;
     }
     if (err == EINTR) continue;
-    return Ready(R(Err(IoError(err))));
+    return -err;
   }
 }
 // [END poll_io]

@@ -14,12 +14,14 @@
 
 #include <atomic>
 #include <cstddef>
+#include <optional>
 #include <thread>
 
 #include "executor/detail/local_task.h"
 #include "executor/detail/remote_stack.h"
 #include "executor/parker.h"
 #include "poll/raw_waker.h"
+#include "poll/waker.h"
 
 namespace pollwake {
 
@@ -52,7 +54,11 @@ class LocalPoolShared {
       return;
     }
     parker.unpark();
+    if (remote_waker) remote_waker->wake_by_ref();
   }
+
+  // Whether the remote stack holds a wake (pool thread only).
+  bool has_remote() const noexcept { return remote_.maybe_nonempty(); }
 
   // Takes the whole remote stack, oldest first. Pool thread only.
   LocalTaskHeader* take_remote() noexcept { return remote_.take_all(); }
@@ -68,6 +74,9 @@ class LocalPoolShared {
   }
 
   Parker<FutexPark> parker;
+  // Woken after each remote push as well (LocalPool::set_remote_waker).
+  // Written once, before any task exists.
+  std::optional<Waker> remote_waker;
   std::atomic<bool> main_woken{false};
   LocalPool* pool;             // nullptr once the pool is dropped (pool thread only)
   const std::thread::id owner; // the thread the pool belongs to

@@ -17,7 +17,8 @@ namespace detail {
 thread_local LocalPool* local_pool_running = nullptr;
 
 namespace {
-using LocalTaskWaker = TaskWaker<LocalTaskHeader, &local_task_wake, &local_task_release>;
+using LocalTaskWaker =
+    TaskWaker<LocalTaskHeader, &local_task_wake_by_ref, &local_task_release, &local_task_wake_owned>;
 }  // namespace
 
 RawWaker local_task_waker_ref(LocalTaskHeader* task) noexcept {
@@ -25,7 +26,7 @@ RawWaker local_task_waker_ref(LocalTaskHeader* task) noexcept {
 }
 
 // [START wake_path]
-void local_task_wake(LocalTaskHeader* task) noexcept {
+void local_task_wake(LocalTaskHeader* task, bool owned) noexcept {
   // One read-modify-write, whatever the state (as async-task's wake and
   // FuturesUnordered's `queued.swap` do). A wake that finds the task already
   // queued must still synchronize with the poll that entry will cause: if it
@@ -43,8 +44,11 @@ void local_task_wake(LocalTaskHeader* task) noexcept {
   // queues the task, this thread now owns task->next (the pool is done
   // reading it).
   std::uint32_t state = task->state.fetch_or(LocalTaskHeader::kScheduled, std::memory_order_acq_rel);
-  if (state & LocalTaskHeader::kDone) return;  // finished: ignore (kScheduled on a done
-                                               // task means nothing)
+  if (state & LocalTaskHeader::kDone) {  // finished: ignore (kScheduled on a done
+                                         // task means nothing)
+    if (owned) local_task_release(task);
+    return;
+  }
   if (state & LocalTaskHeader::kScheduled) {
     POLLWAKE_RECORD_ALREADY_QUEUED();
     // Already queued: coalesce (the queued entry will poll it). But if the
@@ -56,6 +60,8 @@ void local_task_wake(LocalTaskHeader* task) noexcept {
     if (running != nullptr && running->shared_ == task->shared && task != running->current_) {
       running->progress_ = true;
     }
+    // Not the last reference: the queued entry holds one.
+    if (owned) local_task_release(task);
     return;
   }
   LocalPool* pool = local_pool_running;
@@ -65,15 +71,18 @@ void local_task_wake(LocalTaskHeader* task) noexcept {
       // A self-wake during its own poll: the queue's reference the poll
       // holds moves to the new entry (poll_task then does not release it).
       pool->self_requeued_ = true;
+      // Not the last reference: the poll holds one.
+      if (owned) local_task_release(task);
     } else {
-      // The queue's reference. SAFETY: our caller holds one: task is alive.
-      task->refs.fetch_add(1, std::memory_order_relaxed);
+      // The queue's reference: the caller's if it handed one over, else a
+      // new one. SAFETY: our caller holds one: task is alive.
+      if (!owned) task->refs.fetch_add(1, std::memory_order_relaxed);
       pool->progress_ = true;  // not a self-wake
     }
     pool->push_local(task);
   } else {
-    // The queue's reference. SAFETY: as above.
-    task->refs.fetch_add(1, std::memory_order_relaxed);
+    // The queue's reference, as above.
+    if (!owned) task->refs.fetch_add(1, std::memory_order_relaxed);
     task->shared->push_remote(task);
   }
 }

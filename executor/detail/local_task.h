@@ -77,8 +77,13 @@ struct LocalTaskHeader {
 };
 
 // The wake and release operations (local_task.cc).
-// Queue the task if it is neither queued nor done (a waker's wake_by_ref).
-void local_task_wake(LocalTaskHeader* task) noexcept;
+// Queue the task if it is neither queued nor done. `owned`: a wake by
+// value, whose caller hands over one reference: it becomes the queue
+// entry's if this wake queues the task, and is dropped if it does not.
+void local_task_wake(LocalTaskHeader* task, bool owned) noexcept;
+// A waker's wake_by_ref, and its wake (by value).
+inline void local_task_wake_by_ref(LocalTaskHeader* task) noexcept { local_task_wake(task, false); }
+inline void local_task_wake_owned(LocalTaskHeader* task) noexcept { local_task_wake(task, true); }
 // Drop `n` references; the last one frees the task.
 void local_task_release_n(LocalTaskHeader* task, std::uint32_t n) noexcept;
 // Drop one reference (a waker's drop, a handle's release).
@@ -175,8 +180,7 @@ struct LocalHandleOps : JoinOps<LocalTaskHeader, &local_task_release, LocalJoinS
   static void drop(LocalTaskHeader* task, LocalJoinSlot<T>* slot) noexcept {
     // ORDERING: release, pairs with the task's acquire load before its poll.
     slot->handle_dropped.store(true, std::memory_order_release);
-    local_task_wake(task);
-    local_task_release(task);
+    local_task_wake_owned(task);  // the handle's reference
   }
 };
 

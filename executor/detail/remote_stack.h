@@ -55,6 +55,14 @@ class RemoteStack {
     return reverse(head_.exchange(nullptr, std::memory_order_acquire));
   }
 
+  // Whether a push is waiting to be taken (the consumer only). ORDERING:
+  // relaxed, as take_all's first check: a push it misses is seen by the
+  // next look, and its pusher wakes the consumer after pushing.
+  bool maybe_nonempty() const noexcept {
+    Node* head = head_.load(std::memory_order_relaxed);
+    return head != nullptr && head != closed_marker();
+  }
+
   // Closes the stack for good (the consumer, once); returns what was on it,
   // oldest first.
   Node* close() noexcept {

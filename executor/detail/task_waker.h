@@ -18,7 +18,13 @@
 
 namespace pollwake::detail {
 
-template <class Task, void (*Wake)(Task*) noexcept, void (*Release)(Task*) noexcept>
+// `WakeOwned`, if given, is a wake that consumes the caller's reference
+// (a wake by value): the pool can then hand that reference to the queue
+// entry instead of adding one for the entry and dropping the waker's
+// (async-task's `RawTask::wake` does the same). Without it, a wake by value
+// is Wake then Release.
+template <class Task, void (*Wake)(Task*) noexcept, void (*Release)(Task*) noexcept,
+          void (*WakeOwned)(Task*) noexcept = nullptr>
 class TaskWaker {
  public:
   // A waker that borrows the caller's reference (a pool's own poll, through
@@ -39,8 +45,12 @@ class TaskWaker {
   }
   static void wake(const void* data) noexcept {
     Task* task = task_of(data);
-    Wake(task);
-    Release(task);  // wake consumes the waker's reference
+    if constexpr (WakeOwned != nullptr) {
+      WakeOwned(task);  // takes over the waker's reference
+    } else {
+      Wake(task);
+      Release(task);  // wake consumes the waker's reference
+    }
   }
   static void wake_by_ref(const void* data) noexcept { Wake(task_of(data)); }
   static void drop(const void* data) noexcept { Release(task_of(data)); }

@@ -280,7 +280,7 @@ TEST(ReactorTest, DeregisterWakesAndMarksThePendingOperationsClosed) {
   Reactor r;
   Pair p;
   Registration reg = Registration::add(r.handle(), p.a).value();
-  Arc<ScheduledIo> io = reg.io();  // what a pending future holds
+  IoRef io = reg.user();  // what a pending future holds
   CountingWaker cw;
   Waker w = cw.waker();
   Context cx = Context::from_waker(w);
@@ -342,29 +342,56 @@ TEST(ReactorTest, DroppedReactorWakesRegistrationsWithReactorGone) {
   EXPECT_TRUE(s2.poll(cx).is_ready());
 }  // reg deregisters after the reactor is gone: no use after free (ASan)
 
-// The fd-number guard (ScheduledIo::begin_io), without threads: the owner's
-// close while an operation is inside its syscall leaves the fd open (its
-// number cannot be handed to a new socket) until that syscall ends.
-TEST(ReactorTest, CloseDuringASyscallFreesTheFdNumberOnlyAfterIt) {
-  Watchdog dog("CloseDuringASyscallFreesTheFdNumberOnlyAfterIt");
+// The fd-number rule (ScheduledIo::add_user), without threads: the owner's
+// close while an operation future is alive shuts the socket down at once
+// (the peer sees it) but leaves the fd open, so its number cannot be handed
+// to a new socket while the future may still make a syscall on it; the
+// last user to go closes it.
+TEST(ReactorTest, CloseWhileAFutureLivesKeepsTheFdNumberUntilTheLastIsDropped) {
+  Watchdog dog("CloseWhileAFutureLivesKeepsTheFdNumberUntilTheLastIsDropped");
   Reactor r;
   Pair p;
   const int fd = p.a;
   p.a = -1;  // the Registration's owner closes it now
   Registration reg = Registration::add(r.handle(), fd).value();
-  Arc<ScheduledIo> io = reg.io();  // what a pending future holds
-  ASSERT_TRUE(io->begin_io());     // an operation enters its syscall...
-  reg.deregister_and_close();      // ...and the stream is closed meanwhile
-  EXPECT_TRUE(testing::fd_is_open(fd)) << "fd closed while a syscall may still use its number";
-  EXPECT_FALSE(io->begin_io()) << "a new syscall started on a released fd";
-  io->end_io();  // the last one out closes it
+  std::optional<IoRef> first(reg.user());  // what an operation future holds
+  IoRef second = *first;                    // and another one
+  reg.deregister_and_close();               // the stream is closed meanwhile
+  EXPECT_TRUE(testing::fd_is_open(fd)) << "fd closed while a future may still use its number";
+  char c;
+  EXPECT_EQ(::read(p.b, &c, 1), 0) << "the peer did not see the close";
+  Waker w = Waker::noop();
+  Context cx = Context::from_waker(w);
+  Poll<ReadyEvent> ready = first->get()->poll_ready(cx, Direction::kRead);
+  ASSERT_TRUE(ready.is_ready());
+  EXPECT_TRUE(ready.value().ready & kClosed);  // the futures end with kNotConnected
+  first.reset();
+  EXPECT_TRUE(testing::fd_is_open(fd)) << "closed while one user was left";
+  second = IoRef();  // the last one out closes it (and frees the state: ASan)
   EXPECT_FALSE(testing::fd_is_open(fd));
-  EXPECT_FALSE(io->begin_io());
+  turn_ok(r, Clock::duration::zero());
 }
 
-// No syscall in flight: the close is immediate, as before the guard.
-TEST(ReactorTest, CloseWithNoSyscallInFlightIsImmediate) {
-  Watchdog dog("CloseWithNoSyscallInFlightIsImmediate");
+// deregister() without close: the fd is the caller's; a user left over
+// keeps the state alive (not the fd's ownership), and never closes it.
+TEST(ReactorTest, AUserOutlivingAPlainDeregisterKeepsTheStateButNotTheFd) {
+  Watchdog dog("AUserOutlivingAPlainDeregisterKeepsTheStateButNotTheFd");
+  Reactor r;
+  Pair p;
+  Registration reg = Registration::add(r.handle(), p.a).value();
+  IoRef user = reg.user();
+  reg.deregister();
+  turn_ok(r, Clock::duration::zero());  // the reactor lets go of its reference
+  Waker w = Waker::noop();
+  Context cx = Context::from_waker(w);
+  EXPECT_TRUE(user->poll_ready(cx, Direction::kWrite).value().ready & kClosed);  // alive (ASan)
+  user = IoRef();
+  EXPECT_TRUE(testing::fd_is_open(p.a)) << "a plain deregister's last user closed the caller's fd";
+}
+
+// No operation future alive: the close is immediate.
+TEST(ReactorTest, CloseWithNoFutureAliveIsImmediate) {
+  Watchdog dog("CloseWithNoFutureAliveIsImmediate");
   Reactor r;
   Pair p;
   const int fd = p.a;

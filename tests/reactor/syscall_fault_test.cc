@@ -249,9 +249,10 @@ TEST(SyscallFaultDeathTest, PoolRuntimeAbortsWhenATurnFails) {
 
 // Tasks on a PoolRuntime sharing a stream: one is inside recv() on it when
 // another closes it, and a new socket is opened at that moment (an accept).
-// Before the fd guard the close freed the number at once, the new socket got
-// it (the lowest free number), and the old read's recv() took the new
-// socket's data.
+// If the close freed the number at once, the new socket would get it (the
+// lowest free number) and the old read's recv() would take the new socket's
+// data. The read future is a user of the fd (ScheduledIo::add_user): the
+// number stays reserved until it is dropped.
 TEST(SyscallFaultTest, AStreamClosedDuringARecvDoesNotLendItsFdNumberToANewSocket) {
   Watchdog dog("AStreamClosedDuringARecvDoesNotLendItsFdNumberToANewSocket");
   Reactor r;
@@ -263,7 +264,7 @@ TEST(SyscallFaultTest, AStreamClosedDuringARecvDoesNotLendItsFdNumberToANewSocke
   ASSERT_TRUE(r.turn(std::chrono::seconds(1)).is_ok());  // readable
 
   char buf[16];
-  ReadFuture read = s.read(buf, sizeof buf);
+  std::optional<ReadFuture> read(s.read(buf, sizeof buf));
   {
     std::lock_guard<std::mutex> lock(g_pause_mu);
     g_paused = false;
@@ -274,7 +275,7 @@ TEST(SyscallFaultTest, AStreamClosedDuringARecvDoesNotLendItsFdNumberToANewSocke
   std::thread worker([&] {  // a worker polling the reading task
     Waker w = Waker::noop();
     Context cx = Context::from_waker(w);
-    Poll<IoResult<std::size_t>> p = read.poll(cx);
+    Poll<IoResult<std::size_t>> p = read->poll(cx);
     if (p.is_ready()) got = std::move(p).value();
   });
   {
@@ -296,7 +297,9 @@ TEST(SyscallFaultTest, AStreamClosedDuringARecvDoesNotLendItsFdNumberToANewSocke
   ASSERT_TRUE(got.has_value());
   ASSERT_TRUE(got->is_ok()) << got->error().message();
   EXPECT_EQ(std::string(buf, got->value()), "old");  // the old socket's bytes
-  EXPECT_FALSE(testing::fd_is_open(old_fd)) << "not closed when the syscall returned";
+  EXPECT_TRUE(testing::fd_is_open(old_fd)) << "freed while the read future is alive";
+  read.reset();
+  EXPECT_FALSE(testing::fd_is_open(old_fd)) << "not closed when its last future was dropped";
 }
 
 // How many recv calls a read makes (tokio 1.24's PollEvented::poll_read): a

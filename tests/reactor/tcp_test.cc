@@ -312,8 +312,9 @@ TEST(TcpTest, ClosingAStreamEndsItsPendingReadWithNotConnected) {
     Context cx = Context::from_waker(w);
     EXPECT_TRUE(f->poll(cx).is_pending());
   }  // the stream is dropped (closed) while its read is pending
-  // The fd number is free now; a new descriptor may take it. The pending read
-  // must not touch that one.
+  // The socket is shut down; its number stays reserved while the read
+  // future lives (ScheduledIo::add_user). New descriptors are opened anyway:
+  // whatever number they get, the pending read must not touch them.
   SocketPair reuse;
   ASSERT_EQ(::write(reuse.a, "x", 1), 1);
   IoResult<std::size_t> r = rt.block_on(std::move(*f));
