@@ -18,13 +18,19 @@
 
 namespace pollwake::detail {
 
-// `WakeOwned`, if given, is a wake that consumes the caller's reference
-// (a wake by value): the pool can then hand that reference to the queue
-// entry instead of adding one for the entry and dropping the waker's
-// (async-task's `RawTask::wake` does the same). Without it, a wake by value
-// is Wake then Release.
+// A wake by value made of the other two: wake, then give the reference back.
+template <class Task, void (*Wake)(Task*) noexcept, void (*Release)(Task*) noexcept>
+void wake_then_release(Task* task) noexcept {
+  Wake(task);
+  Release(task);  // wake consumes the waker's reference
+}
+
+// `WakeOwned` is the wake by value, which consumes the caller's reference.
+// A pool may give its own, which hands that reference to the queue entry
+// instead of adding one for the entry and dropping the waker's (async-task's
+// `RawTask::wake` does the same); by default it is Wake then Release.
 template <class Task, void (*Wake)(Task*) noexcept, void (*Release)(Task*) noexcept,
-          void (*WakeOwned)(Task*) noexcept = nullptr>
+          void (*WakeOwned)(Task*) noexcept = &wake_then_release<Task, Wake, Release>>
 class TaskWaker {
  public:
   // A waker that borrows the caller's reference (a pool's own poll, through
@@ -43,15 +49,7 @@ class TaskWaker {
     task_of(data)->refs.fetch_add(1, std::memory_order_relaxed);
     return RawWaker{data, &kVTable};
   }
-  static void wake(const void* data) noexcept {
-    Task* task = task_of(data);
-    if constexpr (WakeOwned != nullptr) {
-      WakeOwned(task);  // takes over the waker's reference
-    } else {
-      Wake(task);
-      Release(task);  // wake consumes the waker's reference
-    }
-  }
+  static void wake(const void* data) noexcept { WakeOwned(task_of(data)); }
   static void wake_by_ref(const void* data) noexcept { Wake(task_of(data)); }
   static void drop(const void* data) noexcept { Release(task_of(data)); }
 
