@@ -81,9 +81,14 @@ void local_task_wake(LocalTaskHeader* task, bool owned) noexcept {
     }
     pool->push_local(task);
   } else {
-    // The queue's reference, as above.
-    if (!owned) task->refs.fetch_add(1, std::memory_order_relaxed);
+    // The queue's reference: a new one, even for a wake by value. Once the
+    // task is pushed, the pool's thread may run it to completion and free
+    // it, and with it the task's reference on task->shared, while
+    // push_remote still unparks through task->shared: the waker's own
+    // reference keeps both alive until then, and goes after.
+    task->refs.fetch_add(1, std::memory_order_relaxed);
     task->shared->push_remote(task);
+    if (owned) local_task_release(task);
   }
 }
 // [END wake_path]

@@ -3,6 +3,7 @@
 // WakeScope, run_until_stalled_at_most, has_ready and set_remote_waker; and
 // the wake by value that hands its reference to the queue.
 #include <atomic>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <thread>
@@ -17,6 +18,7 @@
 #include "poll/waker.h"
 #include "poll/waker_fn.h"
 #include "tests/support/drop_counter.h"
+#include "tests/support/sanitizer_scale.h"
 #include "tests/support/watchdog.h"
 
 namespace pollwake {
@@ -228,6 +230,49 @@ TEST(LocalPoolTest, WakesByValueQueuedCoalescedOrLateKeepTheCountsRight) {
     std::move(c).wake();  // finished: dropped
   }
   EXPECT_EQ(drops.load(), 1);
+}
+
+// A wake by value from another thread must keep the task, and through it
+// the pool's shared part, alive until push_remote has finished unparking:
+// once the task is on the remote stack, the pool's thread may run it to
+// completion and drop the pool at once. (Handing the waker's reference to
+// the queue entry there was a use after free that ThreadSanitizer and
+// AddressSanitizer report; this test races exactly that, many times.)
+TEST(LocalPoolTest, AForeignWakeByValueRacingCompletionAndPoolDropIsSafe) {
+  Watchdog dog("AForeignWakeByValueRacingCompletionAndPoolDropIsSafe");
+  // Pending at its first poll (leaving its waker), Ready at its second.
+  struct Once {
+    using Output = Unit;
+    std::optional<Waker>* slot;
+    bool* done;
+    int polls = 0;
+    Poll<Unit> poll(Context& cx) {
+      if (++polls == 2) {
+        *done = true;
+        return Ready();
+      }
+      slot->emplace(cx.waker());
+      return Pending;
+    }
+  };
+  const int rounds = 400 / testing::kScaleDivisor;
+  for (int i = 0; i < rounds; ++i) {
+    auto pool = std::make_unique<LocalPool>();
+    std::atomic<int> remote{0};
+    pool->set_remote_waker(counting_waker(remote));
+    std::optional<Waker> w;
+    bool done = false;
+    pool->spawner().spawn_local(Once{&w, &done});
+    pool->run_until_stalled();
+    ASSERT_TRUE(w.has_value());
+    std::thread waker([waker = std::move(*w)]() mutable { std::move(waker).wake(); });
+    w.reset();
+    // Run the pool until the task is done, then drop it at once, while the
+    // waking thread may still be inside push_remote.
+    while (!done) pool->run_until_stalled();
+    pool.reset();
+    waker.join();
+  }
 }
 
 }  // namespace
