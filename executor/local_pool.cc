@@ -92,6 +92,12 @@ LocalPool::~LocalPool() {
                  "created it (its tasks belong to that thread); aborting\n");
     std::abort();
   }
+  if (detail::local_pool_running == this) {
+    std::fprintf(stderr,
+                 "pollwake: a LocalPool was destroyed while one of its WakeScopes was open "
+                 "(the scope would point at a freed pool); aborting\n");
+    std::abort();
+  }
   shared_->pool = nullptr;  // from now on spawns throw SpawnError
   // Close the remote stack: later remote wakes drop their own reference.
   for (LocalTaskHeader* t = shared_->close(); t != nullptr;) {
@@ -258,17 +264,19 @@ namespace {
 // Marks this thread as running `pool` for the duration of a run* call.
 class RunningScope {
  public:
-  RunningScope(LocalPool* pool, bool& running) : running_(running) {
+  RunningScope(LocalPool* pool, bool& running)
+      : running_(running), prev_(detail::local_pool_running) {
     detail::local_pool_running = pool;
     running_ = true;
   }
   ~RunningScope() {
-    detail::local_pool_running = nullptr;
+    detail::local_pool_running = prev_;  // a WakeScope open around the run
     running_ = false;
   }
 
  private:
   bool& running_;
+  LocalPool* prev_;
 };
 }  // namespace
 

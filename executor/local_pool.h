@@ -271,7 +271,8 @@ class LocalPool {
   // reactor, whose wakes are then as cheap as a task's. It changes nothing
   // else: the woken tasks run at the next run*, in wake order. wake_scope()
   // throws std::logic_error off the pool's thread; scopes nest (each
-  // restores what it found).
+  // restores what it found). Destroying the pool while one of its scopes is
+  // open aborts with a message (the scope would point at a freed pool).
   class WakeScope {
    public:
     WakeScope(const WakeScope&) = delete;

@@ -98,20 +98,26 @@ void ScheduledIo::drop_user() noexcept {
 }
 
 void ScheduledIo::release_owner(bool close_fd) noexcept {
+  // Futures are alive: the number stays reserved until the last of them
+  // goes, but the socket closes now (the peer sees it, a listener stops
+  // listening). Done while the owner's use is still counted, so the fd is
+  // certainly still ours: once that use is given up below, the last future
+  // may close it on another thread and the number may name a new socket.
+  // ORDERING: relaxed; a stale count only skips this shutdown (a future
+  // copied on another thread meanwhile: the fd then closes when it goes) or
+  // makes a harmless extra one. errno is kept: this runs in noexcept close
+  // paths (ENOTSOCK for a descriptor that is not a socket).
+  if (close_fd && (io_users_.load(std::memory_order_relaxed) & kUserMask) > 1) {
+    const int saved = errno;
+    ::shutdown(fd_, SHUT_RDWR);
+    errno = saved;
+  }
   const std::uint32_t flags = kOwnerGone | (close_fd ? kCloseFd : 0);
   // Drop the owner's use and set the flags in one step (neither flag was
   // set, and the owner's use is counted: no carry, no borrow), so the last
   // user, whoever it is, sees them. ORDERING: acq_rel, as in drop_user.
   const std::uint32_t prev = io_users_.fetch_add(flags - 1, std::memory_order_acq_rel);
-  if ((prev & kUserMask) == 1) {
-    last_user_gone(flags);
-  } else if (close_fd) {
-    // Futures are alive: the number stays reserved until the last of them
-    // goes, but the socket closes now (the peer sees it; a listener frees
-    // its port). ENOTSOCK for a descriptor that is not a socket: nothing to
-    // do there.
-    ::shutdown(fd_, SHUT_RDWR);
-  }
+  if ((prev & kUserMask) == 1) last_user_gone(flags);
 }
 
 void ScheduledIo::last_user_gone(std::uint32_t flags) noexcept {

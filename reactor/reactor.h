@@ -182,8 +182,14 @@ class ScheduledIo {
   // Owner side, once, at deregistration: drops the owner's use, and asks
   // the last user (this call, if no future is left) to close the fd when
   // `close_fd`. If futures are still alive the socket is shut down now
-  // (shutdown(2): the peer sees the close, a listener stops listening), and
-  // only the number stays reserved until the last of them is dropped.
+  // (shutdown(2): the peer sees the close, a listener stops listening and
+  // resets its backlog; its port can be bound again by a socket that sets
+  // SO_REUSEADDR, as TcpListener::bind does), and only the number stays
+  // reserved until the last of them is dropped. An operation racing the
+  // close on another thread reports kNotConnected, not what the shut-down
+  // socket says (EOF, EINVAL). A socket shared with another process or
+  // another descriptor (a dup, a fork, TcpStream::from_fd of a copy) is
+  // shut down for all of them, as a close of the last descriptor would.
   void release_owner(bool close_fd) noexcept;
 
   // Task side: Ready with the current bits for `dir` (or kShutdown), else

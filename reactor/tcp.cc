@@ -301,6 +301,9 @@ Poll<IoResult<TcpStream>> AcceptFuture::poll_accept(Context& cx) {
     // The listener's fd stays open while this future lives (see poll_io).
     int fd = ::accept4(io_->fd(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     const int err = fd >= 0 ? 0 : errno;
+    // Closed on another thread during accept4: its shutdown(2) makes
+    // accept4 fail with EINVAL; report the close (poll_io does the same).
+    if (fd < 0 && io_->closed()) return Ready(R(Err(IoError(ENOTCONN))));
     if (fd >= 0) {
       IoResult<Registration> reg = Registration::add(handle_, fd);
       if (reg.is_err()) {

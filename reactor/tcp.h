@@ -322,11 +322,15 @@ detail::IoStep detail::poll_io(ScheduledIo* io, Context& cx, Direction dir, std:
     // on another thread since the check above: the future holding `io` is
     // one of its users (ScheduledIo::add_user).
     ssize_t n = op(io->fd());
-    if (n >= 0) {
-      if (n > 0 && static_cast<std::size_t>(n) < len) io->clear_readiness(ev, dir, false);
+    if (n > 0) {
+      if (static_cast<std::size_t>(n) < len) io->clear_readiness(ev, dir, false);
       return n;
     }
-    const int err = errno;
+    const int err = n < 0 ? errno : 0;
+    // Closed on another thread during the syscall: its shutdown(2) may be
+    // what made the syscall fail or read EOF; report the close.
+    if (io->closed()) return -ENOTCONN;
+    if (n == 0) return 0;
     if (err == EAGAIN || err == EWOULDBLOCK) {
       io->clear_readiness(ev, dir);  // stale: wait for the next edge
       continue;

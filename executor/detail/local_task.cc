@@ -60,7 +60,8 @@ void local_task_wake(LocalTaskHeader* task, bool owned) noexcept {
     if (running != nullptr && running->shared_ == task->shared && task != running->current_) {
       running->progress_ = true;
     }
-    // Not the last reference: the queued entry holds one.
+    // May be the last reference by now (a wake from another thread whose
+    // entry the pool has already polled and released): release handles it.
     if (owned) local_task_release(task);
     return;
   }

@@ -2,8 +2,8 @@
 // on demand: a signal interrupting connect; accept's per-connection network
 // errors; epoll_wait failing; a stream closed on one thread while another
 // thread's read is inside recv(2); and how many recv calls a read makes.
-// This binary is linked with `-Wl,--wrap=` for connect, accept4, epoll_wait
-// and recv (tests/reactor/BUILD): reactor/'s calls go to the __wrap_
+// This binary is linked with `-Wl,--wrap=` for connect, accept4, epoll_wait,
+// recv and shutdown (tests/reactor/BUILD): reactor/'s calls go to the __wrap_
 // functions below, which fail, pause or count on request and otherwise call
 // the real syscall. Production code has no hook.
 #include <sys/epoll.h>
@@ -50,6 +50,11 @@ std::mutex g_pause_mu;
 std::condition_variable g_pause_cv;
 bool g_paused = false;  // under g_pause_mu: a recv is waiting
 bool g_go = false;      // under g_pause_mu: let it go on
+// shutdown: hold the call on this fd at its entry until the test says go
+// (under g_pause_mu, with its own flags).
+std::atomic<int> g_shutdown_pause_fd{-1};
+bool g_shutdown_paused = false;  // under g_pause_mu
+bool g_shutdown_go = false;      // under g_pause_mu
 
 }  // namespace
 
@@ -87,6 +92,18 @@ ssize_t __wrap_recv(int fd, void* buf, size_t len, int flags) {
     g_pause_cv.wait(lock, [] { return g_go; });
   }
   return __real_recv(fd, buf, len, flags);
+}
+
+int __real_shutdown(int fd, int how);
+int __wrap_shutdown(int fd, int how) {
+  int expected = fd;
+  if (fd >= 0 && g_shutdown_pause_fd.compare_exchange_strong(expected, -1)) {
+    std::unique_lock<std::mutex> lock(g_pause_mu);
+    g_shutdown_paused = true;
+    g_pause_cv.notify_all();
+    g_pause_cv.wait(lock, [] { return g_shutdown_go; });
+  }
+  return __real_shutdown(fd, how);
 }
 
 int __wrap_connect(int fd, const sockaddr* addr, socklen_t len) {
@@ -300,6 +317,53 @@ TEST(SyscallFaultTest, AStreamClosedDuringARecvDoesNotLendItsFdNumberToANewSocke
   EXPECT_TRUE(testing::fd_is_open(old_fd)) << "freed while the read future is alive";
   read.reset();
   EXPECT_FALSE(testing::fd_is_open(old_fd)) << "not closed when its last future was dropped";
+}
+
+// A stream closed on one worker while a read future made from it is alive
+// on another: the close shuts the socket down (the peer sees it) and leaves
+// the number reserved for the future. The shutdown must happen while the
+// owner still counts as a user: if the owner gave up its use first, the
+// future could be dropped on the other worker in between, close the fd,
+// the number could go to a new socket (an accept on a third worker), and
+// the owner's shutdown would cut that socket off. The owner is held at the
+// entry of shutdown(2) while the other two steps happen.
+TEST(SyscallFaultTest, ACloseNeverShutsDownASocketThatReusedItsNumber) {
+  Watchdog dog("ACloseNeverShutsDownASocketThatReusedItsNumber");
+  Reactor r;
+  SocketPair old_pair;
+  TcpStream s = TcpStream::from_fd(r.handle(), old_pair.a).value();
+  const int old_fd = old_pair.a;
+  old_pair.a = -1;  // the stream owns it now
+  char buf[8];
+  std::optional<ReadFuture> read(s.read(buf, sizeof buf));  // a user of the fd
+  {
+    std::lock_guard<std::mutex> lock(g_pause_mu);
+    g_shutdown_paused = false;
+    g_shutdown_go = false;
+  }
+  g_shutdown_pause_fd = old_fd;
+  std::thread owner([&] { s.close(); });  // a worker closes the stream
+  {
+    std::unique_lock<std::mutex> lock(g_pause_mu);
+    g_pause_cv.wait(lock, [] { return g_shutdown_paused; });
+  }
+  read.reset();      // another worker drops the read future meanwhile
+  SocketPair fresh;  // and a new socket may get a freed number
+  {
+    std::lock_guard<std::mutex> lock(g_pause_mu);
+    g_shutdown_go = true;
+  }
+  g_pause_cv.notify_all();
+  owner.join();
+  if (fresh.a != old_fd && fresh.b != old_fd) {
+    EXPECT_FALSE(testing::fd_is_open(old_fd)) << "open after its close and its last future";
+  }
+  // Whatever numbers the new pair got, both of its ends still work.
+  char c;
+  EXPECT_EQ(::send(fresh.a, "x", 1, MSG_NOSIGNAL), 1) << "the new socket was shut down";
+  EXPECT_EQ(::recv(fresh.b, &c, 1, 0), 1) << "the new socket was shut down";
+  EXPECT_EQ(::send(fresh.b, "y", 1, MSG_NOSIGNAL), 1) << "the new socket was shut down";
+  EXPECT_EQ(::recv(fresh.a, &c, 1, 0), 1) << "the new socket was shut down";
 }
 
 // How many recv calls a read makes (tokio 1.24's PollEvented::poll_read): a
