@@ -92,7 +92,7 @@ LocalPool::~LocalPool() {
                  "created it (its tasks belong to that thread); aborting\n");
     std::abort();
   }
-  if (detail::local_pool_running == this) {
+  if (wake_scopes_ != 0 || detail::local_pool_running == this) {
     std::fprintf(stderr,
                  "pollwake: a LocalPool was destroyed while one of its WakeScopes was open "
                  "(the scope would point at a freed pool); aborting\n");
@@ -364,10 +364,14 @@ void LocalPool::set_remote_waker(Waker waker) {
 }
 
 LocalPool::WakeScope::WakeScope(LocalPool* pool) noexcept
-    : prev_(detail::local_pool_running) {
+    : pool_(pool), prev_(detail::local_pool_running) {
   detail::local_pool_running = pool;
+  ++pool->wake_scopes_;
 }
-LocalPool::WakeScope::~WakeScope() { detail::local_pool_running = prev_; }
+LocalPool::WakeScope::~WakeScope() {
+  detail::local_pool_running = prev_;
+  --pool_->wake_scopes_;
+}
 
 LocalPool::WakeScope LocalPool::wake_scope() {
   check_thread("wake_scope");

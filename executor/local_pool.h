@@ -282,6 +282,7 @@ class LocalPool {
    private:
     friend class LocalPool;
     explicit WakeScope(LocalPool* pool) noexcept;
+    LocalPool* pool_;
     LocalPool* prev_;
   };
   [[nodiscard]] WakeScope wake_scope();
@@ -328,6 +329,10 @@ class LocalPool {
   // References on *shared_ held in stock for new tasks (pool thread only).
   std::size_t spare_refs_ = 0;
   bool running_ = false;
+  // WakeScopes of this pool now open (pool thread only): destroying the pool
+  // under one aborts (the scope, or a run that restores it, would point at
+  // freed memory).
+  int wake_scopes_ = 0;
   // Free task blocks for spawns (pool thread only). Declared last, so it is
   // destroyed after ~LocalPool has released every task.
   detail::TaskBlockCache cache_;

@@ -103,10 +103,13 @@ void ScheduledIo::release_owner(bool close_fd) noexcept {
   // listening). Done while the owner's use is still counted, so the fd is
   // certainly still ours: once that use is given up below, the last future
   // may close it on another thread and the number may name a new socket.
-  // ORDERING: relaxed; a stale count only skips this shutdown (a future
-  // copied on another thread meanwhile: the fd then closes when it goes) or
-  // makes a harmless extra one. errno is kept: this runs in noexcept close
-  // paths (ENOTSOCK for a descriptor that is not a socket).
+  // ORDERING: relaxed. It cannot read 1 while a future exists: every
+  // future's increment was made by this owner or copied from another
+  // future, ordered before that future's own decrement. It can read more
+  // than 1 just after the last future went: then the shutdown is an extra
+  // one on a descriptor that is still ours, closed below. errno is kept:
+  // this runs in noexcept close paths (ENOTSOCK for a descriptor that is not
+  // a socket).
   if (close_fd && (io_users_.load(std::memory_order_relaxed) & kUserMask) > 1) {
     const int saved = errno;
     ::shutdown(fd_, SHUT_RDWR);
@@ -121,7 +124,11 @@ void ScheduledIo::release_owner(bool close_fd) noexcept {
 }
 
 void ScheduledIo::last_user_gone(std::uint32_t flags) noexcept {
-  if (flags & kCloseFd) ::close(fd_);
+  if (flags & kCloseFd) {
+    const int saved = errno;  // this runs in destructors
+    ::close(fd_);
+    errno = saved;
+  }
   // The users' reference (Registration::add): may destroy *this.
   Arc<ScheduledIo>::decrement_strong_count(this);
 }
@@ -278,7 +285,9 @@ void Registration::deregister(bool close_fd) noexcept {
     std::lock_guard<std::mutex> lock(s->mu_);
     auto it = s->registered_.find(io_.get());
     if (it != s->registered_.end()) {  // else the reactor was dropped and let go of it
+      const int saved = errno;  // this runs in destructors
       ::epoll_ctl(s->epfd_, EPOLL_CTL_DEL, io_->fd(), nullptr);
+      errno = saved;
       s->pending_release_.push_back(std::move(it->second));
       s->registered_.erase(it);
       // ORDERING: release, pairs with the driver's acquire exchange; the

@@ -15,6 +15,7 @@
 #include "executor/local_pool.h"
 #include "poll/context.h"
 #include "poll/poll.h"
+#include "poll/ready.h"
 #include "poll/waker.h"
 #include "poll/waker_fn.h"
 #include "tests/support/drop_counter.h"
@@ -134,6 +135,32 @@ TEST(LocalPoolTest, WakeScopeOffThePoolsThreadThrows) {
     }
   }).join();
   EXPECT_TRUE(threw);
+}
+
+// Misuse with a defined outcome: a pool destroyed while one of its scopes is
+// open aborts with a message, also when another pool's run sits between the
+// scope and the destruction (that run would restore the freed pool).
+TEST(LocalPoolDeathTest, DestroyingAPoolUnderItsOwnWakeScopeAborts) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        auto pool = std::make_unique<LocalPool>();
+        LocalPool::WakeScope here = pool->wake_scope();
+        pool.reset();
+      },
+      "destroyed while one of its WakeScopes was open");
+  EXPECT_DEATH(
+      {
+        auto b = std::make_unique<LocalPool>();
+        LocalPool a;
+        LocalPool::WakeScope here = b->wake_scope();
+        a.spawner().spawn_local(poll_fn([&b](Context&) -> Poll<Unit> {
+          b.reset();  // inside a's run, under b's scope
+          return Ready();
+        }));
+        a.run_until_stalled();
+      },
+      "destroyed while one of its WakeScopes was open");
 }
 
 TEST(LocalPoolTest, RunUntilStalledAtMostStopsAtItsBudgetAndKeepsTheOrder) {
