@@ -41,20 +41,54 @@ int g_connect_faults_served = 0;
 // epoll_wait: fail the next call with this errno (0: pass through). Atomic:
 // PoolRuntime's reactor thread reads it.
 std::atomic<int> g_epoll_wait_error{0};
-// recv: count the calls on one fd; pause the next call on another fd until
-// the test says go (the test's threads share these).
+// recv: count the calls on one fd.
 std::atomic<int> g_recv_count_fd{-1};
 std::atomic<int> g_recv_calls{0};
-std::atomic<int> g_recv_pause_fd{-1};
-std::mutex g_pause_mu;
-std::condition_variable g_pause_cv;
-bool g_paused = false;  // under g_pause_mu: a recv is waiting
-bool g_go = false;      // under g_pause_mu: let it go on
-// shutdown: hold the call on this fd at its entry until the test says go
-// (under g_pause_mu, with its own flags).
-std::atomic<int> g_shutdown_pause_fd{-1};
-bool g_shutdown_paused = false;  // under g_pause_mu
-bool g_shutdown_go = false;      // under g_pause_mu
+
+// Holds the next call of one wrapped syscall on one fd at its entry until
+// the test lets it go (the test's threads share it).
+class SyscallPause {
+ public:
+  // Test side: hold the next call on `fd`.
+  void arm(int fd) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      held_ = false;
+      go_ = false;
+    }
+    fd_ = fd;
+  }
+  // Wrapper side: if this call is the one, wait here until go().
+  void hold_if(int fd) {
+    int expected = fd;
+    if (fd < 0 || !fd_.compare_exchange_strong(expected, -1)) return;
+    std::unique_lock<std::mutex> lock(mu_);
+    held_ = true;
+    cv_.notify_all();
+    cv_.wait(lock, [this] { return go_; });
+  }
+  // Test side: wait until the call is held (the watchdog bounds it).
+  void wait_held() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return held_; });
+  }
+  void go() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      go_ = true;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  std::atomic<int> fd_{-1};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool held_ = false;  // under mu_
+  bool go_ = false;    // under mu_
+};
+SyscallPause g_recv_pause;
+SyscallPause g_shutdown_pause;
 
 }  // namespace
 
@@ -84,25 +118,13 @@ int __wrap_epoll_wait(int epfd, epoll_event* events, int max, int timeout) {
 
 ssize_t __wrap_recv(int fd, void* buf, size_t len, int flags) {
   if (fd == g_recv_count_fd.load()) g_recv_calls.fetch_add(1);
-  int expected = fd;
-  if (fd >= 0 && g_recv_pause_fd.compare_exchange_strong(expected, -1)) {
-    std::unique_lock<std::mutex> lock(g_pause_mu);
-    g_paused = true;
-    g_pause_cv.notify_all();
-    g_pause_cv.wait(lock, [] { return g_go; });
-  }
+  g_recv_pause.hold_if(fd);
   return __real_recv(fd, buf, len, flags);
 }
 
 int __real_shutdown(int fd, int how);
 int __wrap_shutdown(int fd, int how) {
-  int expected = fd;
-  if (fd >= 0 && g_shutdown_pause_fd.compare_exchange_strong(expected, -1)) {
-    std::unique_lock<std::mutex> lock(g_pause_mu);
-    g_shutdown_paused = true;
-    g_pause_cv.notify_all();
-    g_pause_cv.wait(lock, [] { return g_shutdown_go; });
-  }
+  g_shutdown_pause.hold_if(fd);
   return __real_shutdown(fd, how);
 }
 
@@ -282,12 +304,7 @@ TEST(SyscallFaultTest, AStreamClosedDuringARecvDoesNotLendItsFdNumberToANewSocke
 
   char buf[16];
   std::optional<ReadFuture> read(s.read(buf, sizeof buf));
-  {
-    std::lock_guard<std::mutex> lock(g_pause_mu);
-    g_paused = false;
-    g_go = false;
-  }
-  g_recv_pause_fd = old_fd;
+  g_recv_pause.arm(old_fd);
   std::optional<IoResult<std::size_t>> got;
   std::thread worker([&] {  // a worker polling the reading task
     Waker w = Waker::noop();
@@ -295,21 +312,14 @@ TEST(SyscallFaultTest, AStreamClosedDuringARecvDoesNotLendItsFdNumberToANewSocke
     Poll<IoResult<std::size_t>> p = read->poll(cx);
     if (p.is_ready()) got = std::move(p).value();
   });
-  {
-    std::unique_lock<std::mutex> lock(g_pause_mu);
-    g_pause_cv.wait(lock, [] { return g_paused; });
-  }
+  g_recv_pause.wait_held();
   s.close();              // another task closes the shared stream...
   SocketPair fresh;       // ...and a new connection is accepted
   EXPECT_NE(fresh.a, old_fd) << "the closed stream's fd number was reused during its recv";
   EXPECT_NE(fresh.b, old_fd) << "the closed stream's fd number was reused during its recv";
   ASSERT_EQ(::write(fresh.a, "NEW", 3), 3);  // what a misdirected recv would take
   ASSERT_EQ(::write(fresh.b, "NEW", 3), 3);
-  {
-    std::lock_guard<std::mutex> lock(g_pause_mu);
-    g_go = true;
-  }
-  g_pause_cv.notify_all();
+  g_recv_pause.go();
   worker.join();
   ASSERT_TRUE(got.has_value());
   ASSERT_TRUE(got->is_ok()) << got->error().message();
@@ -336,24 +346,12 @@ TEST(SyscallFaultTest, ACloseNeverShutsDownASocketThatReusedItsNumber) {
   old_pair.a = -1;  // the stream owns it now
   char buf[8];
   std::optional<ReadFuture> read(s.read(buf, sizeof buf));  // a user of the fd
-  {
-    std::lock_guard<std::mutex> lock(g_pause_mu);
-    g_shutdown_paused = false;
-    g_shutdown_go = false;
-  }
-  g_shutdown_pause_fd = old_fd;
+  g_shutdown_pause.arm(old_fd);
   std::thread owner([&] { s.close(); });  // a worker closes the stream
-  {
-    std::unique_lock<std::mutex> lock(g_pause_mu);
-    g_pause_cv.wait(lock, [] { return g_shutdown_paused; });
-  }
+  g_shutdown_pause.wait_held();
   read.reset();      // another worker drops the read future meanwhile
   SocketPair fresh;  // and a new socket may get a freed number
-  {
-    std::lock_guard<std::mutex> lock(g_pause_mu);
-    g_shutdown_go = true;
-  }
-  g_pause_cv.notify_all();
+  g_shutdown_pause.go();
   owner.join();
   if (fresh.a != old_fd && fresh.b != old_fd) {
     EXPECT_FALSE(testing::fd_is_open(old_fd)) << "open after its close and its last future";
