@@ -146,44 +146,6 @@ IoResult<Unit> TcpStream::set_nodelay(bool on) {
 IoResult<SocketAddr> TcpStream::local_addr() const { return name_of(fd_, false); }
 IoResult<SocketAddr> TcpStream::peer_addr() const { return name_of(fd_, true); }
 
-Poll<IoResult<std::size_t>> ReadFuture::poll(Context& cx) {
-  if (done_) polled_after_completion("ReadFuture");
-  detail::IoStep step = detail::poll_io(io_.get(), cx, Direction::kRead, len_,
-                                        [&](int fd) { return ::recv(fd, buf_, len_, 0); });
-  if (step == detail::kPendingStep) return Pending;
-  done_ = true;
-  return Ready(detail::step_result(step));
-}
-
-Poll<IoResult<std::size_t>> WriteFuture::poll(Context& cx) {
-  if (done_) polled_after_completion("WriteFuture");
-  detail::IoStep step =
-      detail::poll_io(io_.get(), cx, Direction::kWrite, len_,
-                      [&](int fd) { return ::send(fd, buf_, len_, MSG_NOSIGNAL); });
-  if (step == detail::kPendingStep) return Pending;
-  done_ = true;
-  return Ready(detail::step_result(step));
-}
-
-Poll<IoResult<Unit>> WriteAllFuture::poll(Context& cx) {
-  if (done_) polled_after_completion("WriteAllFuture");
-  const char* base = static_cast<const char*>(buf_);
-  while (written_ < len_) {
-    std::size_t left = len_ - written_;
-    detail::IoStep step =
-        detail::poll_io(io_.get(), cx, Direction::kWrite, left,
-                        [&](int fd) { return ::send(fd, base + written_, left, MSG_NOSIGNAL); });
-    if (step == detail::kPendingStep) return Pending;
-    if (step < 0) {
-      done_ = true;
-      return Ready(IoResult<Unit>(Err(detail::step_result(step).error())));
-    }
-    written_ += static_cast<std::size_t>(step);
-  }
-  done_ = true;
-  return Ready(IoResult<Unit>(Ok(Unit{})));
-}
-
 // -------------------------------------------------------------- ConnectFuture
 
 ConnectFuture::ConnectFuture(ConnectFuture&& o) noexcept

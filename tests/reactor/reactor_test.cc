@@ -372,6 +372,55 @@ TEST(ReactorTest, CloseWhileAFutureLivesKeepsTheFdNumberUntilTheLastIsDropped) {
   turn_ok(r, Clock::duration::zero());
 }
 
+// The owner hands out uses from a stock counted in advance
+// (Registration::user): many futures, more than one refill of the stock, a
+// move of the registration in between (the stock goes with it), and the
+// close still waits for exactly the last future.
+TEST(ReactorTest, UsesFromTheOwnersStockKeepTheFdUntilTheLastAcrossRefillsAndMoves) {
+  Watchdog dog("UsesFromTheOwnersStockKeepTheFdUntilTheLastAcrossRefillsAndMoves");
+  Reactor r;
+  Pair p;
+  const int fd = p.a;
+  p.a = -1;
+  Registration reg = Registration::add(r.handle(), fd).value();
+  std::vector<IoRef> users;
+  for (int i = 0; i < 150; ++i) {
+    users.push_back(reg.user());
+    if (i % 3 == 0) users.pop_back();  // some futures finish at once
+  }
+  Registration moved = std::move(reg);
+  EXPECT_FALSE(reg.user()) << "a moved-from registration handed out a use";
+  for (int i = 0; i < 100; ++i) users.push_back(moved.user());
+  moved.deregister_and_close();
+  EXPECT_FALSE(moved.user()) << "a closed registration handed out a use";
+  while (users.size() > 1) {
+    users.pop_back();
+    ASSERT_TRUE(testing::fd_is_open(fd)) << "closed with " << users.size() << " users left";
+  }
+  users.clear();  // the last one closes it (and frees the state: ASan)
+  EXPECT_FALSE(testing::fd_is_open(fd));
+  turn_ok(r, Clock::duration::zero());
+}
+
+// Uses taken and all given back before the close: what is left of the stock
+// goes back with the owner's own use, so the close is immediate (a stock
+// kept would leave the fd open forever: a leak ASan and this test see).
+TEST(ReactorTest, CloseAfterEveryFutureIsGoneIsImmediateWhateverTheStockHolds) {
+  Watchdog dog("CloseAfterEveryFutureIsGoneIsImmediateWhateverTheStockHolds");
+  Reactor r;
+  Pair p;
+  const int fd = p.a;
+  p.a = -1;
+  Registration reg = Registration::add(r.handle(), fd).value();
+  for (int i = 0; i < 70; ++i) {
+    IoRef user = reg.user();  // an operation made and dropped
+  }
+  reg.deregister_and_close();
+  EXPECT_FALSE(testing::fd_is_open(fd));
+  char c;
+  EXPECT_EQ(::read(p.b, &c, 1), 0) << "the peer did not see the close";
+}
+
 // deregister() without close: the fd is the caller's; a user left over
 // keeps the state alive (not the fd's ownership), and never closes it.
 TEST(ReactorTest, AUserOutlivingAPlainDeregisterKeepsTheStateButNotTheFd) {
