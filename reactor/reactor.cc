@@ -97,31 +97,30 @@ void ScheduledIo::drop_user() noexcept {
   if ((prev & kUserMask) == 1) last_user_gone(prev);
 }
 
-void ScheduledIo::release_owner(bool close_fd, std::uint32_t spare) noexcept {
+void ScheduledIo::release_owner(bool close_fd) noexcept {
   // Futures are alive: the number stays reserved until the last of them
   // goes, but the socket closes now (the peer sees it, a listener stops
   // listening). Done while the owner's use is still counted, so the fd is
   // certainly still ours: once that use is given up below, the last future
   // may close it on another thread and the number may name a new socket.
-  // The owner's own uses are 1 + spare. ORDERING: relaxed. It cannot read
-  // 1 + spare while a future exists: every future's use was counted by this
-  // owner or copied from another future, ordered before that future's own
-  // decrement. It can read more just after the last future went: then the
-  // shutdown is an extra one on a descriptor that is still ours, closed
-  // below. errno is kept: this runs in noexcept close paths (ENOTSOCK for a
-  // descriptor that is not a socket).
-  const std::uint32_t own = 1 + spare;
-  if (close_fd && (io_users_.load(std::memory_order_relaxed) & kUserMask) > own) {
+  // ORDERING: relaxed. It cannot read 1 while a future exists: every
+  // future's increment was made by this owner or copied from another
+  // future, ordered before that future's own decrement. It can read more
+  // than 1 just after the last future went: then the shutdown is an extra
+  // one on a descriptor that is still ours, closed below. errno is kept:
+  // this runs in noexcept close paths (ENOTSOCK for a descriptor that is not
+  // a socket).
+  if (close_fd && (io_users_.load(std::memory_order_relaxed) & kUserMask) > 1) {
     const int saved = errno;
     ::shutdown(fd_, SHUT_RDWR);
     errno = saved;
   }
   const std::uint32_t flags = kOwnerGone | (close_fd ? kCloseFd : 0);
-  // Drop the owner's uses and set the flags in one step (neither flag was
-  // set, and the owner's uses are counted: no carry, no borrow), so the last
+  // Drop the owner's use and set the flags in one step (neither flag was
+  // set, and the owner's use is counted: no carry, no borrow), so the last
   // user, whoever it is, sees them. ORDERING: acq_rel, as in drop_user.
-  const std::uint32_t prev = io_users_.fetch_add(flags - own, std::memory_order_acq_rel);
-  if ((prev & kUserMask) == own) last_user_gone(flags);
+  const std::uint32_t prev = io_users_.fetch_add(flags - 1, std::memory_order_acq_rel);
+  if ((prev & kUserMask) == 1) last_user_gone(flags);
 }
 
 void ScheduledIo::last_user_gone(std::uint32_t flags) noexcept {
@@ -297,7 +296,7 @@ void Registration::deregister(bool close_fd) noexcept {
     }
   }
   // After the fd has left epoll: its last user may close it now.
-  io_->release_owner(close_fd, std::exchange(spare_users_, 0));
+  io_->release_owner(close_fd);
   io_ = Arc<ScheduledIo>();
   handle_ = Handle();
 }

@@ -178,11 +178,11 @@ class alignas(64) ScheduledIo {
   // an IoRef being copied). drop_user: one less; the last one out closes the
   // fd (if the owner asked for it) and drops the users' reference, which may
   // destroy *this.
-  void add_user(std::uint32_t n = 1) noexcept {
+  void add_user() noexcept {
     // ORDERING: relaxed, as Arc's increment: a user is only made by a user,
     // whose own later drop_user is ordered after this in the count's
     // modification order, so the count cannot reach zero in between.
-    io_users_.fetch_add(n, std::memory_order_relaxed);
+    io_users_.fetch_add(1, std::memory_order_relaxed);
   }
   void drop_user() noexcept;
   // Owner side, once, at deregistration: drops the owner's use, and asks
@@ -191,14 +191,12 @@ class alignas(64) ScheduledIo {
   // (shutdown(2): the peer sees the close, a listener stops listening and
   // resets its backlog; its port can be bound again by a socket that sets
   // SO_REUSEADDR, as TcpListener::bind does), and only the number stays
-  // reserved until the last of them is dropped. `spare` is the owner's stock
-  // of uses counted in advance and not handed out (Registration::user),
-  // given back in the same operation. An operation racing the
+  // reserved until the last of them is dropped. An operation racing the
   // close on another thread reports kNotConnected, not what the shut-down
   // socket says (EOF, EINVAL). A socket shared with another process or
   // another descriptor (a dup, a fork, TcpStream::from_fd of a copy) is
   // shut down for all of them, as a close of the last descriptor would.
-  void release_owner(bool close_fd, std::uint32_t spare = 0) noexcept;
+  void release_owner(bool close_fd) noexcept;
 
   // Task side: Ready with the current bits for `dir` (or kShutdown), else
   // stores cx's waker for `dir` and returns Pending.
@@ -243,10 +241,6 @@ class IoRef {
   explicit IoRef(ScheduledIo* io) noexcept : io_(io) {
     if (io_ != nullptr) io_->add_user();
   }
-  // Takes over a use that is already counted (the owner's stock,
-  // Registration::user) instead of adding one.
-  struct Counted {};
-  IoRef(ScheduledIo* io, Counted) noexcept : io_(io) {}
   IoRef(const IoRef& other) noexcept : IoRef(other.io_) {}
   IoRef(IoRef&& other) noexcept : io_(std::exchange(other.io_, nullptr)) {}
   IoRef& operator=(IoRef other) noexcept {
@@ -299,16 +293,12 @@ class Registration {
  public:
   Registration() = default;
   static IoResult<Registration> add(const Handle& handle, int fd);
-  Registration(Registration&& other) noexcept
-      : handle_(std::move(other.handle_)),
-        io_(std::move(other.io_)),
-        spare_users_(std::exchange(other.spare_users_, 0)) {}
+  Registration(Registration&& other) noexcept = default;
   Registration& operator=(Registration&& other) noexcept {
     if (this != &other) {
       deregister();
       handle_ = std::move(other.handle_);
       io_ = std::move(other.io_);
-      spare_users_ = std::exchange(other.spare_users_, 0);
     }
     return *this;
   }
@@ -336,34 +326,14 @@ class Registration {
   // (empty if not registered). The future keeps working when the stream
   // that made it is moved, and sees kClosed when it is closed
   // (reactor/tcp.h).
-  // [START user_stock]
-  // The owner counts uses in advance, kUserBatch at a time, and hands them
-  // out from its stock without an atomic operation: only the future's drop
-  // (on any thread, at any time) must be a locked read-modify-write. The
-  // stock is the owner's alone, as the stream's own methods are (two
-  // threads calling them at once is a data race anyway), and deregistration
-  // gives what is left back in the same operation that drops the owner's
-  // use. LocalPool counts its tasks' references to the pool the same way.
-  IoRef user() noexcept {
-    if (!io_) return IoRef();
-    if (spare_users_ == 0) {
-      io_->add_user(kUserBatch);
-      spare_users_ = kUserBatch;
-    }
-    --spare_users_;
-    return IoRef(io_.get(), IoRef::Counted{});
-  }
-  // [END user_stock]
+  IoRef user() const noexcept { return IoRef(io_.get()); }
 
  private:
   ScheduledIo& checked(const char* what) const;
   void deregister(bool close_fd) noexcept;
 
-  static constexpr std::uint32_t kUserBatch = 64;
-
   Handle handle_;
   Arc<ScheduledIo> io_;
-  std::uint32_t spare_users_ = 0;  // uses counted in io_ and not handed out
 };
 
 // TimerEntry: one pending Sleep, shared by the Sleep and the reactor's heap.

@@ -39,8 +39,11 @@
 //     syscall finishes on the old socket, and the fd number is freed only
 //     when the last future made from the stream is dropped, so a new socket
 //     that gets the number never sees the old operation's syscall
-//     (ScheduledIo::add_user, reactor.h). Calling the
-//     stream's own methods (read(), close()) from two threads at once is a
+//     (ScheduledIo::add_user, reactor.h). read(), write(), write_all()
+//     and shutdown() only read the stream, so tasks on several threads may
+//     call them on one shared stream at once (what Rust allows through
+//     `&TcpStream`); close() and the moves change it, and calling one of
+//     them while another thread calls any method of the same stream is a
 //     data race, as for any object.
 //   * Polling a future again after it returned Ready throws
 //     FuturePolledAfterCompletion (poll/poll.h), as every pollwake future.

@@ -372,12 +372,11 @@ TEST(ReactorTest, CloseWhileAFutureLivesKeepsTheFdNumberUntilTheLastIsDropped) {
   turn_ok(r, Clock::duration::zero());
 }
 
-// The owner hands out uses from a stock counted in advance
-// (Registration::user): many futures, more than one refill of the stock, a
-// move of the registration in between (the stock goes with it), and the
-// close still waits for exactly the last future.
-TEST(ReactorTest, UsesFromTheOwnersStockKeepTheFdUntilTheLastAcrossRefillsAndMoves) {
-  Watchdog dog("UsesFromTheOwnersStockKeepTheFdUntilTheLastAcrossRefillsAndMoves");
+// Many futures, some finished at once, a move of the registration in
+// between, and a move-assignment onto a registered one: the close still
+// waits for exactly the last future.
+TEST(ReactorTest, ManyUsersAndMovesKeepTheFdUntilTheLastUserGoes) {
+  Watchdog dog("ManyUsersAndMovesKeepTheFdUntilTheLastUserGoes");
   Reactor r;
   Pair p;
   const int fd = p.a;
@@ -391,6 +390,15 @@ TEST(ReactorTest, UsesFromTheOwnersStockKeepTheFdUntilTheLastAcrossRefillsAndMov
   Registration moved = std::move(reg);
   EXPECT_FALSE(reg.user()) << "a moved-from registration handed out a use";
   for (int i = 0; i < 100; ++i) users.push_back(moved.user());
+  // Moved onto a registered one: that one deregisters first, and its fd
+  // (a plain deregister: the caller's) stays open and unclaimed.
+  Registration other = Registration::add(r.handle(), p.b).value();
+  IoRef other_user = other.user();
+  other = std::move(moved);
+  EXPECT_TRUE(other_user->closed());
+  other_user = IoRef();
+  EXPECT_TRUE(testing::fd_is_open(p.b));
+  moved = std::move(other);
   moved.deregister_and_close();
   EXPECT_FALSE(moved.user()) << "a closed registration handed out a use";
   while (users.size() > 1) {
@@ -402,11 +410,11 @@ TEST(ReactorTest, UsesFromTheOwnersStockKeepTheFdUntilTheLastAcrossRefillsAndMov
   turn_ok(r, Clock::duration::zero());
 }
 
-// Uses taken and all given back before the close: what is left of the stock
-// goes back with the owner's own use, so the close is immediate (a stock
-// kept would leave the fd open forever: a leak ASan and this test see).
-TEST(ReactorTest, CloseAfterEveryFutureIsGoneIsImmediateWhateverTheStockHolds) {
-  Watchdog dog("CloseAfterEveryFutureIsGoneIsImmediateWhateverTheStockHolds");
+// Futures made and all dropped before the close: nothing is left counted
+// but the owner, so the close is immediate (a use counted twice would leave
+// the fd open forever: a leak ASan and this test see).
+TEST(ReactorTest, CloseAfterManyFuturesCameAndWentIsImmediate) {
+  Watchdog dog("CloseAfterManyFuturesCameAndWentIsImmediate");
   Reactor r;
   Pair p;
   const int fd = p.a;
