@@ -40,11 +40,13 @@
 //     when the last future made from the stream is dropped, so a new socket
 //     that gets the number never sees the old operation's syscall
 //     (ScheduledIo::add_user, reactor.h). read(), write(), write_all()
-//     and shutdown() only read the stream, so tasks on several threads may
-//     call them on one shared stream at once (what Rust allows through
-//     `&TcpStream`); close() and the moves change it, and calling one of
-//     them while another thread calls any method of the same stream is a
-//     data race, as for any object.
+//     and shutdown() only read the stream (as accept() reads its
+//     listener), so tasks on several threads may call them on one shared
+//     stream at once (what Rust allows through `&TcpStream`); close() and
+//     the moves change it, and calling one of them while another thread
+//     calls any method of the same stream is a data race, as for any
+//     object. Making futures at once is fine; polling two reads at once is
+//     not (below).
 //   * Polling a future again after it returned Ready throws
 //     FuturePolledAfterCompletion (poll/poll.h), as every pollwake future.
 //   * One reader and one writer may wait on one stream at the same time
@@ -129,7 +131,9 @@ bool accept_error_is_transient(int err) noexcept;
 // returns an integer, step_ready builds the Poll once, in place
 // (Ready(Ok(n)), not Ready(IoResult(Ok(n))), which is a second copy), and
 // the futures' polls are inline (below) so the awaiter that polls them
-// stores the fields straight into its own slot.
+// stores the fields straight into its own slot. (The awaiter's own copy out
+// of that slot, when the coroutine resumes, still stalls: GCC copies the
+// result whole; docs/09_reactor.md counts what is left.)
 using IoStep = std::ptrdiff_t;
 inline constexpr IoStep kPendingStep = PTRDIFF_MIN;
 inline constexpr IoStep kReactorGoneStep = PTRDIFF_MIN + 1;
@@ -137,6 +141,7 @@ inline IoError step_error(IoStep step) {
   if (step == kReactorGoneStep) return IoError::reactor_gone();
   return IoError(static_cast<int>(-step));
 }
+// Precondition: step != kPendingStep (the futures return Pending first).
 inline Poll<IoResult<std::size_t>> step_ready(IoStep step) {
   if (step >= 0) return Ready(Ok(static_cast<std::size_t>(step)));
   return Ready(Err(step_error(step)));

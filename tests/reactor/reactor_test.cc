@@ -388,7 +388,8 @@ TEST(ReactorTest, ManyUsersAndMovesKeepTheFdUntilTheLastUserGoes) {
     if (i % 3 == 0) users.pop_back();  // some futures finish at once
   }
   Registration moved = std::move(reg);
-  EXPECT_FALSE(reg.user()) << "a moved-from registration handed out a use";
+  EXPECT_FALSE(reg.user())  // NOLINT(bugprone-use-after-move): the moved-from state is the point
+      << "a moved-from registration handed out a use";
   for (int i = 0; i < 100; ++i) users.push_back(moved.user());
   // Moved onto a registered one: that one deregisters first, and its fd
   // (a plain deregister: the caller's) stays open and unclaimed.
