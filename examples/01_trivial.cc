@@ -122,6 +122,8 @@ void fire_event(std::uint32_t value) {
 // [START trivial_future]
 struct NeverPolled {};
 struct WaitingForE {
+  // For emplace below: clang 14 lacks C++20's parenthesized aggregate initialization.
+  explicit WaitingForE(EventFuture&& moved_in) : e(std::move(moved_in)) {}
   // `e` lives across the await on line 3. Optional because rustc drops the
   // awaited future the moment its .await completes, before line 4 runs,
   // while the state stays WaitingForE until the function returns.
