@@ -18,7 +18,7 @@
 // Each hook is one line so that it can be re-applied by hand wherever an
 // executor's internals move:
 //   POLLWAKE_RECORD_WHERE          the last parameter of a spawning template:
-//                                  the caller's std::source_location
+//                                  the caller's record::SourceLocation
 //   POLLWAKE_RECORD_SPAWN(key, fn, future)
 //                                  first line of a spawning template: when
 //                                  `key` is recorded, re-spawn through `fn`
@@ -44,14 +44,14 @@
 
 #if defined(POLLWAKE_RECORD) && POLLWAKE_RECORD
 
-#include <source_location>
 #include <type_traits>
 #include <utility>
 
 #include "executor/record/recorder.h"
 
 #define POLLWAKE_RECORD_WHERE \
-  , ::std::source_location pollwake_record_where = ::std::source_location::current()
+  , ::pollwake::record::SourceLocation pollwake_record_where = \
+        ::pollwake::record::SourceLocation::current()
 
 #define POLLWAKE_RECORD_SPAWN(key, fn, future)                                                \
   if constexpr (!::pollwake::record::kIsRecorded<::std::remove_cvref_t<decltype(future)>>)    \

@@ -295,7 +295,7 @@ std::uint32_t Recorder::thread_id() {
   return tls_thread;
 }
 
-std::uint64_t Recorder::on_spawn(std::source_location where, std::string name) {
+std::uint64_t Recorder::on_spawn(SourceLocation where, std::string name) {
   std::uint64_t ts = now();
   std::uint32_t thread = thread_id();
   Lock lock(&mu_);

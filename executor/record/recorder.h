@@ -46,7 +46,6 @@
 #include <deque>
 #include <functional>
 #include <optional>
-#include <source_location>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -63,6 +62,30 @@
 #include "poll/waker.h"
 
 namespace pollwake::record {
+
+// SourceLocation: a file and a line, taken where current() is called; as a
+// default argument (wrap's `where`), that is the caller's call site. It
+// stands in for std::source_location, which libstdc++ 12 defines only for a
+// compiler with __builtin_source_location: g++ 12 has it, clang 14 does not.
+// __builtin_FILE() and __builtin_LINE() are in both, and name the call site
+// when they are default arguments, so one type serves both compilers alike.
+class SourceLocation {
+ public:
+  static constexpr SourceLocation current(const char* file = __builtin_FILE(),
+                                          std::uint_least32_t line = __builtin_LINE()) noexcept {
+    return SourceLocation(file, line);
+  }
+  constexpr SourceLocation() noexcept = default;
+  constexpr const char* file_name() const noexcept { return file_; }
+  constexpr std::uint_least32_t line() const noexcept { return line_; }
+
+ private:
+  constexpr SourceLocation(const char* file, std::uint_least32_t line) noexcept
+      : file_(file), line_(line) {}
+
+  const char* file_ = "";
+  std::uint_least32_t line_ = 0;
+};
 
 enum class EventKind : std::uint8_t {
   kSpawn,       // a future was wrapped (spawned); `flow` starts the arrow to its first poll
@@ -178,7 +201,7 @@ class Recorder {
   template <class F>
     requires Future<std::remove_cvref_t<F>>
   Recorded<std::remove_cvref_t<F>> wrap(F&& future,
-                                        std::source_location where = std::source_location::current(),
+                                        SourceLocation where = SourceLocation::current(),
                                         std::string name = {}) {
     std::uint64_t task = on_spawn(where, std::move(name));
     return Recorded<std::remove_cvref_t<F>>(this, std::forward<F>(future), task);
@@ -253,7 +276,7 @@ class Recorder {
     DropScope& operator=(const DropScope&) = delete;
   };
   std::uint64_t now() const;
-  std::uint64_t on_spawn(std::source_location where, std::string name);
+  std::uint64_t on_spawn(SourceLocation where, std::string name);
   // Returns the poll's start time. Sets the thread's "polling" task.
   std::uint64_t on_poll_begin(std::uint64_t task, std::uint64_t* saved_polling);
   void on_poll_end(std::uint64_t task, std::uint64_t start, PollResult result,

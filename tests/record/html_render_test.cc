@@ -102,15 +102,15 @@ TEST_F(HtmlRenderTest, DrawsTracksPollsAndWakeArrows) {
   {
     LocalPool pool;
     auto gate = std::make_shared<testing::Gate>();
-    pool.spawner().spawn_local(rec.wrap(testing::GateFuture<>(gate), std::source_location::current(),
+    pool.spawner().spawn_local(rec.wrap(testing::GateFuture<>(gate), SourceLocation::current(),
                                         "waits at the gate"));
     pool.spawner().spawn_local(rec.wrap(testing::YieldFuture(2, "y", nullptr),
-                                        std::source_location::current(), "yields twice"));
+                                        SourceLocation::current(), "yields twice"));
     pool.spawner().spawn_local(rec.wrap(poll_fn([gate](Context&) -> Poll<Unit> {
                                           gate->open_and_wake();
                                           return Ready();
                                         }),
-                                        std::source_location::current(), "opens the gate"));
+                                        SourceLocation::current(), "opens the gate"));
     pool.run_until_stalled();
   }
   for (const Event& e : rec.events()) polls += e.kind == EventKind::kPoll;

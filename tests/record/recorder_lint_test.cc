@@ -52,7 +52,7 @@ TEST(RecorderLintTest, LostWakerFlagsPendingTaskWithNoWaker) {
     LocalPool pool;
     // [START lost_waker]
     pool.spawner().spawn_local(rec.wrap(poll_fn([](Context&) -> Poll<Unit> { return Pending; }),
-                                        std::source_location::current(), "forgets its waker"));
+                                        SourceLocation::current(), "forgets its waker"));
     pool.run_until_stalled();
     ASSERT_EQ(count(rec, LintKind::kLostWaker), 1) << rec.lint_report();
     // [END lost_waker]
@@ -240,7 +240,7 @@ TEST(RecorderLintTest, LateWakeAfterCancellationIsANoteNotALint) {
     pool.spawner().spawn_local(rec.wrap(poll_fn([&](Context& cx) -> Poll<Unit> {
       timer.emplace(cx.waker());  // registered with a "timer"
       return Pending;
-    }), std::source_location::current(), "sleeper"));
+    }), SourceLocation::current(), "sleeper"));
     pool.run_until_stalled();
   }  // the pool cancels the sleeper
   std::move(*timer).wake();  // the timer fires after that
@@ -416,7 +416,7 @@ TEST(RecorderLintTest, CleanRunReportsNoLints) {
 // used to reach through a null recorder), and dropping it records nothing.
 TEST(RecordedTest, PollingAMovedFromShellThrows) {
   Recorder rec(ticking());
-  auto shell = rec.wrap(ready(7), std::source_location::current(), "moved");
+  auto shell = rec.wrap(ready(7), SourceLocation::current(), "moved");
   auto task = std::move(shell);
   Context cx = Context::from_waker(Waker::noop());
   EXPECT_THROW((void)shell.poll(cx), FuturePolledAfterCompletion);

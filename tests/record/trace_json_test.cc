@@ -109,7 +109,7 @@ TEST(RecorderTraceTest, HtmlEmbedsTheTraceWithoutNetworkReferences) {
   Recorder rec(ticking());
   {
     LocalPool pool;
-    pool.spawner().spawn_local(rec.wrap(YieldFuture(2, "y", nullptr), std::source_location::current(),
+    pool.spawner().spawn_local(rec.wrap(YieldFuture(2, "y", nullptr), SourceLocation::current(),
                                         "a </script> in a name"));
     pool.run_until_stalled();
   }
