@@ -31,20 +31,33 @@
 namespace pollwake::testing {
 
 struct Json {
+  struct Member;  // one key and its value (below)
+
   enum class Type { kNull, kBool, kNumber, kString, kArray, kObject } type = Type::kNull;
   bool b = false;
   double number = 0;
   std::string string;
   std::vector<Json> array;
-  std::vector<std::pair<std::string, Json>> object;
+  std::vector<Member> object;  // in the text's order
 
-  const Json* get(const std::string& key) const {
-    for (const auto& [k, v] : object) {
-      if (k == key) return &v;
-    }
-    return nullptr;
-  }
+  const Json* get(const std::string& key) const;
 };
+
+// Not std::pair<std::string, Json>: libstdc++'s pair asks, as it is
+// instantiated, whether Json is default constructible, which makes clang
+// define Json's destructor, which destroys a vector of that same pair,
+// still incomplete: clang rejects the cycle (g++ does not).
+struct Json::Member {
+  std::string key;
+  Json value;
+};
+
+inline const Json* Json::get(const std::string& key) const {
+  for (const Member& m : object) {
+    if (m.key == key) return &m.value;
+  }
+  return nullptr;
+}
 
 class JsonParser {
  public:
@@ -123,7 +136,7 @@ class JsonParser {
         ++i_;
         Json v;
         if (!value(v)) return false;
-        out.object.emplace_back(std::move(key), std::move(v));
+        out.object.push_back({std::move(key), std::move(v)});
         ws();
         if (i_ < s_.size() && s_[i_] == ',') { ++i_; continue; }
         if (i_ < s_.size() && s_[i_] == '}') return ++i_, true;
