@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # .ci/test.sh: every test. Installs what is missing, then runs `bazel test
-# //...` under each configuration (default, asan, tsan; choose with
+# //...` under each configuration (default and its sanitizers asan, tsan, all
+# with g++ 12; clang, the same tests built by clang 14; choose with
 # POLLWAKE_CONFIGS="default"), then the recorder's tests and the examples
 # with the recorder compiled in (record), and the recorder's tests with it
 # compiled in under TSan (record_tsan), and ends with one line `N passed, N failed`
@@ -10,7 +11,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 bash .ci/deps.sh || exit 1
 
-configs=${POLLWAKE_CONFIGS:-default asan tsan record record_tsan}
+configs=${POLLWAKE_CONFIGS:-default asan tsan clang record record_tsan}
 logdir=$(mktemp -d)
 overall=0
 start=$(date +%s)

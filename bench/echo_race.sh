@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/echo_race.sh: the echo race. Starts each echo server in turn on
 # loopback (pollwake's one-thread and pool runtimes, tokio's current-thread
-# and multi-thread runtimes, Boost.Asio's io_context on one thread and on a
+# and multi-thread runtimes, Boost.Asio's io_context on one thread (with the
+# concurrency hint 1, and with BOOST_ASIO_CONCURRENCY_HINT_UNSAFE) and on a
 # pool), points the same load generator (bench/echo_bench) at it, and stops
 # it. Rounds are interleaved (each round runs every server once) and
 # echo_render.py takes the median per server.
@@ -11,7 +12,7 @@
 #       DIR  holds bench/echo_bench, bench/echo_server, bench/peers/asio_echo
 #            (a Bazel bazel-bin or a runfiles root)
 #       BIN  the tokio_echo binary built by cargo (bench/peers/rust)
-#       --servers  only these (default: all six, in the order below)
+#       --servers  only these (default: all seven, in the order below)
 #   Writes DIR/echo.jsonl (one line per run) and prints the table. Even
 #   rounds run the servers in the reverse order, so that no server always
 #   runs right after the same other one.
@@ -47,9 +48,10 @@ declare -A server=(
   [tokio_current_thread]="$tokio --flavor current"
   [tokio_multi_thread]="$tokio --flavor multi --threads $threads"
   [asio_one_thread]="$pw/bench/peers/asio_echo --threads 1"
+  [asio_one_thread_unsafe]="$pw/bench/peers/asio_echo --threads 1 --unsafe 1"
   [asio_pool]="$pw/bench/peers/asio_echo --threads $threads"
 )
-order=(pollwake_one_thread tokio_current_thread asio_one_thread pollwake_pool tokio_multi_thread asio_pool)
+order=(pollwake_one_thread tokio_current_thread asio_one_thread asio_one_thread_unsafe pollwake_pool tokio_multi_thread asio_pool)
 if [ -n "$servers" ]; then
   IFS=, read -r -a order <<< "$servers"
   for name in "${order[@]}"; do

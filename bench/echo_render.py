@@ -5,7 +5,7 @@ import json
 import statistics
 import sys
 
-ORDER = ["pollwake_one_thread", "tokio_current_thread", "asio_one_thread",
+ORDER = ["pollwake_one_thread", "tokio_current_thread", "asio_one_thread", "asio_one_thread_unsafe",
          "pollwake_pool", "tokio_multi_thread", "asio_pool"]
 
 runs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]

@@ -25,7 +25,8 @@
 #                         runfiles root)
 #                         (the echo race's binaries bench/echo_bench, bench/echo_server,
 #                         bench/peers/asio_echo, and bench/ffi_bench too)
-#   --no-echo             skip the echo race (bench/echo_race.sh)
+#   --no-echo             skip the echo race (bench/echo_race.sh) and its
+#                         instruction counts (bench/echo_instructions.sh)
 # Environment:
 #   BAZEL                  the Bazel command (default `bazel`; e.g.
 #                          "bazel --output_base=/root/.cache/bazel-me")
@@ -305,6 +306,15 @@ if [ "$echo_race" = 1 ]; then
     bash "$here/echo_race.sh" --pollwake "$echo_bins" --tokio "$tokio_echo" --out "$out/echo" \
     --rounds "${ECHO_ROUNDS:-5}" $([ "$smoke" = 1 ] && echo --smoke) > "$docs/echo.md"
   cat "$docs/echo.md" >&2
+  # The one-thread servers' own work, in instructions per round trip
+  # (bench/echo_instructions.sh: callgrind, so not in a smoke run, whose
+  # binaries may be built with a sanitizer that valgrind cannot run).
+  if [ "$smoke" = 0 ]; then
+    log "echo race: user-space instructions per round trip (callgrind)"
+    bash "$here/echo_instructions.sh" --pollwake "$echo_bins" --tokio "$tokio_echo" \
+      > "$docs/echo_instructions.md"
+    cat "$docs/echo_instructions.md" >&2
+  fi
 fi
 
 # ---- render (Debian's python3, which has python3-matplotlib; a python3 earlier on

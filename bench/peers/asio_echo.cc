@@ -3,9 +3,13 @@
 // connection (shared_ptr), async_read_some then async_write, 4 KiB buffer,
 // TCP_NODELAY.
 //
-// Usage: asio_echo [--threads N] [--port P]
+// Usage: asio_echo [--threads N] [--port P] [--unsafe 1]
 //   --threads 1: one io_context run by one thread (Asio's one-thread model)
 //   --threads N: one io_context run by N threads (Asio's thread-pool model)
+//   --unsafe 1:  with --threads 1, the hint BOOST_ASIO_CONCURRENCY_HINT_UNSAFE
+//                (no locking in the scheduler or the reactor: what Asio's
+//                documentation offers a program that touches its io_context
+//                from one thread only, as this one does)
 // Prints "listening on 127.0.0.1:<port>" when ready; serves until killed.
 #include <cstdio>
 #include <cstdlib>
@@ -59,15 +63,21 @@ void accept(tcp::acceptor& a) {
 
 int main(int argc, char** argv) {
   int threads = 1, port = 0;
+  bool unsafe = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--threads")) threads = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--port")) port = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--unsafe")) unsafe = std::atoi(argv[i + 1]) != 0;
+  }
+  if (unsafe && threads != 1) {
+    std::fprintf(stderr, "asio_echo: --unsafe needs --threads 1\n");
+    return 2;
   }
   // The concurrency hint 1 is Asio's documented hint for one thread: its
-  // scheduler then uses thread-private operation queues. Its mutexes stay
-  // on (only BOOST_ASIO_CONCURRENCY_HINT_UNSAFE removes them, which no
-  // ordinary server uses).
-  boost::asio::io_context io(threads == 1 ? 1 : threads);
+  // scheduler then uses thread-private operation queues, with its mutexes
+  // still on. BOOST_ASIO_CONCURRENCY_HINT_UNSAFE also switches those off
+  // (safe here: one thread runs the io_context and nothing else touches it).
+  boost::asio::io_context io(unsafe ? BOOST_ASIO_CONCURRENCY_HINT_UNSAFE : threads);
   tcp::acceptor a(io, tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"),
                                     static_cast<unsigned short>(port)));
   std::printf("listening on 127.0.0.1:%u\n", a.local_endpoint().port());

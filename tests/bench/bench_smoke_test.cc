@@ -119,7 +119,8 @@ TEST(BenchSmokeTest, PeersBuildAndReportEveryWorkload) {
   // The echo race: every server answered the load generator.
   const std::string echo = ReadFile(out + "/echo.md");
   for (const char* server : {"pollwake_one_thread", "pollwake_pool", "tokio_current_thread",
-                             "tokio_multi_thread", "asio_one_thread", "asio_pool"}) {
+                             "tokio_multi_thread", "asio_one_thread", "asio_one_thread_unsafe",
+                             "asio_pool"}) {
     EXPECT_NE(echo.find(std::string("| ") + server + " |"), std::string::npos)
         << server << " missing from echo.md:\n" << echo;
   }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/fuzz/run_fuzzer.sh: builds one of pollwake's fuzzers with libFuzzer
 # (clang 14, -fsanitize=fuzzer,address,undefined; outside Bazel, whose
-# toolchain here is g++) and runs it for a bounded time, starting from its
+# default toolchain here is g++) and runs it for a bounded time, starting from its
 # checked-in corpus (which it does not modify).
 #
 #   bash tests/fuzz/run_fuzzer.sh schedule [SECONDS]   LocalPool schedules (local_pool_fuzzer.cc),

@@ -82,7 +82,7 @@ TEST(ThreadPoolParallelTest, ChildrenOfOneTaskRunInParallel) {
     std::atomic<int> met{0};
     std::atomic<int> done{0};
     auto child = [&](int me) {
-      return poll_fn([&pair, &met, &done, inner = meet(&pair, me)](Context& cx) mutable -> Poll<Unit> {
+      return poll_fn([&met, &done, inner = meet(&pair, me)](Context& cx) mutable -> Poll<Unit> {
         Poll<bool> p = inner.poll(cx);
         if (p.is_ready() && std::move(p).value()) met.fetch_add(1);
         done.fetch_add(1);

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# bench/echo_instructions.sh: the user-space instructions each one-thread echo
+# server executes per round trip, counted by valgrind's callgrind.
+#
+# The echo race (echo_race.sh) measures time, and on loopback about 94% of a
+# server's time is the kernel's (the same recv and send for every server),
+# while the load generator, which does the same system calls, keeps the other
+# core busy: the race cannot rank servers whose own code differs by less than
+# its noise. This script measures the part each runtime controls, and counts
+# instructions instead of time, so the result does not move with the load of
+# the machine. callgrind counts user space only (the runtime, the echo code,
+# libc's system call wrappers; not the kernel).
+#
+# Each server runs twice under callgrind, serving C x M1 and C x M2 round
+# trips; the difference of the two totals divided by C x (M2 - M1) leaves out
+# start-up, accepting and shutting down.
+#
+#   bash bench/echo_instructions.sh --pollwake DIR --tokio BIN [--servers NAME,...]
+#       DIR  holds bench/echo_bench, bench/echo_server, bench/peers/asio_echo
+#            (a --config=opt bazel-bin)
+#       BIN  the tokio_echo binary built by cargo (bench/peers/rust)
+# Environment: ECHO_CONNECTIONS (default 50), ECHO_M1 (1000), ECHO_M2 (4000).
+# Prints a Markdown table: each server and its instructions per round trip.
+# Needs valgrind (installed by .ci/deps.sh).
+set -euo pipefail
+
+pw="" tokio="" servers=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --pollwake) pw=$2; shift ;;
+    --tokio) tokio=$2; shift ;;
+    --servers) servers=$2; shift ;;
+    *) echo "echo_instructions.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+[ -n "$pw" ] && [ -n "$tokio" ] || { echo "echo_instructions.sh: --pollwake and --tokio are required" >&2; exit 2; }
+command -v valgrind > /dev/null || { echo "echo_instructions.sh: valgrind not found" >&2; exit 2; }
+conns=${ECHO_CONNECTIONS:-50}
+m1=${ECHO_M1:-1000}
+m2=${ECHO_M2:-4000}
+[ "$m2" -gt "$m1" ] || { echo "echo_instructions.sh: ECHO_M2 must exceed ECHO_M1" >&2; exit 2; }
+
+declare -A server=(
+  [pollwake_one_thread]="$pw/bench/echo_server --mode local"
+  [tokio_current_thread]="$tokio --flavor current"
+  [asio_one_thread]="$pw/bench/peers/asio_echo --threads 1"
+  [asio_one_thread_unsafe]="$pw/bench/peers/asio_echo --threads 1 --unsafe 1"
+)
+order=(pollwake_one_thread tokio_current_thread asio_one_thread asio_one_thread_unsafe)
+if [ -n "$servers" ]; then
+  IFS=, read -r -a order <<< "$servers"
+  for name in "${order[@]}"; do
+    [ -n "${server[$name]+x}" ] || { echo "echo_instructions.sh: unknown server $name" >&2; exit 2; }
+  done
+fi
+
+count() {  # count NAME M: the server's total instructions for C x M round trips
+  local name=$1 m=$2 log pid port total
+  log=$(mktemp)
+  # shellcheck disable=SC2086
+  valgrind --tool=callgrind --callgrind-out-file=/dev/null ${server[$name]} --port 0 > "$log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 300); do
+    port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log")
+    [ -n "$port" ] && break
+    sleep 0.1
+  done
+  if [ -z "$port" ]; then
+    echo "echo_instructions.sh: $name did not start:" >&2; cat "$log" >&2
+    kill "$pid" 2>/dev/null || true; rm -f "$log"; return 1
+  fi
+  "$pw/bench/echo_bench" --addr "127.0.0.1:$port" --connections "$conns" --round-trips "$m" \
+    --name "$name" > /dev/null
+  # The servers serve until killed; callgrind writes its total when the
+  # process dies of a signal. TERM, not INT: a shell without job control
+  # starts background commands with SIGINT ignored.
+  kill -TERM "$pid"
+  wait "$pid" 2>/dev/null || true
+  total=$(awk '/Collected :/ {print $4}' "$log")
+  rm -f "$log"
+  [ -n "$total" ] || { echo "echo_instructions.sh: no callgrind total for $name" >&2; return 1; }
+  echo "$total"
+}
+
+echo "User-space instructions per round trip of each one-thread echo server (callgrind;"
+echo "$conns connections, the run of $m2 round trips each minus the run of $m1)."
+echo
+echo "| server | instructions per round trip |"
+echo "|---|---:|"
+for name in "${order[@]}"; do
+  a=$(count "$name" "$m1")
+  b=$(count "$name" "$m2")
+  awk -v n="$name" -v a="$a" -v b="$b" -v d="$((conns * (m2 - m1)))" \
+    'BEGIN { printf "| %s | %.0f |\n", n, (b - a) / d }'
+done
