@@ -41,12 +41,10 @@ m1=${ECHO_M1:-1000}
 m2=${ECHO_M2:-4000}
 [ "$m2" -gt "$m1" ] || { echo "echo_instructions.sh: ECHO_M2 must exceed ECHO_M1" >&2; exit 2; }
 
-declare -A server=(
-  [pollwake_one_thread]="$pw/bench/echo_server --mode local"
-  [tokio_current_thread]="$tokio --flavor current"
-  [asio_one_thread]="$pw/bench/peers/asio_echo --threads 1"
-  [asio_one_thread_unsafe]="$pw/bench/peers/asio_echo --threads 1 --unsafe 1"
-)
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$here/echo_servers.sh"
+declare -A server
+echo_servers "$pw" "$tokio" 1
 order=(pollwake_one_thread tokio_current_thread asio_one_thread asio_one_thread_unsafe)
 if [ -n "$servers" ]; then
   IFS=, read -r -a order <<< "$servers"
@@ -61,11 +59,7 @@ count() {  # count NAME M: the server's total instructions for C x M round trips
   # shellcheck disable=SC2086
   valgrind --tool=callgrind --callgrind-out-file=/dev/null ${server[$name]} --port 0 > "$log" 2>&1 &
   pid=$!
-  for _ in $(seq 1 300); do
-    port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log")
-    [ -n "$port" ] && break
-    sleep 0.1
-  done
+  port=$(echo_port "$log" 30)  # valgrind starts slowly
   if [ -z "$port" ]; then
     echo "echo_instructions.sh: $name did not start:" >&2; cat "$log" >&2
     kill "$pid" 2>/dev/null || true; rm -f "$log"; return 1

@@ -42,15 +42,9 @@ threads=${ECHO_POOL_THREADS:-2}
 if [ "$smoke" = 1 ]; then conns=4; trips=50; rounds=1; fi
 
 client="$pw/bench/echo_bench"
-declare -A server=(
-  [pollwake_one_thread]="$pw/bench/echo_server --mode local"
-  [pollwake_pool]="$pw/bench/echo_server --mode pool --threads $threads"
-  [tokio_current_thread]="$tokio --flavor current"
-  [tokio_multi_thread]="$tokio --flavor multi --threads $threads"
-  [asio_one_thread]="$pw/bench/peers/asio_echo --threads 1"
-  [asio_one_thread_unsafe]="$pw/bench/peers/asio_echo --threads 1 --unsafe 1"
-  [asio_pool]="$pw/bench/peers/asio_echo --threads $threads"
-)
+source "$here/echo_servers.sh"
+declare -A server
+echo_servers "$pw" "$tokio" "$threads"
 order=(pollwake_one_thread tokio_current_thread asio_one_thread asio_one_thread_unsafe pollwake_pool tokio_multi_thread asio_pool)
 if [ -n "$servers" ]; then
   IFS=, read -r -a order <<< "$servers"
@@ -65,11 +59,7 @@ run_one() {  # run_one NAME
   # shellcheck disable=SC2086
   ${server[$name]} --port 0 > "$log" 2>&1 &
   pid=$!
-  for _ in $(seq 1 100); do
-    port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log")
-    [ -n "$port" ] && break
-    sleep 0.05
-  done
+  port=$(echo_port "$log" 5)
   if [ -z "$port" ]; then
     echo "echo_race.sh: $name did not start:" >&2; cat "$log" >&2
     kill "$pid" 2>/dev/null || true; rm -f "$log"; return 1

@@ -1,0 +1,33 @@
+# bench/echo_servers.sh: what bench/echo_race.sh and bench/echo_instructions.sh
+# share, sourced by both.
+#
+#   echo_servers PW TOKIO THREADS   fills the associative array `server`
+#                                   (declared by the caller: declare -A server)
+#                                   with each server's command line, by name
+#   echo_port LOG SECONDS           waits until a server started with its
+#                                   output in LOG says "listening on
+#                                   127.0.0.1:PORT"; prints PORT, or nothing
+#                                   after SECONDS
+
+echo_servers() {
+  local pw=$1 tokio=$2 threads=$3
+  server=(
+    [pollwake_one_thread]="$pw/bench/echo_server --mode local"
+    [pollwake_pool]="$pw/bench/echo_server --mode pool --threads $threads"
+    [tokio_current_thread]="$tokio --flavor current"
+    [tokio_multi_thread]="$tokio --flavor multi --threads $threads"
+    [asio_one_thread]="$pw/bench/peers/asio_echo --threads 1"
+    [asio_one_thread_unsafe]="$pw/bench/peers/asio_echo --threads 1 --unsafe 1"
+    [asio_pool]="$pw/bench/peers/asio_echo --threads $threads"
+  )
+}
+
+echo_port() {
+  local log=$1 tries=$(( $2 * 10 )) port=""
+  for _ in $(seq 1 "$tries"); do
+    port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log")
+    [ -n "$port" ] && break
+    sleep 0.1
+  done
+  echo "$port"
+}
