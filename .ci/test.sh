@@ -4,14 +4,15 @@
 # with g++ 12; clang, the same tests built by clang 14; choose with
 # POLLWAKE_CONFIGS="default"), then the recorder's tests and the examples
 # with the recorder compiled in (record), and the recorder's tests with it
-# compiled in under TSan (record_tsan), and ends with one line `N passed, N failed`
+# compiled in under TSan (record_tsan) and built by clang 14 (record_clang),
+# and ends with one line `N passed, N failed`
 # counted from Bazel's own per-target results and each test's XML report.
 # Exit status: 0 only when nothing failed and every test target was built.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash .ci/deps.sh || exit 1
 
-configs=${POLLWAKE_CONFIGS:-default asan tsan clang record record_tsan}
+configs=${POLLWAKE_CONFIGS:-default asan tsan clang record record_tsan record_clang}
 logdir=$(mktemp -d)
 overall=0
 start=$(date +%s)
@@ -26,6 +27,8 @@ for config in $configs; do
     targets=(//tests/record/... //examples/...)
   elif [ "$config" = record_tsan ]; then
     targets=(//tests/record/...)  # the recorder's threads, under TSan
+  elif [ "$config" = record_clang ]; then
+    targets=(//tests/record/...)  # the recorder's hooks, built by clang 14
   fi
   if [ "$config" != default ]; then
     flags=("--config=$config")

@@ -2,23 +2,28 @@
 # bench/echo_instructions.sh: the user-space instructions each one-thread echo
 # server executes per round trip, counted by valgrind's callgrind.
 #
-# The echo race (echo_race.sh) measures time, and on loopback about 94% of a
-# server's time is the kernel's (the same recv and send for every server),
-# while the load generator, which does the same system calls, keeps the other
-# core busy: the race cannot rank servers whose own code differs by less than
-# its noise. This script measures the part each runtime controls, and counts
-# instructions instead of time, so the result does not move with the load of
-# the machine. callgrind counts user space only (the runtime, the echo code,
-# libc's system call wrappers; not the kernel).
+# The echo race (echo_race.sh) measures time, and on loopback most of a
+# server's time is the kernel's, so servers whose own code differs by a few
+# percent cannot be ranked by it. This script counts what time hides: the
+# instructions each server executes in user space (the runtime, the echo
+# code, libc's system call wrappers; callgrind does not see the kernel). A
+# count does not move with the load of the machine, but it is taken at one
+# operating point: under valgrind the server runs tens of times slower than
+# its clients, so it always finds data waiting. Natively, a server that reads
+# before it waits (Asio) also makes reads that find nothing (EAGAIN), and
+# every server sleeps in epoll_wait more often; neither shows here. Compare
+# servers with it at this point only, and not as a share of a round trip's
+# time.
 #
 # Each server runs twice under callgrind, serving C x M1 and C x M2 round
 # trips; the difference of the two totals divided by C x (M2 - M1) leaves out
 # start-up, accepting and shutting down.
 #
 #   bash bench/echo_instructions.sh --pollwake DIR --tokio BIN [--servers NAME,...]
-#       DIR  holds bench/echo_bench, bench/echo_server, bench/peers/asio_echo
-#            (a --config=opt bazel-bin)
+#       DIR  holds bench/echo_bench, bench/echo_server, bench/peers/asio_echo,
+#            bench/peers/asio_echo_nothreads (a --config=opt bazel-bin)
 #       BIN  the tokio_echo binary built by cargo (bench/peers/rust)
+#       --servers  only these one-thread servers (default: all five)
 # Environment: ECHO_CONNECTIONS (default 50), ECHO_M1 (1000), ECHO_M2 (4000).
 # Prints a Markdown table: each server and its instructions per round trip.
 # Needs valgrind (installed by .ci/deps.sh).
@@ -45,16 +50,22 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/echo_servers.sh"
 declare -A server
 echo_servers "$pw" "$tokio" 1
-order=(pollwake_one_thread tokio_current_thread asio_one_thread asio_one_thread_unsafe)
+order=("${one_thread_servers[@]}")
 if [ -n "$servers" ]; then
   IFS=, read -r -a order <<< "$servers"
   for name in "${order[@]}"; do
-    [ -n "${server[$name]+x}" ] || { echo "echo_instructions.sh: unknown server $name" >&2; exit 2; }
+    [[ " ${one_thread_servers[*]} " == *" $name "* ]] ||
+      { echo "echo_instructions.sh: $name is not a one-thread server (${one_thread_servers[*]})" >&2; exit 2; }
   done
 fi
 
-count() {  # count NAME M: the server's total instructions for C x M round trips
-  local name=$1 m=$2 log pid port total
+# The server under callgrind and its output, while one runs: the trap stops
+# it if this script ends early (a failed client, an interrupt).
+echo_stop_on_exit
+
+count() {  # count NAME M: sets `total`, the server's instructions for C x M round trips
+  local name=$1 m=$2 port
+  total=""
   log=$(mktemp)
   # shellcheck disable=SC2086
   valgrind --tool=callgrind --callgrind-out-file=/dev/null ${server[$name]} --port 0 > "$log" 2>&1 &
@@ -62,19 +73,23 @@ count() {  # count NAME M: the server's total instructions for C x M round trips
   port=$(echo_port "$log" 30)  # valgrind starts slowly
   if [ -z "$port" ]; then
     echo "echo_instructions.sh: $name did not start:" >&2; cat "$log" >&2
-    kill "$pid" 2>/dev/null || true; rm -f "$log"; return 1
+    exit 1
   fi
-  "$pw/bench/echo_bench" --addr "127.0.0.1:$port" --connections "$conns" --round-trips "$m" \
-    --name "$name" > /dev/null
+  if ! "$pw/bench/echo_bench" --addr "127.0.0.1:$port" --connections "$conns" \
+      --round-trips "$m" --name "$name" > /dev/null; then
+    echo "echo_instructions.sh: the load generator failed against $name" >&2
+    exit 1
+  fi
   # The servers serve until killed; callgrind writes its total when the
   # process dies of a signal. TERM, not INT: a shell without job control
   # starts background commands with SIGINT ignored.
   kill -TERM "$pid"
   wait "$pid" 2>/dev/null || true
+  pid=""
   total=$(awk '/Collected :/ {print $4}' "$log")
   rm -f "$log"
-  [ -n "$total" ] || { echo "echo_instructions.sh: no callgrind total for $name" >&2; return 1; }
-  echo "$total"
+  log=""
+  [ -n "$total" ] || { echo "echo_instructions.sh: no callgrind total for $name" >&2; exit 1; }
 }
 
 echo "User-space instructions per round trip of each one-thread echo server (callgrind;"
@@ -83,8 +98,10 @@ echo
 echo "| server | instructions per round trip |"
 echo "|---|---:|"
 for name in "${order[@]}"; do
-  a=$(count "$name" "$m1")
-  b=$(count "$name" "$m2")
+  count "$name" "$m1"
+  a=$total
+  count "$name" "$m2"
+  b=$total
   awk -v n="$name" -v a="$a" -v b="$b" -v d="$((conns * (m2 - m1)))" \
     'BEGIN { printf "| %s | %.0f |\n", n, (b - a) / d }'
 done

@@ -2,17 +2,19 @@
 # bench/echo_race.sh: the echo race. Starts each echo server in turn on
 # loopback (pollwake's one-thread and pool runtimes, tokio's current-thread
 # and multi-thread runtimes, Boost.Asio's io_context on one thread (with the
-# concurrency hint 1, and with BOOST_ASIO_CONCURRENCY_HINT_UNSAFE) and on a
-# pool), points the same load generator (bench/echo_bench) at it, and stops
+# concurrency hint 1, with BOOST_ASIO_CONCURRENCY_HINT_UNSAFE, and built with
+# BOOST_ASIO_DISABLE_THREADS) and on a pool), points the same load generator (bench/echo_bench) at it, and stops
 # it. Rounds are interleaved (each round runs every server once) and
 # echo_render.py takes the median per server.
 #
 #   bash bench/echo_race.sh --pollwake DIR --tokio BIN --out DIR [--smoke] [--rounds N]
 #                           [--servers NAME,NAME,...]
 #       DIR  holds bench/echo_bench, bench/echo_server, bench/peers/asio_echo
-#            (a Bazel bazel-bin or a runfiles root)
+#            and bench/peers/asio_echo_nothreads (a Bazel bazel-bin or a
+#            runfiles root)
 #       BIN  the tokio_echo binary built by cargo (bench/peers/rust)
-#       --servers  only these (default: all seven, in the order below)
+#       --servers  only these (default: all eight, in the order of
+#                  bench/echo_servers.sh)
 #   Writes DIR/echo.jsonl (one line per run) and prints the table. Even
 #   rounds run the servers in the reverse order, so that no server always
 #   runs right after the same other one.
@@ -45,7 +47,7 @@ client="$pw/bench/echo_bench"
 source "$here/echo_servers.sh"
 declare -A server
 echo_servers "$pw" "$tokio" "$threads"
-order=(pollwake_one_thread tokio_current_thread asio_one_thread asio_one_thread_unsafe pollwake_pool tokio_multi_thread asio_pool)
+order=("${one_thread_servers[@]}" "${pool_servers[@]}")
 if [ -n "$servers" ]; then
   IFS=, read -r -a order <<< "$servers"
   for name in "${order[@]}"; do
@@ -53,8 +55,12 @@ if [ -n "$servers" ]; then
   done
 fi
 
+# The running server and its output: the trap stops it if this script ends
+# early (a failed client, an interrupt).
+echo_stop_on_exit
+
 run_one() {  # run_one NAME
-  local name=$1 log pid port
+  local name=$1 port result ticks cpu_us
   log=$(mktemp)
   # shellcheck disable=SC2086
   ${server[$name]} --port 0 > "$log" 2>&1 &
@@ -62,11 +68,13 @@ run_one() {  # run_one NAME
   port=$(echo_port "$log" 5)
   if [ -z "$port" ]; then
     echo "echo_race.sh: $name did not start:" >&2; cat "$log" >&2
-    kill "$pid" 2>/dev/null || true; rm -f "$log"; return 1
+    exit 1
   fi
-  local result ticks cpu_us
-  result=$("$client" --addr "127.0.0.1:$port" --connections "$conns" --round-trips "$trips" \
-    --name "$name")
+  if ! result=$("$client" --addr "127.0.0.1:$port" --connections "$conns" \
+      --round-trips "$trips" --name "$name"); then
+    echo "echo_race.sh: the load generator failed against $name" >&2
+    exit 1
+  fi
   # The server's CPU time (user + system, all its threads) per round trip:
   # less sensitive than wall-clock figures to other load on the machine.
   ticks=$(awk '{print $14 + $15}' "/proc/$pid/stat")
@@ -75,7 +83,9 @@ run_one() {  # run_one NAME
   echo "${result%\}}, \"server_cpu_us_per_round_trip\": $cpu_us}" >> "$out/echo.jsonl"
   kill "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
+  pid=""
   rm -f "$log"
+  log=""
 }
 
 rm -f "$out/echo.jsonl"

@@ -3,7 +3,15 @@
 #
 #   echo_servers PW TOKIO THREADS   fills the associative array `server`
 #                                   (declared by the caller: declare -A server)
-#                                   with each server's command line, by name
+#                                   with each server's command line, by name,
+#                                   and the arrays `one_thread_servers` and
+#                                   `pool_servers` with their names, in the
+#                                   order of the tables
+#   echo_stop_on_exit               on exit, kills the server whose pid is in
+#                                   `pid` and removes the file named in `log`
+#                                   (each set by the caller while a server
+#                                   runs, emptied after), keeping the exit
+#                                   status
 #   echo_port LOG SECONDS           waits until a server started with its
 #                                   output in LOG says "listening on
 #                                   127.0.0.1:PORT"; prints PORT, or nothing
@@ -18,8 +26,12 @@ echo_servers() {
     [tokio_multi_thread]="$tokio --flavor multi --threads $threads"
     [asio_one_thread]="$pw/bench/peers/asio_echo --threads 1"
     [asio_one_thread_unsafe]="$pw/bench/peers/asio_echo --threads 1 --unsafe 1"
+    [asio_one_thread_nothreads]="$pw/bench/peers/asio_echo_nothreads --threads 1"
     [asio_pool]="$pw/bench/peers/asio_echo --threads $threads"
   )
+  one_thread_servers=(pollwake_one_thread tokio_current_thread asio_one_thread
+                      asio_one_thread_unsafe asio_one_thread_nothreads)
+  pool_servers=(pollwake_pool tokio_multi_thread asio_pool)
 }
 
 echo_port() {
@@ -30,4 +42,16 @@ echo_port() {
     sleep 0.1
   done
   echo "$port"
+}
+
+echo_stop_on_exit() {
+  pid="" log=""
+  trap _echo_cleanup EXIT
+}
+
+_echo_cleanup() {
+  local status=$?
+  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+  if [ -n "$log" ]; then rm -f "$log"; fi
+  exit "$status"
 }

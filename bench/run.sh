@@ -24,7 +24,8 @@
 #                         instead of building them (the smoke test passes its
 #                         runfiles root)
 #                         (the echo race's binaries bench/echo_bench, bench/echo_server,
-#                         bench/peers/asio_echo, and bench/ffi_bench too)
+#                         bench/peers/asio_echo, bench/peers/asio_echo_nothreads,
+#                         and bench/ffi_bench too)
 #   --no-echo             skip the echo race (bench/echo_race.sh) and its
 #                         instruction counts (bench/echo_instructions.sh)
 # Environment:
@@ -121,7 +122,8 @@ gb_suite bridge threaded //bench:bridge_bench
 
 # ---- build pollwake's benchmarks and the C++ peer (Bazel, --config=opt)
 mapfile -t gb_targets < <(printf '%s\n' "${gb_targets[@]}" //bench/peers:asio_peer \
-  //bench:echo_bench //bench:echo_server //bench/peers:asio_echo //bench:ffi_bench | sort -u)
+  //bench:echo_bench //bench:echo_server //bench/peers:asio_echo \
+  //bench/peers:asio_echo_nothreads //bench:ffi_bench | sort -u)
 label_path() {  # //bench/peers:asio_peer -> bench/peers/asio_peer
   local l=${1#//}
   echo "${l%%:*}/${l#*:}"
@@ -311,8 +313,14 @@ if [ "$echo_race" = 1 ]; then
   # binaries may be built with a sanitizer that valgrind cannot run).
   if [ "$smoke" = 0 ]; then
     log "echo race: user-space instructions per round trip (callgrind)"
-    bash "$here/echo_instructions.sh" --pollwake "$echo_bins" --tokio "$tokio_echo" \
-      > "$docs/echo_instructions.md"
+    # Two operating points: 50 connections (the race's), and 5, where each
+    # wait finds fewer connections ready; the same 150,000 round trips apart.
+    {
+      bash "$here/echo_instructions.sh" --pollwake "$echo_bins" --tokio "$tokio_echo"
+      echo
+      ECHO_CONNECTIONS=5 ECHO_M1=10000 ECHO_M2=40000 \
+        bash "$here/echo_instructions.sh" --pollwake "$echo_bins" --tokio "$tokio_echo"
+    } > "$docs/echo_instructions.md"
     cat "$docs/echo_instructions.md" >&2
   fi
 fi

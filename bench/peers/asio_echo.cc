@@ -10,6 +10,10 @@
 //                (no locking in the scheduler or the reactor: what Asio's
 //                documentation offers a program that touches its io_context
 //                from one thread only, as this one does)
+// Built as asio_echo_nothreads (BUILD defines BOOST_ASIO_DISABLE_THREADS):
+// Asio's compile-time switch for a program with one thread, which replaces
+// its mutexes, events and thread-local storage with empty stand-ins;
+// that build takes --threads 1 only.
 // Prints "listening on 127.0.0.1:<port>" when ready; serves until killed.
 #include <cstdio>
 #include <cstdlib>
@@ -73,6 +77,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "asio_echo: --unsafe needs --threads 1\n");
     return 2;
   }
+#ifdef BOOST_ASIO_DISABLE_THREADS
+  if (threads != 1) {
+    std::fprintf(stderr, "asio_echo: built with BOOST_ASIO_DISABLE_THREADS, so --threads 1 only\n");
+    return 2;
+  }
+#endif
   // The concurrency hint 1 is Asio's documented hint for one thread: its
   // scheduler then uses thread-private operation queues, with its mutexes
   // still on. BOOST_ASIO_CONCURRENCY_HINT_UNSAFE also switches those off

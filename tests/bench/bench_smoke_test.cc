@@ -120,7 +120,7 @@ TEST(BenchSmokeTest, PeersBuildAndReportEveryWorkload) {
   const std::string echo = ReadFile(out + "/echo.md");
   for (const char* server : {"pollwake_one_thread", "pollwake_pool", "tokio_current_thread",
                              "tokio_multi_thread", "asio_one_thread", "asio_one_thread_unsafe",
-                             "asio_pool"}) {
+                             "asio_one_thread_nothreads", "asio_pool"}) {
     EXPECT_NE(echo.find(std::string("| ") + server + " |"), std::string::npos)
         << server << " missing from echo.md:\n" << echo;
   }
