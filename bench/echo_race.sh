@@ -15,7 +15,8 @@
 #       BIN  the tokio_echo binary built by cargo (bench/peers/rust)
 #       --servers  only these (default: all eight, in the order of
 #                  bench/echo_servers.sh)
-#   Writes DIR/echo.jsonl (one line per run) and prints the table. Even
+#   Writes DIR/echo.jsonl (one line per run, with its round; replaced only
+#   when the race completes) and prints the tables. Even
 #   rounds run the servers in the reverse order, so that no server always
 #   runs right after the same other one.
 # Environment: ECHO_CONNECTIONS (default 50), ECHO_ROUND_TRIPS (default 4000),
@@ -41,7 +42,7 @@ mkdir -p "$out"
 conns=${ECHO_CONNECTIONS:-50}
 trips=${ECHO_ROUND_TRIPS:-4000}
 threads=${ECHO_POOL_THREADS:-2}
-if [ "$smoke" = 1 ]; then conns=4; trips=50; rounds=1; fi
+if [ "$smoke" = 1 ]; then conns=4; trips=50; rounds=2; fi  # 2: the paired table too
 
 client="$pw/bench/echo_bench"
 source "$here/echo_servers.sh"
@@ -50,8 +51,11 @@ echo_servers "$pw" "$tokio" "$threads"
 order=("${one_thread_servers[@]}" "${pool_servers[@]}")
 if [ -n "$servers" ]; then
   IFS=, read -r -a order <<< "$servers"
+  declare -A named=()
   for name in "${order[@]}"; do
     [ -n "${server[$name]+x}" ] || { echo "echo_race.sh: unknown server $name" >&2; exit 2; }
+    [ -z "${named[$name]+x}" ] || { echo "echo_race.sh: $name named twice" >&2; exit 2; }
+    named[$name]=1
   done
 fi
 
@@ -59,8 +63,8 @@ fi
 # early (a failed client, an interrupt).
 echo_stop_on_exit
 
-run_one() {  # run_one NAME
-  local name=$1 port result ticks cpu_us
+run_one() {  # run_one NAME ROUND
+  local name=$1 round=$2 port result ticks cpu_us
   log=$(mktemp)
   # shellcheck disable=SC2086
   ${server[$name]} --port 0 > "$log" 2>&1 &
@@ -80,7 +84,7 @@ run_one() {  # run_one NAME
   ticks=$(awk '{print $14 + $15}' "/proc/$pid/stat")
   cpu_us=$(awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" -v n="$((conns * trips))" \
     'BEGIN { printf "%.2f", t / hz * 1e6 / n }')
-  echo "${result%\}}, \"server_cpu_us_per_round_trip\": $cpu_us}" >> "$out/echo.jsonl"
+  echo "${result%\}}, \"server_cpu_us_per_round_trip\": $cpu_us, \"round\": $round}" >> "$out/echo.jsonl.partial"
   kill "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   pid=""
@@ -88,7 +92,7 @@ run_one() {  # run_one NAME
   log=""
 }
 
-rm -f "$out/echo.jsonl"
+rm -f "$out/echo.jsonl.partial"
 for round in $(seq 1 "$rounds"); do
   this_round=("${order[@]}")
   if [ $((round % 2)) = 0 ]; then
@@ -97,7 +101,9 @@ for round in $(seq 1 "$rounds"); do
   fi
   for name in "${this_round[@]}"; do
     echo "=== echo race: round $round/$rounds: $name ($conns connections x $trips round trips of 64 bytes)" >&2
-    run_one "$name"
+    run_one "$name" "$round"
   done
 done
+# Only a complete race replaces the last one's file.
+mv "$out/echo.jsonl.partial" "$out/echo.jsonl"
 /usr/bin/python3 "$here/echo_render.py" "$out/echo.jsonl"

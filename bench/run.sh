@@ -306,7 +306,8 @@ if [ "$echo_race" = 1 ]; then
   mkdir -p "$out/echo"
   ECHO_ROUND_TRIPS=${ECHO_ROUND_TRIPS:-20000} \
     bash "$here/echo_race.sh" --pollwake "$echo_bins" --tokio "$tokio_echo" --out "$out/echo" \
-    --rounds "${ECHO_ROUNDS:-5}" $([ "$smoke" = 1 ] && echo --smoke) > "$docs/echo.md"
+    --rounds "${ECHO_ROUNDS:-5}" $([ "$smoke" = 1 ] && echo --smoke) > "$docs/echo.md.new"
+  mv "$docs/echo.md.new" "$docs/echo.md"  # a failed race leaves the last table as it was
   cat "$docs/echo.md" >&2
   # The one-thread servers' own work, in instructions per round trip
   # (bench/echo_instructions.sh: callgrind, so not in a smoke run, whose
@@ -320,7 +321,8 @@ if [ "$echo_race" = 1 ]; then
       echo
       ECHO_CONNECTIONS=5 ECHO_M1=10000 ECHO_M2=40000 \
         bash "$here/echo_instructions.sh" --pollwake "$echo_bins" --tokio "$tokio_echo"
-    } > "$docs/echo_instructions.md"
+    } > "$docs/echo_instructions.md.new"
+    mv "$docs/echo_instructions.md.new" "$docs/echo_instructions.md"
     cat "$docs/echo_instructions.md" >&2
   fi
 fi

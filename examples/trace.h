@@ -27,7 +27,11 @@ inline int g_trace_step = 0;
 template <class... Args>
 inline void trace(const char* format, Args... args) {
   std::printf("[%d] ", ++g_trace_step);
-  std::printf(format, args...);
+  if constexpr (sizeof...(args) == 0) {
+    std::fputs(format, stdout);  // a line without arguments is printed as it is
+  } else {
+    std::printf(format, args...);
+  }
   std::printf("\n");
 }
 

@@ -11,9 +11,9 @@
 //                documentation offers a program that touches its io_context
 //                from one thread only, as this one does)
 // Built as asio_echo_nothreads (BUILD defines BOOST_ASIO_DISABLE_THREADS):
-// Asio's compile-time switch for a program with one thread, which replaces
-// its mutexes, events and thread-local storage with empty stand-ins;
-// that build takes --threads 1 only.
+// Asio's compile-time switch for a program with one thread, which makes its
+// mutexes and events empty, its thread-local storage a plain pointer and its
+// atomic counters plain integers; that build takes --threads 1 only.
 // Prints "listening on 127.0.0.1:<port>" when ready; serves until killed.
 #include <cstdio>
 #include <cstdlib>

@@ -124,6 +124,18 @@ TEST(BenchSmokeTest, PeersBuildAndReportEveryWorkload) {
     EXPECT_NE(echo.find(std::string("| ") + server + " |"), std::string::npos)
         << server << " missing from echo.md:\n" << echo;
   }
+  // The renderer's statistics (the sign test, the interval) against values
+  // worked out by hand.
+  EXPECT_EQ(std::system(("/usr/bin/python3 '" + root + "/bench/echo_render.py' --self-test").c_str()), 0);
+  // The smoke race runs two rounds, so echo_render.py pairs them: pollwake's
+  // one-thread server against each one-thread peer, its pool against each pool.
+  for (const char* pair : {"pollwake_one_thread / tokio_current_thread", "pollwake_one_thread / asio_one_thread",
+                           "pollwake_one_thread / asio_one_thread_unsafe",
+                           "pollwake_one_thread / asio_one_thread_nothreads",
+                           "pollwake_pool / tokio_multi_thread", "pollwake_pool / asio_pool"}) {
+    EXPECT_NE(echo.find(std::string("| ") + pair + " | 2 |"), std::string::npos)
+        << pair << " not paired in echo.md:\n" << echo;
+  }
 
   const std::string md = ReadFile(out + "/results.md");
   for (const auto& w : kAllWorkloads) EXPECT_NE(md.find("| " + w + " |"), std::string::npos) << w;
