@@ -53,7 +53,10 @@ echo_servers "$pw" "$tokio" 1
 order=("${one_thread_servers[@]}")
 if [ -n "$servers" ]; then
   IFS=, read -r -a order <<< "$servers"
+  declare -A named=()
   for name in "${order[@]}"; do
+    [ -z "$name" ] || [ -z "${named[$name]+x}" ] || { echo "echo_instructions.sh: $name named twice" >&2; exit 2; }
+    [ -z "$name" ] || named[$name]=1
     known=0
     for one in "${one_thread_servers[@]}"; do [ "$name" = "$one" ] && known=1; done
     [ "$known" = 1 ] ||

@@ -53,7 +53,7 @@ if [ -n "$servers" ]; then
   IFS=, read -r -a order <<< "$servers"
   declare -A named=()
   for name in "${order[@]}"; do
-    [ -n "${server[$name]+x}" ] || { echo "echo_race.sh: unknown server $name" >&2; exit 2; }
+    [ -n "$name" ] && [ -n "${server[$name]+x}" ] || { echo "echo_race.sh: unknown server '$name'" >&2; exit 2; }
     [ -z "${named[$name]+x}" ] || { echo "echo_race.sh: $name named twice" >&2; exit 2; }
     named[$name]=1
   done
@@ -104,6 +104,6 @@ for round in $(seq 1 "$rounds"); do
     run_one "$name" "$round"
   done
 done
-# Only a complete race replaces the last one's file.
+# Only a complete race that renders replaces the last one's file.
+/usr/bin/python3 "$here/echo_render.py" "$out/echo.jsonl.partial"
 mv "$out/echo.jsonl.partial" "$out/echo.jsonl"
-/usr/bin/python3 "$here/echo_render.py" "$out/echo.jsonl"

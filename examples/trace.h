@@ -23,7 +23,8 @@ namespace pollwake::examples {
 // One step counter for the whole program. Only main's thread traces.
 inline int g_trace_step = 0;
 
-// trace: prints one numbered line, "[n] ...", printf-style.
+// trace: prints one numbered line, "[n] ...", printf-style when given
+// arguments; a format with none is printed as it is (no % conversions).
 template <class... Args>
 inline void trace(const char* format, Args... args) {
   std::printf("[%d] ", ++g_trace_step);
