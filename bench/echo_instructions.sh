@@ -50,19 +50,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/echo_servers.sh"
 declare -A server
 echo_servers "$pw" "$tokio" 1
-order=("${one_thread_servers[@]}")
-if [ -n "$servers" ]; then
-  IFS=, read -r -a order <<< "$servers"
-  declare -A named=()
-  for name in "${order[@]}"; do
-    [ -z "$name" ] || [ -z "${named[$name]+x}" ] || { echo "echo_instructions.sh: $name named twice" >&2; exit 2; }
-    [ -z "$name" ] || named[$name]=1
-    known=0
-    for one in "${one_thread_servers[@]}"; do [ "$name" = "$one" ] && known=1; done
-    [ "$known" = 1 ] ||
-      { echo "echo_instructions.sh: '$name' is not a one-thread server (${one_thread_servers[*]})" >&2; exit 2; }
-  done
-fi
+echo_order "$servers" "${one_thread_servers[@]}"
 
 # The server under callgrind and its output, while one runs: the trap stops
 # it if this script ends early (a failed client, an interrupt).

@@ -3,8 +3,8 @@
 # loopback (pollwake's one-thread and pool runtimes, tokio's current-thread
 # and multi-thread runtimes, Boost.Asio's io_context on one thread (with the
 # concurrency hint 1, with BOOST_ASIO_CONCURRENCY_HINT_UNSAFE, and built with
-# BOOST_ASIO_DISABLE_THREADS) and on a pool), points the same load generator (bench/echo_bench) at it, and stops
-# it. Rounds are interleaved (each round runs every server once) and
+# BOOST_ASIO_DISABLE_THREADS) and on a pool), points the same load generator
+# (bench/echo_bench) at it, and stops it. Rounds are interleaved (each round runs every server once) and
 # echo_render.py takes the median per server.
 #
 #   bash bench/echo_race.sh --pollwake DIR --tokio BIN --out DIR [--smoke] [--rounds N]
@@ -48,16 +48,7 @@ client="$pw/bench/echo_bench"
 source "$here/echo_servers.sh"
 declare -A server
 echo_servers "$pw" "$tokio" "$threads"
-order=("${one_thread_servers[@]}" "${pool_servers[@]}")
-if [ -n "$servers" ]; then
-  IFS=, read -r -a order <<< "$servers"
-  declare -A named=()
-  for name in "${order[@]}"; do
-    [ -n "$name" ] && [ -n "${server[$name]+x}" ] || { echo "echo_race.sh: unknown server '$name'" >&2; exit 2; }
-    [ -z "${named[$name]+x}" ] || { echo "echo_race.sh: $name named twice" >&2; exit 2; }
-    named[$name]=1
-  done
-fi
+echo_order "$servers" "${one_thread_servers[@]}" "${pool_servers[@]}"
 
 # The running server and its output: the trap stops it if this script ends
 # early (a failed client, an interrupt).

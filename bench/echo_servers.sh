@@ -7,6 +7,10 @@
 #                                   and the arrays `one_thread_servers` and
 #                                   `pool_servers` with their names, in the
 #                                   order of the tables
+#   echo_order SPEC NAME...         fills the array `order` with the servers
+#                                   to run: the NAMEs if SPEC is empty, else
+#                                   SPEC's comma-separated names, each one of
+#                                   the NAMEs, none twice (exits 2 otherwise)
 #   echo_stop_on_exit               on exit, kills the server whose pid is in
 #                                   `pid` and removes the file named in `log`
 #                                   (each set by the caller while a server
@@ -42,6 +46,21 @@ echo_port() {
     sleep 0.1
   done
   echo "$port"
+}
+
+echo_order() {
+  local spec=$1 name one known
+  shift
+  if [ -z "$spec" ]; then order=("$@"); return; fi
+  IFS=, read -r -a order <<< "$spec"
+  local -A named=()
+  for name in "${order[@]}"; do
+    known=0
+    for one in "$@"; do [ "$name" = "$one" ] && known=1; done
+    [ "$known" = 1 ] || { echo "$(basename "$0"): '$name' is not one of: $*" >&2; exit 2; }
+    [ -z "${named[$name]+x}" ] || { echo "$(basename "$0"): $name named twice" >&2; exit 2; }
+    named[$name]=1
+  done
 }
 
 echo_stop_on_exit() {
